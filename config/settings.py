@@ -1,0 +1,143 @@
+"""Process settings: environment (`DONDOC_…`, nested with `__`) over an optional YAML file.
+
+Validated once, at the edge (the CLI), and passed down; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from config.errors import ConfigError
+
+ENV_PREFIX = "DONDOC_"
+SETTINGS_FILE_ENV = "DONDOC_SETTINGS_FILE"
+BUNDLED_RULES = Path(__file__).with_name("rules.yaml")
+
+
+class SmtpSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    host: str | None = None
+    port: int = Field(default=25, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    security: Literal["none", "starttls", "tls"] = "none"
+    sender: str = "dondoc@localhost"
+    timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_is_an_address(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError("phải là một địa chỉ email (must be an email address)")
+        return value
+
+
+class TelegramSettings(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    token: SecretStr | None = None
+    # A deployment may run its own Bot API server; tests point this at a local fake.
+    api_url: str | None = None
+    bot_username: str | None = None
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("phải bắt đầu bằng http:// hoặc https:// (must be an http(s) URL)")
+        return value.rstrip("/") if value else value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    lang: Literal["vi", "en"] = "vi"
+    rules_file: Path | None = None
+    templates_dir: Path | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8765, ge=0, le=65535)
+    tick_seconds: float = Field(default=60.0, gt=0)
+    smtp: SmtpSettings = SmtpSettings()
+    telegram: TelegramSettings = TelegramSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"múi giờ không tồn tại (unknown time zone): {value!r}") from None
+        return value
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dondoc.db').resolve()}"
+
+    @property
+    def rules_path(self) -> Path:
+        return self.rules_file or BUNDLED_RULES
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        settings_file = os.environ.get(SETTINGS_FILE_ENV)
+        if settings_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=settings_file))
+        return tuple(sources)
+
+
+def _variable_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings or raise ConfigError naming each bad variable (never its value)."""
+    settings_file = os.environ.get(SETTINGS_FILE_ENV)
+    if settings_file and not Path(settings_file).is_file():
+        raise ConfigError([f"{SETTINGS_FILE_ENV}: không tìm thấy tệp {settings_file}"])
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = _variable_name(error["loc"]) if error["loc"] else ENV_PREFIX
+            if error["type"] == "extra_forbidden":
+                problems.append(f"{where}: biến không được hỗ trợ (unknown setting)")
+            else:
+                problems.append(f"{where}: {error['msg']}")
+        raise ConfigError(problems) from None
+    except Exception as exc:  # a malformed YAML settings file or unparsable JSON value
+        raise ConfigError([f"{settings_file or 'DONDOC_*'}: {exc}"]) from None

@@ -1,0 +1,38 @@
+"""The composition root: settings, clock and engine are built here and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings, load_settings
+from dondoc.clock import Clock, SystemClock
+from dondoc.store import make_engine, require_current_schema
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    _engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.db_url)
+        return self._engine
+
+    def ready_engine(self) -> Engine:
+        """The engine of a store that `dondoc init` has created and migrated."""
+        require_current_schema(self.engine)
+        return self.engine
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+
+def build_app(clock: Clock | None = None) -> App:
+    return App(settings=load_settings(), clock=clock or SystemClock())

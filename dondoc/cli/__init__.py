@@ -1,0 +1,66 @@
+"""The `dondoc` command line: one Typer app; each command group lives in its own module.
+
+Domain errors (`UserError`) become one line on stderr and exit code 2; anything else is
+a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from config.errors import ConfigError
+from dondoc.errors import UserError
+
+app = typer.Typer(
+    name="dondoc",
+    help="dondoc — đôn đốc thực hiện kế hoạch hành động (keeps an action plan on schedule).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Explicit registration: every command group is listed here, nothing is discovered.
+    from dondoc.cli import directory_cmd, plan_cmd, rules_cmd
+
+    app.command("init")(directory_cmd.init)
+    app.add_typer(directory_cmd.agencies_app, name="agencies")
+    app.add_typer(plan_cmd.plan_app, name="plan")
+    app.command("plans")(plan_cmd.plans)
+    app.command("tasks")(plan_cmd.tasks)
+    app.add_typer(plan_cmd.task_app, name="task")
+    app.add_typer(rules_cmd.app, name="rules")
+
+
+_register()
+
+
+def _fail(message: str, code: int) -> None:
+    # markup=False: the message may quote the user's text, brackets included.
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"Lỗi: {message}", markup=False)
+    sys.exit(code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        _fail(exc.message, exc.exit_code)
+    except ConfigError as exc:
+        _fail("\n".join(exc.problems), 2)
+    except typer.Abort:
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors are handled below; the rest are bugs
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,96 @@
+"""`dondoc init` and `dondoc agencies`: the store and the agency directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+from sqlmodel import col, select
+
+from dondoc.cli.common import console, get_app, print_json
+from dondoc.directory import BUNDLED_DIRECTORY, load_directory, read_directory_file
+from dondoc.models import Agency, AgencyGroup, Contact
+from dondoc.store import migrate, session_scope
+
+agencies_app = typer.Typer(help="Danh bạ cơ quan (agency directory).", no_args_is_help=False)
+
+
+def init(
+    ctx: typer.Context,
+    agencies: Path | None = typer.Option(
+        None, "--agencies", help="Tệp YAML danh bạ; mặc định là danh bạ mẫu đi kèm."
+    ),
+) -> None:
+    """Tạo hoặc nâng cấp cơ sở dữ liệu (create or upgrade the store)."""
+    app = get_app(ctx)
+    directory = read_directory_file(agencies or BUNDLED_DIRECTORY)
+    migrate(app.engine)
+    with session_scope(app.engine) as session:
+        summary = load_directory(session, directory)
+    console.print(
+        f"Đã khởi tạo cơ sở dữ liệu {app.settings.db_url.split('@')[-1]}; danh bạ: "
+        f"{len(summary.added)} cơ quan mới, {len(summary.updated)} cập nhật, "
+        f"{len(summary.groups)} nhóm."
+    )
+
+
+@agencies_app.callback(invoke_without_command=True)
+def list_agencies(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="In dạng JSON.")
+) -> None:
+    """Liệt kê danh bạ cơ quan (list the directory)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        agencies = session.exec(select(Agency).order_by(col(Agency.id))).all()
+        contacts = session.exec(select(Contact).where(Contact.active)).all()
+        groups = session.exec(select(AgencyGroup).order_by(col(AgencyGroup.id))).all()
+    by_agency: dict[int, list[Contact]] = {}
+    for contact in contacts:
+        by_agency.setdefault(contact.agency_id, []).append(contact)
+    if as_json:
+        print_json(
+            [
+                {
+                    "code": a.code,
+                    "name": a.name,
+                    "kind": a.kind,
+                    "locale": a.locale,
+                    "aliases": a.aliases,
+                    "contacts": [
+                        {"channel": c.channel, "address": c.address, "head": c.is_head}
+                        for c in by_agency.get(a.id or 0, [])
+                    ],
+                }
+                for a in agencies
+            ]
+        )
+        return
+    table = Table(title="Danh bạ cơ quan")
+    for column in ("Mã", "Tên", "Loại", "Liên hệ"):
+        table.add_column(column)
+    for agency in agencies:
+        reach = ", ".join(
+            f"{c.address}{' (lãnh đạo)' if c.is_head else ''}"
+            if c.channel == "email"
+            else f"Telegram {c.address}"
+            for c in by_agency.get(agency.id or 0, [])
+        )
+        table.add_row(agency.code, agency.name, agency.kind, reach or "—")
+    console.print(table)
+    console.print("Nhóm: " + "; ".join(f"{g.code} = {g.name}" for g in groups))
+
+
+@agencies_app.command("load")
+def load(ctx: typer.Context, file: Path = typer.Argument(..., help="Tệp YAML danh bạ.")) -> None:
+    """Thêm hoặc cập nhật cơ quan từ tệp YAML (add/update agencies from YAML)."""
+    app = get_app(ctx)
+    directory = read_directory_file(file)
+    with session_scope(app.ready_engine()) as session:
+        summary = load_directory(session, directory)
+    console.print(
+        f"{file}: {len(summary.added)} cơ quan mới, {len(summary.updated)} cập nhật, "
+        f"{len(summary.groups)} nhóm."
+    )

@@ -1,0 +1,237 @@
+"""`dondoc plan import`, `dondoc plans`, `dondoc tasks`, `dondoc task …`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlmodel import col, func, select
+
+from dondoc.actions import find_assignment, set_status
+from dondoc.cli.common import console, err_console, get_app, print_json
+from dondoc.directory import group_names
+from dondoc.models import Agency, Plan, Task
+from dondoc.plan_import import ImportReport, import_plan
+from dondoc.store import session_scope
+from dondoc.tasks import ROLE_LABELS, STATUS_LABELS, get_task, list_tasks
+
+plan_app = typer.Typer(help="Kế hoạch (plans).", no_args_is_help=True)
+task_app = typer.Typer(help="Một nhiệm vụ (one task).", no_args_is_help=True)
+
+
+@plan_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Bảng Phụ lục: .csv (UTF-8) hoặc .xlsx."),
+    plan: str | None = typer.Option(None, "--plan", help="Mã kế hoạch; mặc định theo tên tệp."),
+    title: str | None = typer.Option(None, "--title", help="Tên kế hoạch."),
+    owner: str | None = typer.Option(None, "--owner", help="Mã cơ quan theo dõi kế hoạch."),
+    create_agencies: bool = typer.Option(
+        False, "--create-agencies", help="Thêm các cơ quan chưa có trong danh bạ."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Chỉ cho xem, không ghi gì."),
+) -> None:
+    """Nhập (hoặc cập nhật) một kế hoạch từ bảng Phụ lục."""
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        report = import_plan(
+            session,
+            path=file,
+            now=app.clock.now(),
+            plan_code=plan,
+            title=title,
+            owner=owner,
+            create_agencies=create_agencies,
+            dry_run=dry_run,
+        )
+    _print_report(report)
+
+
+def _print_report(report: ImportReport) -> None:
+    verb = "Sẽ" if report.dry_run else "Đã"
+    head = "tạo kế hoạch" if report.plan_created else "cập nhật kế hoạch"
+    console.print(f"{verb} {head} [bold]{report.plan_code}[/]: {report.tasks_total} nhiệm vụ.")
+    if report.dry_run:
+        console.print("(--dry-run: chưa ghi gì vào cơ sở dữ liệu)")
+    lines = [
+        ("thêm", report.added),
+        ("sửa", [f"{n} ({', '.join(f)})" for n, f in report.updated.items()]),
+        ("ngừng theo dõi", report.removed),
+    ]
+    for label, items in lines:
+        if items:
+            console.print(f"  {label} {len(items)}: {', '.join(items)}")
+    console.print(f"  phân công: +{report.assignments_added} / −{report.assignments_removed}")
+    if report.new_agencies:
+        console.print(f"  cơ quan mới trong danh bạ: {', '.join(report.new_agencies)}")
+    if report.no_deadline:
+        console.print(
+            f"  [yellow]chưa có thời hạn[/] (STT {', '.join(report.no_deadline)}): "
+            "sẽ nhắc Văn phòng đặt thời hạn."
+        )
+    for note in report.notes:
+        err_console.print(f"  lưu ý: {note}")
+
+
+@plan_app.callback()
+def _plan_group() -> None:
+    """Kế hoạch (plans)."""
+
+
+def plans(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Liệt kê các kế hoạch (list plans)."""
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        rows = session.exec(
+            select(Plan, func.count(col(Task.id)))
+            .join(Task, (col(Task.plan_id) == Plan.id) & col(Task.active), isouter=True)
+            .group_by(col(Plan.id))
+            .order_by(col(Plan.code))
+        ).all()
+        owners = {a.id: a.code for a in session.exec(select(Agency)).all()}
+    data = [
+        {
+            "code": p.code,
+            "title": p.title,
+            "owner": owners.get(p.owner_agency_id),
+            "tasks": n,
+            "imported_at": p.imported_at.isoformat() if p.imported_at else None,
+        }
+        for p, n in rows
+    ]
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title="Kế hoạch")
+    for column in ("Mã", "Tên", "Cơ quan theo dõi", "Số nhiệm vụ"):
+        table.add_column(column)
+    for item in data:
+        table.add_row(
+            str(item["code"]), str(item["title"]), str(item["owner"] or "—"), str(item["tasks"])
+        )
+    console.print(table)
+
+
+def tasks(
+    ctx: typer.Context,
+    plan: str | None = typer.Option(None, "--plan", help="Mã kế hoạch."),
+    agency: str | None = typer.Option(None, "--agency", help="Mã cơ quan."),
+    status: str | None = typer.Option(None, "--status", help="open | acknowledged | done"),
+    as_json: bool = typer.Option(False, "--json", help="In dạng JSON."),
+) -> None:
+    """Liệt kê nhiệm vụ và cơ quan được giao (tasks and their agencies)."""
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        views = list_tasks(session, plan=plan, agency=agency, status=status)
+        groups = group_names(session)
+    if as_json:
+        print_json(views)
+        return
+    table = Table(title=f"Nhiệm vụ ({len(views)})", show_lines=True)
+    for column, width in (
+        ("ID", 4),
+        ("STT", 5),
+        ("Nhiệm vụ", 48),
+        ("Thời hạn", 18),
+        ("Chủ trì", 34),
+        ("Phối hợp", 34),
+    ):
+        table.add_column(column, max_width=width, overflow="fold")
+    for view in views:
+        table.add_row(
+            str(view["id"]),
+            f"{view['section'] or ''} {view['number']}".strip(),
+            _clip(view["title"], 140),
+            view["deadline_text"] or "[yellow](chưa có)[/]",
+            _agencies(view, "lead", groups),
+            _agencies(view, "coordinator", groups),
+        )
+    console.print(table)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_MARKS = {"open": "", "acknowledged": " ✓nhận", "done": " ✔xong"}
+
+
+def _agencies(view: dict[str, Any], role: str, groups: dict[str, tuple[str, list[str]]]) -> str:
+    """Agencies in one role; a whole group still all open is shown as the group's name."""
+    items = [a for a in view["assignments"] if a["role"] == role]
+    open_codes = {a["agency"] for a in items if a["status"] == "open"}
+    lines: list[str] = []
+    covered: set[str] = set()
+    for name, members in groups.values():
+        if len(members) > 1 and set(members) <= open_codes - covered:
+            lines.append(f"{name} ({len(members)})")
+            covered |= set(members)
+    lines += [
+        f"{a['agency_name']}{_MARKS[a['status']]}" for a in items if a["agency"] not in covered
+    ]
+    return "\n".join(lines) or "—"
+
+
+@task_app.command("show")
+def show(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="ID hoặc KẾ_HOẠCH/STT."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Xem một nhiệm vụ (show one task)."""
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        view = get_task(session, ref)
+    if as_json:
+        print_json(view)
+        return
+    console.print(f"[bold]#{view['id']} — {view['plan']} STT {view['number']}[/]")
+    if view["section_title"]:
+        console.print(f"Mục {view['section'] or ''}: {view['section_title']}")
+    console.print(f"Nhiệm vụ: {view['title']}")
+    console.print(f"Sản phẩm: {view['product'] or '—'}")
+    console.print(f"Thời hạn: {view['deadline_text'] or '(chưa có)'}")
+    for item in view["assignments"]:
+        when = f" ({item['status_at'][:16]}, {item['status_by']})" if item["status_at"] else ""
+        console.print(
+            f"  • {ROLE_LABELS[item['role']]}: {item['agency_name']} [{item['agency']}] — "
+            f"{STATUS_LABELS[item['status']]}{when}"
+        )
+
+
+def _change(ctx: typer.Context, ref: str, agency: str, status: str) -> None:
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        task_id = get_task(session, ref)["id"]
+        assignment = find_assignment(session, task_id=task_id, agency_code=agency)
+        changed = set_status(
+            session, assignment=assignment, status=status, actor="cli", now=app.clock.now()
+        )
+    label = STATUS_LABELS[status]
+    console.print(
+        f"Nhiệm vụ #{task_id}, {agency}: {label}."
+        if changed
+        else f"Nhiệm vụ #{task_id}, {agency}: đã ở trạng thái '{label}', không thay đổi."
+    )
+
+
+@task_app.command("done")
+def done(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="ID hoặc KẾ_HOẠCH/STT."),
+    agency: str = typer.Option(..., "--agency", help="Mã cơ quan."),
+) -> None:
+    """Đánh dấu cơ quan đã hoàn thành nhiệm vụ."""
+    _change(ctx, ref, agency, "done")
+
+
+@task_app.command("reopen")
+def reopen(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="ID hoặc KẾ_HOẠCH/STT."),
+    agency: str = typer.Option(..., "--agency", help="Mã cơ quan."),
+) -> None:
+    """Mở lại nhiệm vụ cho cơ quan (các nhắc nhở tiếp tục)."""
+    _change(ctx, ref, agency, "open")

@@ -1,0 +1,208 @@
+"""The agency directory: who exists, what they are called, how to reach them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlmodel import Session, col, delete, select
+
+from config.errors import ConfigError
+from config.yaml_source import describe_validation_error, load_located
+from dondoc.models import Agency, AgencyGroup, AgencyGroupMember, Contact
+from dondoc.names import NameIndex, Target
+
+BUNDLED_DIRECTORY = Path(__file__).with_name("data") / "agencies.yaml"
+AGENCY_KINDS = (
+    "office",
+    "department",
+    "board",
+    "district",
+    "commune",
+    "police",
+    "center",
+    "central-branch",
+    "other",
+)
+_CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str
+    name: str | None = None
+    head: bool = False
+
+    @field_validator("email")
+    @classmethod
+    def _looks_like_email(cls, value: str) -> str:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+            raise ValueError(f"'{value}' không phải địa chỉ email hợp lệ")
+        return value
+
+
+class AgencyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    name: str = Field(min_length=2)
+    kind: str = "department"
+    locale: str = "vi"
+    aliases: list[str] = []
+    contacts: list[ContactIn] = []
+
+    @field_validator("code")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not _CODE.match(value):
+            raise ValueError("mã chỉ gồm chữ thường không dấu, số, '-', '_' hoặc '.'")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in AGENCY_KINDS:
+            raise ValueError(f"loại phải là một trong: {', '.join(AGENCY_KINDS)}")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in ("vi", "en"):
+            raise ValueError("ngôn ngữ phải là 'vi' hoặc 'en'")
+        return value
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    name: str = Field(min_length=2)
+    aliases: list[str] = []
+    members: list[str] = Field(min_length=1)
+
+
+class DirectoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    agencies: list[AgencyIn] = []
+    groups: list[GroupIn] = []
+
+    @model_validator(mode="after")
+    def _codes_unique(self) -> DirectoryIn:
+        seen: set[str] = set()
+        for code in [a.code for a in self.agencies] + [g.code for g in self.groups]:
+            if code in seen:
+                raise ValueError(f"mã '{code}' bị trùng")
+            seen.add(code)
+        return self
+
+
+@dataclass
+class LoadSummary:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+
+def read_directory_file(path: Path) -> DirectoryIn:
+    located = load_located(path)
+    try:
+        return DirectoryIn.model_validate(located.data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(located, exc)) from None
+
+
+def load_directory(session: Session, directory: DirectoryIn) -> LoadSummary:
+    """Add or update agencies and groups; group members may be agencies already stored."""
+    summary = LoadSummary()
+    by_code = {a.code: a for a in session.exec(select(Agency)).all()}
+    for item in directory.agencies:
+        agency = by_code.get(item.code)
+        if agency is None:
+            agency = Agency(code=item.code, name=item.name)
+            summary.added.append(item.code)
+        else:
+            summary.updated.append(item.code)
+        agency.name, agency.kind, agency.locale = item.name, item.kind, item.locale
+        agency.aliases = list(item.aliases)
+        session.add(agency)
+        session.flush()
+        by_code[item.code] = agency
+        _replace_email_contacts(session, agency, item.contacts)
+    problems = []
+    for group_in in directory.groups:
+        missing = [m for m in group_in.members if m not in by_code]
+        if missing:
+            problems.append(
+                f"nhóm '{group_in.code}': không có cơ quan mã {', '.join(missing)} trong danh bạ"
+            )
+            continue
+        group = session.exec(select(AgencyGroup).where(AgencyGroup.code == group_in.code)).first()
+        group = group or AgencyGroup(code=group_in.code, name=group_in.name)
+        group.name, group.aliases = group_in.name, list(group_in.aliases)
+        session.add(group)
+        session.flush()
+        session.exec(delete(AgencyGroupMember).where(col(AgencyGroupMember.group_id) == group.id))
+        for member in dict.fromkeys(group_in.members):
+            agency_id = by_code[member].id
+            if group.id is None or agency_id is None:
+                raise RuntimeError("flushed rows must have ids")
+            session.add(AgencyGroupMember(group_id=group.id, agency_id=agency_id))
+        summary.groups.append(group_in.code)
+    if problems:
+        raise ConfigError(problems)
+    return summary
+
+
+def _replace_email_contacts(session: Session, agency: Agency, contacts: list[ContactIn]) -> None:
+    # Telegram chats are linked from chat, not from the file: keep them.
+    session.exec(
+        delete(Contact).where(col(Contact.agency_id) == agency.id, col(Contact.channel) == "email")
+    )
+    if agency.id is None:
+        raise RuntimeError("agency must be flushed before its contacts")
+    for contact in contacts:
+        session.add(
+            Contact(
+                agency_id=agency.id,
+                channel="email",
+                address=contact.email,
+                name=contact.name,
+                is_head=contact.head,
+            )
+        )
+
+
+def build_name_index(session: Session) -> NameIndex:
+    index = NameIndex()
+    for agency in session.exec(select(Agency)).all():
+        index.add(Target("agency", agency.code, agency.name), [agency.name, *agency.aliases])
+    for group in session.exec(select(AgencyGroup)).all():
+        index.add(Target("group", group.code, group.name), [group.name, *group.aliases])
+    return index
+
+
+def group_members(session: Session) -> dict[str, list[str]]:
+    """Group code → member agency codes, in directory order."""
+    rows = session.exec(
+        select(AgencyGroup.code, Agency.code)
+        .join(AgencyGroupMember, col(AgencyGroupMember.group_id) == AgencyGroup.id)
+        .join(Agency, col(Agency.id) == AgencyGroupMember.agency_id)
+        .order_by(col(Agency.id))
+    ).all()
+    members: dict[str, list[str]] = {}
+    for group_code, agency_code in rows:
+        members.setdefault(group_code, []).append(agency_code)
+    return members
+
+
+def group_names(session: Session) -> dict[str, tuple[str, list[str]]]:
+    """Group code → (name, member codes)."""
+    names = {g.code: g.name for g in session.exec(select(AgencyGroup)).all()}
+    return {code: (names[code], members) for code, members in group_members(session).items()}
+
+
+def default_office(session: Session) -> Agency | None:
+    """The one agency of kind 'office', which owns (tracks) plans unless told otherwise."""
+    offices = session.exec(select(Agency).where(Agency.kind == "office")).all()
+    return offices[0] if len(offices) == 1 else None
