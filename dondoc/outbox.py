@@ -1,0 +1,66 @@
+"""The outbox: everything dondoc sends is first a row here, keyed for idempotency.
+
+Reminders, notices (extension requests, failures reported to the office) and scheduled
+reports all enter through `enqueue`; only the daemon's delivery path sends them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session
+
+from dondoc.models import OutboxMessage
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    agency_id: int | None,
+    stage: str,
+    template: str,
+    context: dict[str, Any],
+    send_after: datetime,
+    now: datetime,
+    kind: str = "reminder",
+    assignment_id: int | None = None,
+    due_at: datetime | None = None,
+) -> bool:
+    """Add one message unless its key is already there; True when a row was added."""
+    values = {
+        "key": key,
+        "kind": kind,
+        "assignment_id": assignment_id,
+        "agency_id": agency_id,
+        "channel": channel,
+        "stage": stage,
+        "template": template,
+        "context": context,
+        "due_at": due_at or send_after,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": send_after,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    statement: Any
+    if dialect == "postgresql":
+        statement = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    elif dialect == "sqlite":
+        statement = (
+            sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
+        )
+    else:  # portable fallback: look first (the unique key still guards races)
+        exists = session.execute(sa.select(table.c.id).where(table.c.key == key)).first()
+        if exists:
+            return False
+        statement = sa.insert(table).values(**values)
+    result = session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
