@@ -6,6 +6,7 @@ Validated once, at the edge (the CLI), and passed down; nothing here runs at imp
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,10 +16,12 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     YamlConfigSettingsSource,
 )
 
 from config.errors import ConfigError
+from config.yaml_source import Located, load_located
 
 ENV_PREFIX = "DONDOC_"
 SETTINGS_FILE_ENV = "DONDOC_SETTINGS_FILE"
@@ -115,29 +118,80 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         settings_file = os.environ.get(SETTINGS_FILE_ENV)
         if settings_file:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=settings_file))
+            sources.append(
+                YamlConfigSettingsSource(
+                    settings_cls, yaml_file=settings_file, yaml_file_encoding="utf-8-sig"
+                )
+            )
         return tuple(sources)
+
+
+# Pydantic's English messages for the mistakes admins make most, said in Vietnamese first.
+_MESSAGES = {
+    "int_parsing": "phải là một số nguyên (must be an integer)",
+    "int_from_float": "phải là một số nguyên (must be an integer)",
+    "float_parsing": "phải là một số (must be a number)",
+    "bool_parsing": "phải là true hoặc false (must be true or false)",
+    "greater_than": "phải lớn hơn {gt} (must be greater than {gt})",
+    "greater_than_equal": "phải từ {ge} trở lên (must be at least {ge})",
+    "less_than_equal": "phải không quá {le} (must be at most {le})",
+    "literal_error": "phải là một trong: {expected} (must be one of these)",
+    "extra_forbidden": "cài đặt không được hỗ trợ (unknown setting)",
+    "model_type": "phải là một nhóm cài đặt (must be a mapping)",
+    "string_type": "phải là một chuỗi (must be a string)",
+}
 
 
 def _variable_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
 
 
+def _message(error: Any) -> str:
+    template = _MESSAGES.get(error["type"])
+    if template is None:
+        message = str(error["msg"])
+        return message.removeprefix("Value error, ")
+    return template.format(**error.get("ctx", {}))
+
+
+def _where(loc: tuple[int | str, ...], located: Located | None) -> str:
+    """The environment variable that set `loc`, else its place in the settings file."""
+    names = {name.upper() for name in os.environ}
+    for depth in range(len(loc), 0, -1):
+        name = _variable_name(loc[:depth])
+        if name in names:
+            inner = ".".join(str(part) for part in loc[depth:])
+            return f"{name} ({inner})" if inner else name
+    if located is not None and loc:
+        return f"{located.where(loc)}: {'.'.join(str(part) for part in loc)}"
+    return _variable_name(loc) if loc else ENV_PREFIX
+
+
+def _read_settings_file(path: str) -> Located:
+    located = load_located(path)
+    if not isinstance(located.data, dict):
+        raise ConfigError(
+            [f"{path}:1:1: tệp cài đặt phải gồm các dòng 'khóa: giá trị' (must be a mapping)"]
+        )
+    return located
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build settings or raise ConfigError naming each bad variable (never its value)."""
     settings_file = os.environ.get(SETTINGS_FILE_ENV)
-    if settings_file and not Path(settings_file).is_file():
-        raise ConfigError([f"{SETTINGS_FILE_ENV}: không tìm thấy tệp {settings_file}"])
+    located = None
+    if settings_file:
+        if not Path(settings_file).is_file():
+            raise ConfigError([f"{SETTINGS_FILE_ENV}: không tìm thấy tệp {settings_file}"])
+        located = _read_settings_file(settings_file)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = _variable_name(error["loc"]) if error["loc"] else ENV_PREFIX
-            if error["type"] == "extra_forbidden":
-                problems.append(f"{where}: biến không được hỗ trợ (unknown setting)")
-            else:
-                problems.append(f"{where}: {error['msg']}")
-        raise ConfigError(problems) from None
-    except Exception as exc:  # a malformed YAML settings file or unparsable JSON value
-        raise ConfigError([f"{settings_file or 'DONDOC_*'}: {exc}"]) from None
+        raise ConfigError(
+            [f"{_where(error['loc'], located)}: {_message(error)}" for error in exc.errors()]
+        ) from None
+    except SettingsError as exc:
+        # The message names the field, never the value: 'error parsing value for field "smtp"'.
+        match = re.search(r'field "([^"]+)"', str(exc))
+        name = _variable_name((match.group(1),)) if match else ENV_PREFIX + "*"
+        raise ConfigError([f"{name}: không phải JSON hợp lệ (invalid JSON value)"]) from None

@@ -21,14 +21,25 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
+_URL_EXAMPLES = "sqlite:////var/lib/dondoc/dondoc.db hoặc postgresql://user:pass@host/dondoc"
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, a busy timeout and enforced foreign keys."""
-    if url.startswith("sqlite"):
-        path = sa.engine.make_url(url).database
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        # Never echo the URL: it may carry a password.
+        raise UserError(f"DONDOC_DATABASE_URL không hợp lệ; ví dụ: {_URL_EXAMPLES}.") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        # A bare postgresql:// would ask for psycopg2; dondoc ships psycopg 3.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+            parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
 
         @sa.event.listens_for(engine, "connect")
@@ -41,9 +52,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     try:
-        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
-    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise UserError(f"DONDOC_DATABASE_URL không hợp lệ: {exc}") from None
+        return sa.create_engine(parsed, pool_pre_ping=True, **kwargs)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError):
+        raise UserError(
+            f"DONDOC_DATABASE_URL: không hỗ trợ loại cơ sở dữ liệu '{parsed.drivername}'; "
+            f"ví dụ: {_URL_EXAMPLES}."
+        ) from None
+
+
+def _cannot_open(exc: sa.exc.OperationalError) -> str:
+    # Drivers add hints on extra lines; the CLI promises one line.
+    return "Không mở được cơ sở dữ liệu: " + " ".join(str(exc.orig).split())
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -58,7 +77,7 @@ def migrate(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except sa.exc.OperationalError as exc:
-        raise UserError(f"Không mở được cơ sở dữ liệu: {exc.orig}") from None
+        raise UserError(_cannot_open(exc)) from None
 
 
 def schema_is_current(engine: Engine) -> bool:
@@ -71,7 +90,7 @@ def require_current_schema(engine: Engine) -> None:
     try:
         current = schema_is_current(engine)
     except sa.exc.OperationalError as exc:
-        raise UserError(f"Không mở được cơ sở dữ liệu: {exc.orig}") from None
+        raise UserError(_cannot_open(exc)) from None
     if not current:
         raise UserError(
             "Cơ sở dữ liệu chưa được khởi tạo hoặc cần nâng cấp: hãy chạy `dondoc init`."
