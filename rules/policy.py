@@ -1,0 +1,408 @@
+"""The rule config admins edit: escalation policies, which task gets which, the calendar.
+
+Pure pydantic models (no I/O); `config.rules_loader` reads the YAML and adds the
+positions and reference checks. Every model forbids unknown keys: a typo in a key must
+stop the config, never silently drop a stage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    field_validator,
+    model_validator,
+)
+
+from rules.calendar import OfficeHours, WorkCalendar
+from rules.text import fold_words
+
+# "none" is the kind of a task with no date to work towards yet: no deadline at all, or
+# an external reference whose milestone the office has not set.
+DEADLINE_KINDS = ("once", "recurring", "ongoing", "external", "none")
+DATED_KINDS = frozenset({"once", "recurring", "external"})
+RECIPIENT_WORDS = ("lead", "coordinators", "head", "office")
+CHANNELS = ("email", "telegram")
+ANCHORS = ("due", "target", "start")
+# The names the channels' templates provide; the loader is given the real set.
+TEMPLATE_NAMES = (
+    "upcoming",
+    "due_today",
+    "overdue",
+    "escalation",
+    "explanation_request",
+    "checkin",
+    "set_deadline",
+    "digest",
+    "late_report",
+    "quarter_report",
+)
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhw])\s*$")
+_DURATION_UNITS = {"d": "days", "h": "hours", "w": "weeks"}
+_OFFSET = re.compile(r"^\s*([+-]?)\s*(\d+)\s*([dw])\s*$")
+_PERIOD = re.compile(r"^\s*(\d+)?\s*([^\d\s].*?)\s*$")
+_PERIOD_UNITS = {
+    "month": ("month", 1),
+    "months": ("month", 1),
+    "tháng": ("month", 1),
+    "thang": ("month", 1),
+    "quarter": ("month", 3),
+    "quarters": ("month", 3),
+    "quý": ("month", 3),
+    "quy": ("month", 3),
+    "year": ("month", 12),
+    "years": ("month", 12),
+    "năm": ("month", 12),
+    "nam": ("month", 12),
+    "week": ("week", 1),
+    "weeks": ("week", 1),
+    "tuần": ("week", 1),
+    "tuan": ("week", 1),
+}
+_STAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'7d', '12h', '2w' → timedelta; a bare number has no unit and is refused."""
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str) or not (match := _DURATION.match(value)):
+        raise ValueError(
+            f"khoảng thời gian không hợp lệ {value!r}: viết như 7d, 12h, 2w "
+            "(a duration such as 7d, 12h or 2w)"
+        )
+    amount, unit = int(match.group(1)), _DURATION_UNITS[match.group(2)]
+    if amount == 0:
+        raise ValueError("khoảng thời gian phải lớn hơn 0 (must be more than zero)")
+    return timedelta(**{unit: amount})
+
+
+def parse_offset(value: Any) -> int:
+    """'-14d', '0d', '+1d', '-2w' → a number of days relative to the anchor."""
+    if isinstance(value, str) and (match := _OFFSET.match(value)):
+        days = int(match.group(2)) * (7 if match.group(3) == "w" else 1)
+        return -days if match.group(1) == "-" else days
+    raise ValueError(
+        f"khoảng lệch không hợp lệ {value!r}: viết như -14d, -3d, 0d, +1d, -2w "
+        "(an offset in days from the anchor, such as -14d, 0d, +1d)"
+    )
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar-aligned check-in period: every `count` months or weeks."""
+
+    unit: Literal["month", "week"]
+    count: int
+
+
+def parse_period(value: Any) -> Period:
+    """'1 month', '3 months', '1 quarter', '2 weeks', '1 tháng', '1 tuần' → Period."""
+    if isinstance(value, Period):
+        return value
+    match = _PERIOD.match(value) if isinstance(value, str) else None
+    unit = _PERIOD_UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        raise ValueError(
+            f"chu kỳ không hợp lệ {value!r}: viết như '1 month', '3 months', '1 quarter', "
+            "'1 week', '1 tháng', '1 quý', '2 tuần' (a period in months or weeks)"
+        )
+    count = int(match.group(1) or 1) * unit[1]
+    if count == 0:
+        raise ValueError("chu kỳ phải lớn hơn 0 (the period must be more than zero)")
+    return Period(unit="month" if unit[0] == "month" else "week", count=count)
+
+
+def _listify(value: Any) -> Any:
+    # `to: office` reads naturally; it means the one-element list.
+    return [value] if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Offset = Annotated[int, BeforeValidator(parse_offset)]
+PeriodField = Annotated[Period, BeforeValidator(parse_period)]
+
+
+class Repeat(BaseModel):
+    """Send the stage again every `every`, at most `max` more times, until acknowledged."""
+
+    model_config = _STRICT
+    every: Duration
+    max: int = Field(ge=1, le=52)
+
+    @field_validator("every")
+    @classmethod
+    def _whole_days(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1) or value % timedelta(days=1):
+            raise ValueError("lặp lại theo số ngày, ví dụ 7d (repeat in whole days, e.g. 7d)")
+        return value
+
+
+class Stage(BaseModel):
+    """One step of a policy: when, to whom, on which channels, with which template.
+
+    A dated stage has `at` (an offset from its anchor); a periodic check-in has `every`
+    (and `day`) and applies to tasks with no date to count from.
+    """
+
+    model_config = _STRICT
+    name: str
+    at: Offset | None = None
+    anchor: Literal["due", "target", "start"] = "due"
+    every: PeriodField | None = None
+    day: int | None = None
+    to: Annotated[tuple[str, ...], BeforeValidator(_listify)] = Field(min_length=1)
+    channels: Annotated[tuple[Literal["email", "telegram"], ...], BeforeValidator(_listify)] = (
+        "email",
+        "telegram",
+    )
+    template: str
+    repeat: Repeat | None = None
+    ask_explanation: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _key_safe_name(cls, value: str) -> str:
+        # The name goes into idempotency keys, which use ':' and '/' as separators.
+        if not _STAGE_NAME.match(value):
+            raise ValueError(
+                "tên bước chỉ gồm chữ thường không dấu, số, '_' hoặc '-' "
+                "(lower-case letters, digits, '_' or '-')"
+            )
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _some_channel(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("cần ít nhất một kênh: email, telegram (at least one channel)")
+        return tuple(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _dated_or_periodic(self) -> Stage:
+        if (self.at is None) == (self.every is None):
+            raise ValueError(
+                "mỗi bước cần đúng một trong hai: 'at' (ví dụ -3d) hoặc 'every' (ví dụ "
+                "'1 month') (a stage needs exactly one of 'at' or 'every')"
+            )
+        if self.every is not None:
+            if self.repeat is not None:
+                raise ValueError(
+                    "bước định kỳ không dùng 'repeat': chu kỳ 'every' đã lặp lại "
+                    "(a periodic stage repeats by 'every'; drop 'repeat')"
+                )
+            limit = 31 if self.every.unit == "month" else 7
+            if self.day is not None and not 1 <= self.day <= limit:
+                unit = (
+                    "ngày trong tháng 1-31" if limit == 31 else "thứ trong tuần 1-7 (1 = thứ Hai)"
+                )
+                raise ValueError(f"'day' phải là {unit} (day out of range)")
+        elif self.day is not None:
+            raise ValueError("'day' chỉ dùng với 'every' ('day' needs 'every')")
+        return self
+
+    @property
+    def periodic(self) -> bool:
+        return self.every is not None
+
+    def concerns(self, role: str) -> bool:
+        """Whether this stage sends anything about an assignment with `role`."""
+        if role == "coordinator":
+            return "coordinators" in self.to
+        return any(target != "coordinators" for target in self.to)
+
+    def recipients(self, role: str) -> tuple[str, ...]:
+        """Who hears about an assignment with `role`: "self", "head", "office" or codes."""
+        if role == "coordinator":
+            return ("self",) if "coordinators" in self.to else ()
+        names = ("self" if target == "lead" else target for target in self.to)
+        return tuple(dict.fromkeys(n for n in names if n != "coordinators"))
+
+
+class Policy(RootModel[tuple[Stage, ...]]):
+    """A named list of stages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Policy:
+        if not self.root:
+            raise ValueError("chính sách cần ít nhất một bước (a policy needs a stage)")
+        names = [stage.name for stage in self.root]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"tên bước bị lặp lại: {', '.join(twice)} (duplicate stage names)")
+        return self
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        return self.root
+
+    def covers(self, kind: str | None) -> bool:
+        """Whether the policy has stages for this kind of deadline (None: no date)."""
+        dated = kind in DATED_KINDS
+        return any(stage.periodic != dated for stage in self.root)
+
+
+class PolicyFor(BaseModel):
+    """Which policy a task gets; the most specific rule wins: task, tag, plan, kind."""
+
+    model_config = _STRICT
+    kind: dict[Literal["once", "recurring", "ongoing", "external", "none"], str]
+    plan: dict[str, str] = {}
+    tag: dict[str, str] = {}
+    task: dict[str, str] = {}
+
+    @field_validator("task")
+    @classmethod
+    def _plan_slash_number(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [key for key in value if key.count("/") != 1 or "" in key.split("/")]
+        if bad:
+            raise ValueError(
+                f"khóa nhiệm vụ phải có dạng KẾ_HOẠCH/STT, ví dụ nq131/13: {', '.join(bad)} "
+                "(task keys are PLAN/NUMBER)"
+            )
+        return value
+
+
+def _parse_hours(value: Any) -> Any:
+    if isinstance(value, str) and (match := _HOURS.match(value)):
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        try:
+            return OfficeHours(time(h1, m1), time(h2, m2))
+        except ValueError as exc:
+            raise ValueError(f"giờ làm việc không hợp lệ {value!r}: {exc}") from None
+    if isinstance(value, OfficeHours):
+        return value
+    raise ValueError(
+        f'giờ làm việc không hợp lệ {value!r}: viết như "07:30-17:00" (office hours HH:MM-HH:MM)'
+    )
+
+
+class CalendarConfig(BaseModel):
+    """When reminders may go out: office hours, days off and working Saturdays."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    office_hours: Annotated[OfficeHours, BeforeValidator(_parse_hours)] = OfficeHours()
+    extra_days_off: tuple[date, ...] = ()
+    working_days: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _no_day_both_off_and_working(self) -> CalendarConfig:
+        clash = sorted(set(self.extra_days_off) & set(self.working_days))
+        if clash:
+            days = ", ".join(d.isoformat() for d in clash)
+            raise ValueError(f"ngày vừa nghỉ vừa làm việc: {days} (days both off and working)")
+        return self
+
+
+class ReportSchedule(BaseModel):
+    """When the office's reports go out (issue 7 owns this model; a placeholder for now)."""
+
+    model_config = _STRICT
+    late_list_day: int = Field(default=5, ge=1, le=28)
+    late_list_time: str = "08:00"
+    quarter_report_day: int = Field(default=15, ge=1, le=19)
+    channels: tuple[Literal["email", "telegram"], ...] = ("email",)
+
+
+class RuleConfig(BaseModel):
+    """The whole rule config (config/rules.yaml)."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True
+    )
+    timezone: str = "Asia/Ho_Chi_Minh"
+    ack_timeout: Duration
+    digest: bool = True
+    # Named `office_calendar` because `calendar()` builds the WorkCalendar; YAML says
+    # `calendar:`.
+    office_calendar: CalendarConfig = Field(default=CalendarConfig(), alias="calendar")
+    milestones: dict[str, date] = {}
+    policies: dict[str, Policy]
+    policy_for: PolicyFor
+    reports: ReportSchedule = ReportSchedule()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"múi giờ không tồn tại (unknown time zone): {value!r}") from None
+        return value
+
+    @field_validator("policies")
+    @classmethod
+    def _some_policy(cls, value: dict[str, Policy]) -> dict[str, Policy]:
+        if not value:
+            raise ValueError("cần ít nhất một chính sách (at least one policy)")
+        return value
+
+    def calendar(self) -> WorkCalendar:
+        cal = self.office_calendar
+        return WorkCalendar(
+            timezone=self.timezone,
+            office_hours=cal.office_hours,
+            extra_days_off=frozenset(cal.extra_days_off),
+            working_days=frozenset(cal.working_days),
+        )
+
+    def select(
+        self,
+        *,
+        plan: str,
+        number: str,
+        tags: Sequence[str],
+        kind: str | None,
+        task_policy: str | None,
+    ) -> tuple[str, Policy]:
+        """The policy for one task: per task > by tag > by plan > by deadline kind.
+
+        A task with no date yet (kind None) always gets the `none` policy: what it needs
+        is the office setting a date, whatever the plan's usual push. An override naming
+        a policy without stages for this kind of deadline (or an unknown name coming from
+        the store) is passed over, so an override can never silence a task.
+        """
+        rules = self.policy_for
+        by_kind = next((name for k, name in rules.kind.items() if k == (kind or "none")), None)
+        candidates: list[str | None] = []
+        if kind is not None:
+            candidates.append(rules.task.get(f"{plan}/{number}"))
+            candidates.append(task_policy)
+            tagset = set(tags)
+            candidates.extend(name for tag, name in rules.tag.items() if tag in tagset)
+            candidates.append(rules.plan.get(plan))
+        candidates.append(by_kind)
+        for name in candidates:
+            if name is not None and name in self.policies and self.policies[name].covers(kind):
+                return name, self.policies[name]
+        raise LookupError(f"no policy for deadline kind {kind or 'none'!r} in the rule config")
+
+    def milestone_for(self, depends_on: str) -> date | None:
+        """The office's date for an external reference; the latest if several match.
+
+        Matching ignores case, diacritics and punctuation; a milestone name matches when
+        its words appear as a run in the reference ("Đề án 06" in "Theo tiến độ của Đề
+        án 06"). A task following two schedules is due when the later one is.
+        """
+        reference = f" {fold_words(depends_on)} "
+        found = [
+            when
+            for name, when in self.milestones.items()
+            if (key := fold_words(name)) and f" {key} " in reference
+        ]
+        return max(found) if found else None
