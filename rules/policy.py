@@ -310,13 +310,41 @@ class CalendarConfig(BaseModel):
 
 
 class ReportSchedule(BaseModel):
-    """When the office's reports go out (issue 7 owns this model; a placeholder for now)."""
+    """When the office's reports go out by themselves (`dondoc report` makes them by hand).
+
+    The monthly late list of the previous month goes out on `late_list_day`; the
+    quarterly report on `quarter_report_day` of the quarter's last month, which must be
+    before day 20 (the Resolution 131 plans' deadline for it). Both are off until turned
+    on; `to` names "office" (the office that tracks the plans) or agency codes.
+    """
 
     model_config = _STRICT
+    late_list: bool = False
     late_list_day: int = Field(default=5, ge=1, le=28)
-    late_list_time: str = "08:00"
+    late_list_time: time = time(8, 0)
+    quarter_report: bool = False
     quarter_report_day: int = Field(default=15, ge=1, le=19)
+    quarter_report_time: time = time(8, 0)
+    to: Annotated[tuple[str, ...], BeforeValidator(_listify)] = Field(
+        default=("office",), min_length=1
+    )
+    plan: str | None = None
     channels: tuple[Literal["email", "telegram"], ...] = ("email",)
+
+    @field_validator("late_list_time", "quarter_report_time", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        # YAML reads an unquoted 8:00 as the number 480; say how to write it instead.
+        if isinstance(value, str) and re.fullmatch(r"\s*\d{1,2}:\d{2}\s*", value):
+            hour, minute = (int(part) for part in value.strip().split(":"))
+            if hour < 24 and minute < 60:
+                return time(hour, minute)
+        if isinstance(value, time) and value.tzinfo is None:
+            return value
+        raise ValueError(
+            f'giờ gửi không hợp lệ {value!r}: viết trong dấu nháy như "08:00" '
+            '(a local time such as "08:00", quoted)'
+        )
 
 
 class RuleConfig(BaseModel):
