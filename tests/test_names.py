@@ -1,0 +1,220 @@
+"""Reading agency cells against the bundled directory, the way plans write them."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dondoc.directory import (
+    BUNDLED_DIRECTORY,
+    build_name_index,
+    load_directory,
+    read_directory_file,
+)
+from dondoc.names import NameIndex, Target
+from dondoc.store import make_engine, migrate, session_scope
+
+DEPARTMENTS = 19
+DISTRICTS = 7
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NameIndex]:
+    path: Path = tmp_path_factory.mktemp("names") / "dondoc.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    with session_scope(engine) as session:
+        load_directory(session, read_directory_file(BUNDLED_DIRECTORY))
+        yield build_name_index(session)
+    engine.dispose()
+
+
+def codes(index: NameIndex, cell: str) -> list[str]:
+    reading = index.read_cell(cell)
+    assert reading.unknown == [], reading.unknown
+    return [target.code for target in reading.targets]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "Văn phòng UBND tỉnh",
+        "VP UBND tỉnh",
+        "Văn phòng Ủy ban nhân dân tỉnh",
+        "Văn phòng Uỷ ban nhân dân tỉnh",
+        "VĂN PHÒNG UBND TỈNH",
+        "van phong ubnd tinh",
+        "Văn  phòng\u00a0UBND   tỉnh.",
+        "Văn phòng\u200b UBND tỉnh",
+        unicodedata.normalize("NFD", "Văn phòng Ủy ban nhân dân tỉnh"),
+        "- Văn phòng UBND tỉnh;",
+    ],
+)
+def test_the_office_is_found_however_its_name_is_typed(index: NameIndex, cell: str) -> None:
+    assert codes(index, cell) == ["vp-ubnd"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("Sở KH&ĐT", "so-khdt"),
+        ("Sở KH và ĐT", "so-khdt"),
+        ("Sở Kế hoạch - Đầu tư", "so-khdt"),
+        ("Sở Kế hoạch", None),
+        ("Sở KHĐT", "so-khdt"),
+        ("Sở Thông tin & Truyền thông", "so-tttt"),
+        ("Sở TT&TT", "so-tttt"),
+        ("Sở TNMT", "so-tnmt"),
+        ("Sở LĐTB&XH", "so-ldtbxh"),
+        ("Sở LĐ-TB và XH", "so-ldtbxh"),
+        ("Sở Văn hoá, Thể thao và Du lịch", "so-vhttdl"),
+        ("Sở Văn hóa - Thể thao và Du lịch", "so-vhttdl"),
+        ("BQL KKT tỉnh", "ban-qlkkt"),
+        ("TT PVHCC tỉnh", "tt-hcc"),
+        ("huyện Đông Sơn", "h-dong-son"),
+        ("Ủy ban nhân dân huyện Tây Hoà", "h-tay-hoa"),
+    ],
+)
+def test_abbreviated_and_variant_spellings_of_an_agency_are_recognised(
+    index: NameIndex, cell: str, expected: str | None
+) -> None:
+    reading = index.read_cell(cell)
+    if expected is None:
+        assert reading.targets == []
+        assert reading.unknown == [cell]
+    else:
+        assert [t.code for t in reading.targets] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("cell", "group"),
+    [
+        ("Các sở, ban, ngành", "so-ban-nganh"),
+        ("Các sở, ban ngành", "so-ban-nganh"),
+        ("Các Sở ban ngành tỉnh", "so-ban-nganh"),
+        ("UBND các huyện, thị xã, thành phố", "ubnd-cap-huyen"),
+        ("UBND cấp huyện", "ubnd-cap-huyen"),
+        ("Ủy ban nhân dân cấp huyện", "ubnd-cap-huyen"),
+        ("Uỷ ban nhân dân các huyện, thị xã, thành phố", "ubnd-cap-huyen"),
+        ("Các sở, ban, ngành, địa phương", "so-ban-nganh-dia-phuong"),
+    ],
+)
+def test_a_group_name_is_read_as_the_group(index: NameIndex, cell: str, group: str) -> None:
+    reading = index.read_cell(cell)
+    assert [(t.kind, t.code) for t in reading.targets] == [("group", group)]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        (
+            "- Các sở, ban, ngành;\n- UBND các huyện, thị xã, thành phố.",
+            ["so-ban-nganh", "ubnd-cap-huyen"],
+        ),
+        ("Sở Tư pháp; Sở Tài chính", ["so-tu-phap", "so-tai-chinh"]),
+        ("Sở Tư pháp, Sở Tài chính", ["so-tu-phap", "so-tai-chinh"]),
+        ("Sở Nội vụ và Sở Tài chính", ["so-noi-vu", "so-tai-chinh"]),
+        ("1. Sở Nội vụ\n2. Sở Tài chính", ["so-noi-vu", "so-tai-chinh"]),
+        ("a) Sở Nội vụ; b) Sở Tài chính", ["so-noi-vu", "so-tai-chinh"]),
+        (
+            "Các Sở: Nội vụ, Kế hoạch và Đầu tư, Tài chính",
+            ["so-noi-vu", "so-khdt", "so-tai-chinh"],
+        ),
+        ("Các sở Tư pháp, Tài chính", ["so-tu-phap", "so-tai-chinh"]),
+        ("Các sở: Tư pháp;\nTài chính", ["so-tu-phap", "so-tai-chinh"]),
+        ("UBND các huyện: Đông Sơn, Tây Hòa", ["h-dong-son", "h-tay-hoa"]),
+        (
+            "UBND các huyện Đông Sơn, Tây Hòa và thị xã Phú Thịnh",
+            ["h-dong-son", "h-tay-hoa", "tx-phu-thinh"],
+        ),
+        (
+            "- Các Sở: Kế hoạch và Đầu tư, Thông tin và Truyền thông;\n- Cục Thống kê tỉnh.",
+            ["so-khdt", "so-tttt", "cuc-thong-ke"],
+        ),
+        (
+            "Các sở, ban, ngành, UBND các huyện, thị xã, thành phố",
+            ["so-ban-nganh", "ubnd-cap-huyen"],
+        ),
+        ("Sở Kế hoạch và Đầu tư", ["so-khdt"]),
+        ("Sở Văn hóa, Thể thao và Du lịch", ["so-vhttdl"]),
+        ("Sở Tài chính; Sở Tài chính", ["so-tai-chinh"]),
+    ],
+)
+def test_a_cell_naming_several_agencies_is_split_into_each_of_them(
+    index: NameIndex, cell: str, expected: list[str]
+) -> None:
+    assert codes(index, cell) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected_codes", "expected_notes"),
+    [
+        (
+            "Văn phòng UBND tỉnh và các cơ quan, đơn vị liên quan",
+            ["vp-ubnd"],
+            ["các cơ quan, đơn vị liên quan"],
+        ),
+        ("Các cơ quan, đơn vị liên quan", [], ["Các cơ quan, đơn vị liên quan"]),
+        ("Các cơ quan, tổ chức, cá nhân có liên quan", [], None),
+        ("Các sở, ngành liên quan", [], ["Các sở, ngành liên quan"]),
+        (
+            "Sở Tài chính và các sở, ngành có liên quan",
+            ["so-tai-chinh"],
+            ["các sở, ngành có liên quan"],
+        ),
+        (
+            "Các sở, ban, ngành; UBND các huyện, thị xã, thành phố và các cơ quan, đơn vị "
+            "liên quan",
+            ["so-ban-nganh", "ubnd-cap-huyen"],
+            ["các cơ quan, đơn vị liên quan"],
+        ),
+        ("Văn phòng UBND tỉnh (Phòng Tổng hợp)", ["vp-ubnd"], ["Phòng Tổng hợp"]),
+    ],
+)
+def test_unspecific_phrases_are_kept_as_notes_and_never_become_recipients(
+    index: NameIndex, cell: str, expected_codes: list[str], expected_notes: list[str] | None
+) -> None:
+    reading = index.read_cell(cell)
+    assert [t.code for t in reading.targets] == expected_codes
+    assert reading.unknown == []
+    assert reading.notes == (expected_notes if expected_notes is not None else [cell])
+
+
+def test_a_proper_name_between_generic_words_is_not_taken_for_an_unspecific_phrase(
+    index: NameIndex,
+) -> None:
+    cell = "Cơ quan Công an tỉnh và các đơn vị liên quan"
+    reading = index.read_cell(cell)
+    assert reading.notes == []
+    assert reading.unknown == [cell]
+
+
+def test_an_unknown_name_is_reported_with_the_closest_directory_names(index: NameIndex) -> None:
+    reading = index.read_cell("Sở Tài chánh; Sở Nội vụ")
+    assert [t.code for t in reading.targets] == ["so-noi-vu"]
+    assert reading.unknown == ["Sở Tài chánh"]
+    assert index.suggestions("Sở Tài chánh")[0] == "Sở Tài chính"
+    assert index.suggestions("UBND tinh")[0] == "Văn phòng UBND tỉnh"
+
+
+def test_a_name_unlike_any_in_the_directory_gets_no_suggestion(index: NameIndex) -> None:
+    assert index.suggestions("Tổng công ty Điện lực miền Bắc") == []
+
+
+@pytest.mark.parametrize("cell", ["", "   ", "\n", None, "-", "- ;\n- ."])
+def test_an_empty_cell_names_nobody(index: NameIndex, cell: str | None) -> None:
+    reading = index.read_cell(cell)
+    assert (reading.targets, reading.notes, reading.unknown) == ([], [], [])
+
+
+def test_a_shortened_form_two_agencies_share_matches_neither() -> None:
+    index = NameIndex()
+    finance = Target("agency", "so-tai-chinh", "Sở Tài chính")
+    index.add(finance, [finance.name])
+    assert index.lookup("Sở TC") == finance
+    index.add(Target("agency", "so-tong-cuc", "Sở Tổng cục"), ["Sở Tổng cục"])
+    assert index.lookup("Sở TC") is None
+    assert index.lookup("Sở Tài chính") == finance
