@@ -1,0 +1,105 @@
+"""`dondoc config check [FILE]`: is a rule config safe to put live?"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+import typer
+from rich.console import Console
+from sqlmodel import select
+
+from config.errors import ConfigError
+from config.rules_loader import load_rule_config
+from dondoc.app import App
+from dondoc.cli.common import console, get_app
+from dondoc.errors import UserError
+from dondoc.models import Agency
+from dondoc.store import schema_is_current, session_scope
+from notifiers.render import Renderer
+from rules.policy import RuleConfig
+
+config_app = typer.Typer(help="Cấu hình quy tắc nhắc việc (the rule config).", no_args_is_help=True)
+
+
+def store_agencies(app: App) -> list[str] | None:
+    """Agency codes of the store, or None when there is no initialised store to ask."""
+    url = sa.engine.make_url(app.settings.db_url)
+    if url.get_backend_name() == "sqlite" and (
+        not url.database or not Path(url.database).is_file()
+    ):
+        return None  # opening it would create an empty database file
+    try:
+        if not schema_is_current(app.engine):
+            return None
+        with session_scope(app.engine) as session:
+            return list(session.exec(select(Agency.code)).all())
+    except (sa.exc.SQLAlchemyError, UserError):
+        return None
+
+
+def available_templates(app: App) -> set[str]:
+    return Renderer(templates_dir=app.settings.templates_dir).available()
+
+
+def load_checked_config(app: App, path: Path | None = None) -> tuple[RuleConfig, list[str]]:
+    """The rule config with every check the environment allows, and notes on skipped ones."""
+    notes = []
+    agencies = store_agencies(app)
+    if agencies is None:
+        notes.append(
+            "Chưa có cơ sở dữ liệu (chạy `dondoc init`): bỏ qua kiểm tra mã cơ quan. "
+            "(No store yet: agency codes were not checked.)"
+        )
+    config = load_rule_config(
+        path or app.settings.rules_path, agencies=agencies, templates=available_templates(app)
+    )
+    return config, notes
+
+
+@config_app.command("check")
+def check(
+    ctx: typer.Context,
+    file: Path | None = typer.Argument(
+        None, help="Tệp quy tắc; mặc định là tệp đang dùng (DONDOC_RULES_FILE hoặc bản đi kèm)."
+    ),
+) -> None:
+    """Kiểm tra tệp quy tắc: lỗi in dạng TỆP:DÒNG:CỘT; mã thoát 0 nếu hợp lệ, 2 nếu không."""
+    app = get_app(ctx)
+    path = file or app.settings.rules_path
+    try:
+        config, notes = load_checked_config(app, path)
+    except ConfigError as exc:
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        count = len(exc.problems)
+        err.print(f"Tệp quy tắc {path} có {count} lỗi ({count} problems):", markup=False)
+        for problem in exc.problems:
+            err.print(problem, markup=False)
+        sys.exit(2)
+    cal = config.office_calendar
+    console.print(f"Hợp lệ (valid): {path}", markup=False, highlight=False)
+    for name, policy in config.policies.items():
+        stages = ", ".join(stage.name for stage in policy.stages)
+        console.print(f"  chính sách {name}: {len(policy.stages)} bước ({stages})", markup=False)
+    kinds = ", ".join(f"{kind} → {name}" for kind, name in config.policy_for.kind.items())
+    console.print(f"  theo loại thời hạn: {kinds}", markup=False)
+    overrides = sum(
+        len(m) for m in (config.policy_for.plan, config.policy_for.tag, config.policy_for.task)
+    )
+    console.print(f"  quy tắc riêng (overrides): {overrides}", markup=False)
+    console.print(
+        f"  múi giờ {config.timezone}; giờ làm việc {cal.office_hours.start:%H:%M}-"
+        f"{cal.office_hours.end:%H:%M}; xác nhận hết hiệu lực sau {_duration(config.ack_timeout)}; "
+        f"mốc đã đặt: {len(config.milestones)}",
+        markup=False,
+    )
+    for note in notes:
+        console.print(note, markup=False)
+
+
+def _duration(value: timedelta) -> str:
+    if value % timedelta(days=1) == timedelta(0):
+        return f"{value.days} ngày"
+    return f"{int(value.total_seconds() // 3600)} giờ"

@@ -1,0 +1,104 @@
+"""`dondoc preview`: every reminder the plans would send, before a config goes live."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import typer
+
+from dondoc.cli.common import console, get_app, print_json
+from dondoc.cli.config_cmd import load_checked_config
+from dondoc.errors import UserError
+from dondoc.preview import Preview, build_preview
+from dondoc.store import session_scope
+from dondoc.tasks import ROLE_LABELS
+
+DEFAULT_DAYS = 90
+_WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+_AUDIENCE = {"agency": "", "head": " (lãnh đạo)", "office": " (văn phòng)"}
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UserError(
+            f"{option} '{value}' không phải ngày dạng YYYY-MM-DD (a date such as 2023-03-31)."
+        ) from None
+
+
+def preview(
+    ctx: typer.Context,
+    start: str | None = typer.Option(
+        None, "--from", help="Ngày bắt đầu (YYYY-MM-DD); mặc định hôm nay."
+    ),
+    end: str | None = typer.Option(
+        None, "--to", help=f"Ngày kết thúc (YYYY-MM-DD); mặc định {DEFAULT_DAYS} ngày sau --from."
+    ),
+    plan: str | None = typer.Option(None, "--plan", help="Chỉ một kế hoạch (mã)."),
+    agency: str | None = typer.Option(None, "--agency", help="Chỉ tin gửi đến một cơ quan (mã)."),
+    as_json: bool = typer.Option(False, "--json", help="In dạng JSON."),
+) -> None:
+    """Xem trước mọi lời nhắc sẽ gửi nếu không ai phản hồi (preview every reminder)."""
+    app = get_app(ctx)
+    config, notes = load_checked_config(app)
+    first = _date(start, "--from") or app.clock.now().astimezone(ZoneInfo(config.timezone)).date()
+    last = _date(end, "--to") or first + timedelta(days=DEFAULT_DAYS)
+    with session_scope(app.ready_engine()) as session:
+        result = build_preview(
+            session, config=config, start=first, end=last, plan=plan, agency=agency
+        )
+    if as_json:
+        print_json([row.to_dict() for row in result.rows])
+        return
+    _print(result, notes)
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d} {_WEEKDAYS[moment.weekday()]} {moment:%H:%M}"
+
+
+def _print(result: Preview, notes: list[str]) -> None:
+    out = console
+    span = f"{result.start:%Y-%m-%d} → {(result.end - timedelta(days=1)):%Y-%m-%d}"
+    out.print(
+        f"Xem trước lời nhắc {span}: {len(result.rows)} tin, {result.assignments} phần việc "
+        f"(preview: messages if nobody responds)",
+        markup=False,
+    )
+    header = (
+        f"{'Gửi lúc':<20} {'Cơ quan nhận':<36} {'Vai trò':<9} {'Kênh':<9} {'Bước':<18} Nhiệm vụ"
+    )
+    out.print(header, markup=False)
+    for row in result.rows:
+        who = row.agency + _AUDIENCE[row.audience]
+        role = ROLE_LABELS.get(row.role, row.role)
+        stage = row.stage + ("*" if row.ask_explanation else "")
+        out.print(
+            f"{_when(row.send_at):<20} {who:<36} {role:<9} {row.channel:<9} {stage:<18} "
+            f"{row.plan}/{row.number} (giao {row.assigned_agency})",
+            markup=False,
+            highlight=False,
+        )
+    if any(row.ask_explanation for row in result.rows):
+        out.print("* yêu cầu báo cáo giải trình (asks for a written explanation)", markup=False)
+    out.print("\nSố tin theo cơ quan nhận (per agency):", markup=False)
+    for code, count in result.per_agency():
+        out.print(f"  {code:<36} {count:>6}", markup=False)
+    out.print("\nSố tin theo tuần (per week, from Monday):", markup=False)
+    for monday, count in result.per_week():
+        out.print(
+            f"  {monday:%Y-%m-%d} (tuần {monday.isocalendar().week:>2})  {count:>6}", markup=False
+        )
+    if result.telegram_skipped:
+        out.print(
+            f"\n{result.telegram_skipped} tin Telegram không tính: cơ quan chưa liên kết nhóm chat "
+            "hoặc người nhận là lãnh đạo (nhận qua email). (Telegram messages left out: no "
+            "linked chat, or sent to the head's email.)",
+            markup=False,
+        )
+    for note in notes:
+        out.print(note, markup=False)

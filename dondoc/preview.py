@@ -1,0 +1,227 @@
+"""What the plans would send if nobody answered: the daemon's evaluation on a virtual clock.
+
+Each assignment is evaluated at the start, then only at the moments `evaluate` names
+(`next_at`), each reminder being counted as sent, exactly as the daemon does. Sending
+times go through the office calendar. Statuses, acknowledgements, extensions and the
+reminders already in the outbox are taken from the store as they are now; nobody answers
+afterwards. An assignment created after the start is previewed as if it existed then.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from dondoc.errors import NotFoundError, UserError
+from dondoc.evaluation import AssignmentContext, load_states
+from dondoc.models import Agency, Assignment, Contact, Plan, Task
+from rules.evaluate import AssignmentState, Reminder, evaluate
+from rules.policy import Policy, RuleConfig
+
+# A schedule that keeps asking to be evaluated without sending is a bug, not a plan.
+_MAX_STEPS = 10_000
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    """One message to one recipient on one channel."""
+
+    send_at: datetime  # after the office calendar, in the config's time zone
+    agency: str  # the recipient agency's code
+    audience: str  # "agency" | "head" (the agency head's contact) | "office"
+    role: str  # the role of the assignment the reminder is about
+    channel: str
+    stage: str
+    template: str
+    plan: str
+    number: str
+    title: str
+    assigned_agency: str  # the agency whose assignment it is
+    key: str
+    due_at: datetime
+    occurrence: date | None
+    repeat: int
+    ask_explanation: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "send_at": self.send_at.isoformat(),
+            "agency": self.agency,
+            "audience": self.audience,
+            "role": self.role,
+            "channel": self.channel,
+            "stage": self.stage,
+            "template": self.template,
+            "task": {"plan": self.plan, "number": self.number, "title": self.title},
+            "assigned_agency": self.assigned_agency,
+            "key": self.key,
+            "due_at": self.due_at.isoformat(),
+            "occurrence": self.occurrence.isoformat() if self.occurrence else None,
+            "repeat": self.repeat,
+            "ask_explanation": self.ask_explanation,
+        }
+
+
+@dataclass(frozen=True)
+class Preview:
+    start: datetime
+    end: datetime
+    rows: tuple[PreviewRow, ...]
+    assignments: int
+    # Telegram messages left out: the recipient has no linked chat, or is a head
+    # (reached by the head's own email address).
+    telegram_skipped: int = 0
+
+    def per_agency(self) -> list[tuple[str, int]]:
+        counts = Counter(row.agency for row in self.rows)
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    def per_week(self) -> list[tuple[date, int]]:
+        """Messages per week, keyed by the week's Monday (local time)."""
+        counts = Counter(
+            row.send_at.date() - timedelta(days=row.send_at.weekday()) for row in self.rows
+        )
+        return sorted(counts.items())
+
+
+def build_preview(
+    session: Session,
+    *,
+    config: RuleConfig,
+    start: date,
+    end: date,
+    plan: str | None = None,
+    agency: str | None = None,
+) -> Preview:
+    """Every message from `start` 00:00 to `end` 24:00 (local); `agency` filters recipients."""
+    if end < start:
+        raise UserError(f"--to ({end}) phải sau --from ({start}) (the end is before the start).")
+    zone = ZoneInfo(config.timezone)
+    start_at = datetime.combine(start, time(0), tzinfo=zone)
+    end_at = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone)
+    ids = _assignment_ids(session, plan=plan, agency=agency)
+    calendar = config.calendar()
+    rows: list[PreviewRow] = []
+    for context, state, _name, policy in load_states(session, assignment_ids=ids, config=config):
+        state = replace(state, created_at=min(state.created_at, start_at))
+        for reminder, at in _simulate(state, policy, config, start_at, end_at):
+            send_at = calendar.next_working_time(max(reminder.due_at, at))
+            rows.extend(_expand(reminder, context, send_at.astimezone(zone)))
+    if agency is not None:
+        rows = [row for row in rows if row.agency == agency]
+    chats = _agencies_with_chat(session)
+    kept = [row for row in rows if row.channel != "telegram" or _reachable_by_chat(row, chats)]
+    kept.sort(key=lambda r: (r.send_at, r.agency, r.plan, _number_key(r.number), r.channel))
+    return Preview(
+        start=start_at,
+        end=end_at,
+        rows=tuple(kept),
+        assignments=len(ids),
+        telegram_skipped=len(rows) - len(kept),
+    )
+
+
+def _agencies_with_chat(session: Session) -> set[str]:
+    query = (
+        select(Agency.code)
+        .join(Contact, col(Contact.agency_id) == Agency.id)
+        .where(Contact.channel == "telegram", col(Contact.active))
+    )
+    return set(session.exec(query).all())
+
+
+def _reachable_by_chat(row: PreviewRow, chats: set[str]) -> bool:
+    # As the daemon sends: a chat belongs to the agency; the head is reached by email.
+    return row.audience != "head" and row.agency in chats
+
+
+def _assignment_ids(session: Session, *, plan: str | None, agency: str | None) -> list[int]:
+    query = (
+        select(Assignment.id)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .join(Plan, col(Plan.id) == Task.plan_id)
+        .where(col(Assignment.active), col(Task.active))
+        .order_by(col(Plan.code), col(Task.position), col(Assignment.id))
+    )
+    if plan is not None:
+        if session.exec(select(Plan.id).where(Plan.code == plan)).first() is None:
+            raise NotFoundError("kế hoạch", plan)
+        query = query.where(Plan.code == plan)
+    if agency is not None and (
+        session.exec(select(Agency.id).where(Agency.code == agency)).first() is None
+    ):
+        raise NotFoundError("cơ quan", agency)
+    return [i for i in session.exec(query).all() if i is not None]
+
+
+def _simulate(
+    state: AssignmentState,
+    policy: Policy,
+    config: RuleConfig,
+    start_at: datetime,
+    end_at: datetime,
+) -> list[tuple[Reminder, datetime]]:
+    """(reminder, moment it was emitted) for every evaluation in [start_at, end_at)."""
+    found: list[tuple[Reminder, datetime]] = []
+    sent = set(state.sent_keys)
+    now: datetime | None = start_at
+    for _ in range(_MAX_STEPS):
+        if now is None or now >= end_at:
+            return found
+        result = evaluate(replace(state, sent_keys=frozenset(sent)), policy, now, config=config)
+        for reminder in result.reminders:
+            found.append((reminder, now))
+            sent.add(reminder.key)
+        if result.next_at is not None and result.next_at <= now:
+            raise RuntimeError(f"next_at {result.next_at} does not move past {now}")
+        now = result.next_at
+    raise RuntimeError(f"assignment {state.assignment_id}: over {_MAX_STEPS} evaluations")
+
+
+def _expand(reminder: Reminder, context: AssignmentContext, send_at: datetime) -> list[PreviewRow]:
+    """One row per recipient and channel, as the daemon addresses them."""
+    recipients: dict[tuple[str, str], None] = {}
+    for target in reminder.to:
+        if target == "self":
+            recipients[(context.agency_code, "agency")] = None
+        elif target == "head":
+            recipients[(context.agency_code, "head")] = None
+        elif target == "office":
+            if context.owner_code is not None:
+                # The office as the task's own lead hears it once.
+                audience = "agency" if context.owner_code == context.agency_code else "office"
+                recipients.setdefault((context.owner_code, audience), None)
+        else:
+            recipients[(target, "agency")] = None
+    return [
+        PreviewRow(
+            send_at=send_at,
+            agency=code,
+            audience=audience,
+            role=context.role,
+            channel=channel,
+            stage=reminder.stage,
+            template=reminder.template,
+            plan=context.plan_code,
+            number=str(context.task["number"]),
+            title=str(context.task["title"]),
+            assigned_agency=context.agency_code,
+            key=reminder.key,
+            due_at=reminder.due_at,
+            occurrence=reminder.occurrence,
+            repeat=reminder.repeat,
+            ask_explanation=reminder.ask_explanation,
+        )
+        for code, audience in recipients
+        for channel in reminder.channels
+    ]
+
+
+def _number_key(number: str) -> tuple[int, str]:
+    head = number.split(".", 1)[0]
+    return (int(head) if head.isdigit() else 10**9, number)
