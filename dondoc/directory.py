@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from sqlmodel import Session, col, delete, select
 
 from config.errors import ConfigError
-from config.yaml_source import describe_validation_error, load_located
+from config.yaml_source import Located, describe_validation_error, load_located
 from dondoc.models import Agency, AgencyGroup, AgencyGroupMember, Contact
-from dondoc.names import NameIndex, Target
+from dondoc.names import NameIndex, Target, name_key
 
 BUNDLED_DIRECTORY = Path(__file__).with_name("data") / "agencies.yaml"
 AGENCY_KINDS = (
@@ -31,8 +32,8 @@ _CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str
-    name: str | None = None
+    email: str = Field(max_length=320)
+    name: str | None = Field(default=None, max_length=200)
     head: bool = False
 
     @field_validator("email")
@@ -46,7 +47,7 @@ class ContactIn(BaseModel):
 class AgencyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str
-    name: str = Field(min_length=2)
+    name: str = Field(min_length=2, max_length=300)
     kind: str = "department"
     locale: str = "vi"
     aliases: list[str] = []
@@ -77,24 +78,25 @@ class AgencyIn(BaseModel):
 class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str
-    name: str = Field(min_length=2)
+    name: str = Field(min_length=2, max_length=300)
     aliases: list[str] = []
     members: list[str] = Field(min_length=1)
+
+    @field_validator("code")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        return AgencyIn._slug(value)
 
 
 class DirectoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     agencies: list[AgencyIn] = []
     groups: list[GroupIn] = []
+    # Where each value stood in the file, so later checks can say FILE:LINE:COL too.
+    _source: Located | None = PrivateAttr(default=None)
 
-    @model_validator(mode="after")
-    def _codes_unique(self) -> DirectoryIn:
-        seen: set[str] = set()
-        for code in [a.code for a in self.agencies] + [g.code for g in self.groups]:
-            if code in seen:
-                raise ValueError(f"mã '{code}' bị trùng")
-            seen.add(code)
-        return self
+    def where(self, *loc: int | str) -> str:
+        return self._source.where(loc) if self._source is not None else "danh bạ"
 
 
 @dataclass
@@ -107,9 +109,22 @@ class LoadSummary:
 def read_directory_file(path: Path) -> DirectoryIn:
     located = load_located(path)
     try:
-        return DirectoryIn.model_validate(located.data)
+        directory = DirectoryIn.model_validate(located.data)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(located, exc)) from None
+    directory._source = located
+    seen: dict[str, str] = {}
+    problems = []
+    entries = [("agencies", i, a.code) for i, a in enumerate(directory.agencies)]
+    entries += [("groups", i, g.code) for i, g in enumerate(directory.groups)]
+    for section, i, code in entries:
+        where = directory.where(section, i, "code")
+        if code in seen:
+            problems.append(f"{where}: mã '{code}' bị trùng với {seen[code]}")
+        seen.setdefault(code, where)
+    if problems:
+        raise ConfigError(problems)
+    return directory
 
 
 def load_directory(session: Session, directory: DirectoryIn) -> LoadSummary:
@@ -130,12 +145,16 @@ def load_directory(session: Session, directory: DirectoryIn) -> LoadSummary:
         by_code[item.code] = agency
         _replace_email_contacts(session, agency, item.contacts)
     problems = []
-    for group_in in directory.groups:
-        missing = [m for m in group_in.members if m not in by_code]
-        if missing:
+    for g, group_in in enumerate(directory.groups):
+        missing = [(m, code) for m, code in enumerate(group_in.members) if code not in by_code]
+        for m, code in missing:
+            close = difflib.get_close_matches(code, by_code, n=1)
+            hint = f" Có phải '{close[0]}'?" if close else ""
             problems.append(
-                f"nhóm '{group_in.code}': không có cơ quan mã {', '.join(missing)} trong danh bạ"
+                f"{directory.where('groups', g, 'members', m)}: nhóm '{group_in.code}': "
+                f"không có cơ quan mã '{code}' trong danh bạ.{hint}"
             )
+        if missing:
             continue
         group = session.exec(select(AgencyGroup).where(AgencyGroup.code == group_in.code)).first()
         group = group or AgencyGroup(code=group_in.code, name=group_in.name)
@@ -151,7 +170,32 @@ def load_directory(session: Session, directory: DirectoryIn) -> LoadSummary:
         summary.groups.append(group_in.code)
     if problems:
         raise ConfigError(problems)
+    session.flush()
+    _check_names_unique(session, directory)
     return summary
+
+
+def _check_names_unique(session: Session, directory: DirectoryIn) -> None:
+    """Refuse a directory where one spelling would mean two agencies or groups."""
+    in_file = {a.code: ("agencies", i) for i, a in enumerate(directory.agencies)}
+    in_file.update({g.code: ("groups", i) for i, g in enumerate(directory.groups)})
+    owners: dict[str, tuple[str, str]] = {}
+    problems = []
+    named = [(a.code, a.name, a.aliases) for a in session.exec(select(Agency)).all()]
+    named += [(g.code, g.name, g.aliases) for g in session.exec(select(AgencyGroup)).all()]
+    for code, name, aliases in named:
+        for spelling in dict.fromkeys([name, *aliases]):
+            owner = owners.setdefault(name_key(spelling), (code, spelling))
+            if owner[0] == code:
+                continue
+            clash = code if code in in_file else owner[0]
+            where = directory.where(*in_file[clash], "code") + ": " if clash in in_file else ""
+            problems.append(
+                f"{where}tên '{spelling}' của '{code}' trùng với tên '{owner[1]}' của "
+                f"'{owner[0]}': một tên chỉ được chỉ một cơ quan hoặc nhóm"
+            )
+    if problems:
+        raise ConfigError(problems)
 
 
 def _replace_email_contacts(session: Session, agency: Agency, contacts: list[ContactIn]) -> None:
