@@ -1,0 +1,208 @@
+"""Email over SMTP with aiosmtplib: one connection per batch, reconnecting when dropped.
+
+Outcomes follow SMTP's own split: 5xx for a recipient is permanent for that address,
+4xx and anything about the connection is worth retrying. Problems with our own
+configuration (login, sender refused) are retryable too: once an admin fixes the
+settings, the queued reminders go out instead of having been given up.
+"""
+
+from __future__ import annotations
+
+import re
+import ssl
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+import aiosmtplib
+
+from config.settings import SmtpSettings
+from dondoc.clock import Clock
+from notifiers.base import ChannelError, OutgoingMessage
+
+# Characters allowed in the left part of a Message-ID (RFC 5322 dot-atom-text).
+_NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+")
+# 421: the server is closing the connection; the message itself was fine.
+_CLOSING = 421
+
+
+class EmailChannel:
+    """Sends `OutgoingMessage`s as multipart text + HTML email."""
+
+    name = "email"
+
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        if not settings.host:
+            raise ValueError("EmailChannel needs settings.smtp.host")
+        self._settings = settings
+        self._host = settings.host
+        self._tls_context = tls_context
+        self._clock = clock
+        self._smtp: aiosmtplib.SMTP | None = None
+        self._in_batch = False
+        self.connections_opened = 0  # for the benchmark and tests: proof of reuse
+
+    async def open(self) -> None:
+        # No network here: a mail server that is down must fail the sends (which the
+        # delivery path retries), not the start of a batch.
+        self._in_batch = True
+
+    async def close(self) -> None:
+        self._in_batch = False
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None and smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                smtp.close()
+
+    async def send(self, message: OutgoingMessage) -> str:
+        email = self._build(message)
+        message_id = str(email["Message-ID"])
+        for attempt in (1, 2):
+            smtp = await self._connect()
+            try:
+                await smtp.send_message(
+                    email, sender=self._settings.sender, recipients=[message.address]
+                )
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                self._discard()
+                if attempt == 1:
+                    continue  # an idle connection the server closed: reconnect once
+                raise ChannelError(
+                    f"Máy chủ thư {self._where} ngắt kết nối khi đang gửi: {exc}", permanent=False
+                ) from None
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                raise self._refused(message.address, exc) from None
+            except aiosmtplib.SMTPResponseException as exc:
+                self._discard()
+                if exc.code == _CLOSING and attempt == 1:
+                    continue
+                raise self._response_error(exc) from None
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                self._discard()
+                raise ChannelError(
+                    f"Lỗi khi gửi thư qua {self._where}: {exc}", permanent=False
+                ) from None
+            if not self._in_batch:
+                await self.close()
+            return message_id
+        raise ChannelError(f"Máy chủ thư {self._where} liên tục ngắt kết nối.", permanent=False)
+
+    @property
+    def _where(self) -> str:
+        return f"{self._host}:{self._settings.port}"
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        if self._smtp is not None and self._smtp.is_connected:
+            return self._smtp
+        self._discard()
+        settings = self._settings
+        smtp = aiosmtplib.SMTP(
+            hostname=self._host,
+            port=settings.port,
+            timeout=settings.timeout,
+            use_tls=settings.security == "tls",
+            start_tls=settings.security == "starttls",
+            tls_context=self._tls_context,
+        )
+        try:
+            await smtp.connect()
+            if settings.username:
+                password = settings.password.get_secret_value() if settings.password else ""
+                await smtp.login(settings.username, password)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            smtp.close()
+            raise ChannelError(
+                f"Máy chủ thư {self._where} từ chối đăng nhập tài khoản '{settings.username}' "
+                f"({exc.code}); kiểm tra DONDOC_SMTP__USERNAME và DONDOC_SMTP__PASSWORD.",
+                permanent=False,
+            ) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            smtp.close()
+            raise ChannelError(
+                f"Không kết nối được máy chủ thư {self._where}: {exc}", permanent=False
+            ) from None
+        self._smtp = smtp
+        self.connections_opened += 1
+        return smtp
+
+    def _discard(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def _build(self, message: OutgoingMessage) -> EmailMessage:
+        email = EmailMessage()
+        try:
+            email["From"] = self._settings.sender
+            email["To"] = message.address
+            email["Subject"] = " ".join(message.subject.split())
+            if message.reply_to:
+                email["Reply-To"] = message.reply_to
+        except ValueError as exc:  # a line break or malformed address in a header
+            raise ChannelError(
+                f"Địa chỉ hoặc tiêu đề thư không hợp lệ ({message.address!r}): {exc}",
+                permanent=True,
+            ) from None
+        if "@" not in message.address:
+            raise ChannelError(
+                f"'{message.address}' không phải địa chỉ email hợp lệ.", permanent=True
+            )
+        now = self._clock.now() if self._clock is not None else datetime.now(UTC)
+        email["Date"] = format_datetime(now)
+        email["Message-ID"] = self._message_id(message.message_key)
+        # RFC 3834: out-of-office robots must not answer reminders (and loop with them).
+        email["Auto-Submitted"] = "auto-generated"
+        email["X-Auto-Response-Suppress"] = "All"
+        email.set_content(message.text)
+        if message.html:
+            email.add_alternative(message.html, subtype="html")
+        for attachment in message.attachments:
+            maintype, _, subtype = attachment.mime_type.partition("/")
+            email.add_attachment(
+                attachment.content,
+                maintype=maintype or "application",
+                subtype=subtype or "octet-stream",
+                filename=attachment.filename,
+            )
+        return email
+
+    def _message_id(self, key: str) -> str:
+        domain = self._settings.sender.rpartition("@")[2] or "dondoc.localhost"
+        left = _NOT_ATEXT.sub("-", key).strip(".-")
+        return f"<{left}@{domain}>" if left else make_msgid(domain=domain)
+
+    def _refused(self, address: str, exc: aiosmtplib.SMTPRecipientsRefused) -> ChannelError:
+        refusal = exc.recipients[0] if exc.recipients else None
+        code = refusal.code if refusal is not None else 550
+        reason = refusal.message if refusal is not None else str(exc)
+        if code >= 500:
+            return ChannelError(
+                f"Máy chủ thư từ chối địa chỉ {address} ({code} {reason}).", permanent=True
+            )
+        return ChannelError(
+            f"Máy chủ thư tạm thời chưa nhận thư cho {address} ({code} {reason}).",
+            permanent=False,
+        )
+
+    def _response_error(self, exc: aiosmtplib.SMTPResponseException) -> ChannelError:
+        if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+            return ChannelError(
+                f"Máy chủ thư từ chối địa chỉ gửi {exc.sender} ({exc.code} {exc.message}); "
+                "kiểm tra DONDOC_SMTP__SENDER.",
+                permanent=False,
+            )
+        if exc.code >= 500 and isinstance(exc, aiosmtplib.SMTPDataError):
+            return ChannelError(
+                f"Máy chủ thư không nhận nội dung thư ({exc.code} {exc.message}).", permanent=True
+            )
+        return ChannelError(
+            f"Máy chủ thư {self._where} trả lỗi {exc.code} {exc.message}.", permanent=False
+        )
