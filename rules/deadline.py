@@ -1,0 +1,257 @@
+"""What a plan's deadline phrase means: immutable values and the dates they yield.
+
+`parse_deadline` turns a phrase such as "Tháng 11/2022, chậm nhất tháng 3/2023" into a
+`Deadline`; the grammar lives in `rules.deadline_parse`. Like APScheduler's triggers, a
+`Deadline` is a small frozen value with an `occurrences(after)` generator: no clock, no
+I/O, so the scheduler can ask it anything with any `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal, NamedTuple, get_args
+
+from rules.deadline_text import describe_deadline
+
+DeadlineKind = Literal["once", "recurring", "ongoing", "external"]
+KINDS: tuple[DeadlineKind, ...] = get_args(DeadlineKind)
+
+# Periods must tile the calendar year so that "every quarter" means Jan-Mar, Apr-Jun...
+PERIOD_MONTHS = (1, 2, 3, 4, 6, 12)
+_FORMAT_VERSION = 1
+
+
+class Expected(NamedTuple):
+    """What the parser needed at the failing spot, phrased to follow "cần" / "expected"."""
+
+    vi: str
+    en: str
+
+
+class ParseError(ValueError):
+    """A deadline phrase dondoc does not understand; it never guesses instead.
+
+    `phrase` is the phrase as read (NFC, single spaces) and `position` a 0-based index
+    into it; `str(exc)` is the Vietnamese message, `message("en")` the English one.
+    """
+
+    def __init__(
+        self, phrase: str, position: int, expected: Expected | str, length: int = 0
+    ) -> None:
+        self.phrase = phrase
+        self.position = max(0, min(position, len(phrase)))
+        self.expected = expected if isinstance(expected, Expected) else Expected(expected, expected)
+        end = self.position + length if length > 0 else phrase.find(" ", self.position)
+        self.fragment = phrase[self.position : end if end >= 0 else len(phrase)]
+        super().__init__(self.message("vi"))
+
+    def message(self, lang: str = "vi") -> str:
+        vi = lang != "en"
+        expected = self.expected.vi if vi else self.expected.en
+        if not self.phrase:
+            return (
+                f"Thời hạn đang để trống: cần {expected}."
+                if vi
+                else (f"The deadline is empty: expected {expected}.")
+            )
+        where = self.position + 1
+        if vi:
+            spot = (
+                f"tại “{self.fragment}” (ký tự thứ {where})"
+                if self.fragment
+                else f"ở cuối cụm từ (ký tự thứ {where})"
+            )
+            return f"Chưa hiểu thời hạn “{self.phrase}”: {spot} cần {expected}."
+        spot = (
+            f"at “{self.fragment}” (character {where})"
+            if self.fragment
+            else f"at the end (character {where})"
+        )
+        return f"Cannot read the deadline “{self.phrase}”: {spot} expected {expected}."
+
+
+def month_end(year: int, month: int) -> date:
+    if month == 12:
+        return date(year, 12, 31)
+    return date(year, month + 1, 1) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A due date in every period of `every_months`, periods aligned to the calendar year.
+
+    `day` None is the month's last day; a day the month lacks (31 in April) becomes its
+    last day. `month_in_period` is 1-based; None is the period's last month.
+    """
+
+    every_months: int
+    day: int | None = None
+    month_in_period: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.every_months not in PERIOD_MONTHS:
+            raise ValueError(f"every_months must divide the year: one of {PERIOD_MONTHS}")
+        if self.day is not None and not 1 <= self.day <= 31:
+            raise ValueError(f"day must be 1-31 or None, got {self.day}")
+        if self.month_in_period is not None and not 1 <= self.month_in_period <= self.every_months:
+            raise ValueError(
+                f"month_in_period must be 1-{self.every_months} or None, got {self.month_in_period}"
+            )
+
+    def in_period(self, year: int, index: int) -> date:
+        """The due date of the `index`-th (0-based) period of `year`."""
+        month = index * self.every_months + (self.month_in_period or self.every_months)
+        last = month_end(year, month)
+        return last if self.day is None else last.replace(day=min(self.day, last.day))
+
+    def occurrences(self, after: date) -> Iterator[date]:
+        """Due dates on or after `after`, in order, until the calendar runs out."""
+        year, index = after.year, (after.month - 1) // self.every_months
+        per_year = 12 // self.every_months
+        while year <= date.max.year:
+            due = self.in_period(year, index)
+            if due >= after:
+                yield due
+            index += 1
+            if index == per_year:
+                year, index = year + 1, 0
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """How a deadline phrase was understood.
+
+    once: `due` (and `target` for "X, chậm nhất Y"; `start` for a window).
+    recurring: `recurrence`, optionally bounded by `start` and by `due`, the last
+    occurrence. ongoing: no date. external: no date until the office sets one for the
+    milestone named in `depends_on`.
+    """
+
+    phrase: str
+    kind: DeadlineKind
+    start: date | None = None
+    target: date | None = None
+    due: date | None = None
+    recurrence: Recurrence | None = None
+    depends_on: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown deadline kind {self.kind!r}")
+        if (self.kind == "recurring") != (self.recurrence is not None):
+            raise ValueError("a recurrence belongs to recurring deadlines, and only to them")
+        if self.kind == "once" and self.due is None:
+            raise ValueError("a one-off deadline needs a due date")
+        if self.kind == "external" and (self.due or self.target):
+            raise ValueError("an external deadline has no date until the office sets one")
+        if self.due is not None:
+            for name, other in (("start", self.start), ("target", self.target)):
+                if other is not None and other > self.due:
+                    raise ValueError(f"{name} {other} is after the due date {self.due}")
+
+    def occurrences(self, after: date) -> Iterator[date]:
+        """Due dates on or after `after`: one for a one-off, none for ongoing/external."""
+        if self.kind == "once" and self.due is not None and self.due >= after:
+            yield self.due
+        elif self.recurrence is not None:
+            lower = max(after, self.start) if self.start else after
+            for due in self.recurrence.occurrences(lower):
+                if self.due is not None and due > self.due:
+                    return
+                yield due
+
+    def first_occurrence(self, after: date) -> date | None:
+        return next(self.occurrences(after), None)
+
+    def describe(self, lang: str = "vi") -> str:
+        """One sentence saying how the phrase was understood ("vi" or "en")."""
+        return describe_deadline(self, lang)
+
+    def to_dict(self) -> dict[str, Any]:
+        rec = self.recurrence
+        return {
+            "version": _FORMAT_VERSION,
+            "phrase": self.phrase,
+            "kind": self.kind,
+            "start": _iso(self.start),
+            "target": _iso(self.target),
+            "due": _iso(self.due),
+            "recurrence": None
+            if rec is None
+            else {
+                "every_months": rec.every_months,
+                "day": rec.day,
+                "month_in_period": rec.month_in_period,
+            },
+            "depends_on": self.depends_on,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Deadline:
+        """The inverse of `to_dict`; raises ValueError for data it did not write."""
+        version = data.get("version", _FORMAT_VERSION)
+        if version != _FORMAT_VERSION:
+            raise ValueError(f"unsupported deadline format version {version!r}")
+        rec = data.get("recurrence")
+        if rec is not None and not isinstance(rec, Mapping):
+            raise ValueError(f"recurrence must be an object or null, got {rec!r}")
+        try:
+            return cls(
+                phrase=_text(data, "phrase", required=True) or "",
+                kind=data["kind"],
+                start=_date(data.get("start")),
+                target=_date(data.get("target")),
+                due=_date(data.get("due")),
+                recurrence=None
+                if rec is None
+                else Recurrence(
+                    every_months=_int(rec.get("every_months"), "every_months", required=True),
+                    day=_int(rec.get("day"), "day"),
+                    month_in_period=_int(rec.get("month_in_period"), "month_in_period"),
+                ),
+                depends_on=_text(data, "depends_on"),
+                note=_text(data, "note"),
+            )
+        except KeyError as exc:
+            raise ValueError(f"deadline data lacks {exc.args[0]!r}") from None
+
+
+def parse_deadline(text: str) -> Deadline:
+    """Read a deadline phrase; raises ParseError for anything it does not understand."""
+    # Imported here because the grammar builds the values defined in this module.
+    from rules.deadline_parse import parse
+
+    return parse(text)
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _date(value: object) -> date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"dates are ISO strings, got {value!r}")
+    return date.fromisoformat(value)
+
+
+def _int(value: object, name: str, required: bool = False) -> Any:
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    return value
+
+
+def _text(data: Mapping[str, Any], key: str, required: bool = False) -> str | None:
+    value = data[key] if required else data.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be text, got {value!r}")
+    return value
