@@ -1,0 +1,287 @@
+"""Turns outbox contexts into what a person reads: email text and HTML, a Telegram message
+and its buttons, and the short phrases the bot says in chat.
+
+Templates are jinja2 files under notifiers/templates/<locale>/, overridable file by file
+from a directory of the same shape (settings.templates_dir). Plan data is only ever a
+template *value*: a task titled "{{ x }}" or "<b>" is printed as written, and escaped in
+HTML by autoescape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from notifiers.base import Button, OutgoingMessage
+from rules.deadline import Deadline
+
+BUNDLED_TEMPLATES = Path(__file__).with_name("templates")
+LOCALES = ("vi", "en")
+DEFAULT_LOCALE = "vi"
+DIGEST = "digest"
+# Telegram allows 100 buttons per message: 4 per task row, so at most 24 task rows.
+MAX_BUTTON_ROWS = 24
+
+ROLE_LABELS = {
+    "vi": {"lead": "chủ trì", "coordinator": "phối hợp"},
+    "en": {"lead": "lead agency", "coordinator": "coordinating agency"},
+}
+BUTTON_LABELS = {
+    "vi": {"a": "Đã nhận", "d": "Đã hoàn thành", "e": "Xin gia hạn", "g": "Gửi giải trình"},
+    "en": {"a": "Received", "d": "Done", "e": "Ask for extension", "g": "Send explanation"},
+}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+
+
+class RenderError(ValueError):
+    """A template is missing or uses a value the context does not have."""
+
+    def __init__(self, template: str, problem: str) -> None:
+        super().__init__(f"Mẫu thông báo '{template}' lỗi: {problem}")
+        self.template = template
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    telegram: str
+    buttons: tuple[tuple[Button, ...], ...]
+
+    def message(
+        self,
+        *,
+        channel: str,
+        address: str,
+        message_key: str = "",
+        reply_to: str | None = None,
+        attachments: tuple[Any, ...] = (),
+    ) -> OutgoingMessage:
+        """The message for one channel: email gets text + HTML, Telegram its text + buttons."""
+        if channel == "telegram":
+            return OutgoingMessage(
+                channel=channel,
+                address=address,
+                subject=self.subject,
+                text=self.telegram,
+                buttons=self.buttons,
+                attachments=attachments,
+                message_key=message_key,
+            )
+        return OutgoingMessage(
+            channel=channel,
+            address=address,
+            subject=self.subject,
+            text=self.text,
+            html=self.html,
+            attachments=attachments,
+            message_key=message_key,
+            reply_to=reply_to,
+        )
+
+
+def format_date(value: date | str | None, locale: str) -> str:
+    """30/11/2022 in Vietnamese, 30 Nov 2022 in English; '' for no date."""
+    day = as_date(value)
+    if day is None:
+        return ""
+    if locale == "en":
+        return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def as_date(value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _complete_task(task: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """The task with every key templates read; missing ones derived from its stored deadline."""
+    complete = dict(task)
+    for key in ("section", "product", "deadline_text", "target"):
+        complete.setdefault(key, None)
+    stored = task.get("deadline")
+    deadline = None
+    if isinstance(stored, Mapping) and ("due" not in task or "deadline_explained" not in task):
+        try:
+            deadline = Deadline.from_dict(stored)
+        except (ValueError, TypeError):
+            deadline = None
+    if "due" not in complete:
+        complete["due"] = deadline.due.isoformat() if deadline and deadline.due else None
+    if "deadline_explained" not in complete:
+        complete["deadline_explained"] = deadline.describe(locale) if deadline else None
+    return complete
+
+
+def _tidy(text: str) -> str:
+    text = _TRAILING_SPACE.sub("\n", text.replace("\r\n", "\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip() + "\n"
+
+
+def _one_line(text: str) -> str:
+    # A subject is a header: a task title with line breaks must not fold into two.
+    return " ".join(text.split())
+
+
+class Renderer:
+    """Renders reminders, notices and reports, and the bot's chat phrases, per locale."""
+
+    def __init__(self, *, templates_dir: Path | None = None) -> None:
+        search = [str(BUNDLED_TEMPLATES)]
+        if templates_dir is not None:
+            search.insert(0, str(templates_dir))
+        loader = jinja2.FileSystemLoader(search)
+        self._text = self._environment(loader, autoescape=False)
+        self._html = self._environment(loader, autoescape=True)
+
+    @staticmethod
+    def _environment(loader: jinja2.BaseLoader, *, autoescape: bool) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=loader,
+            undefined=jinja2.StrictUndefined,
+            autoescape=autoescape,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        env.filters["d"] = jinja2.pass_context(
+            lambda ctx, value: format_date(value, ctx.get("locale", DEFAULT_LOCALE))
+        )
+        env.filters["clip"] = lambda value, limit=90: (
+            value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+        )
+        return env
+
+    def available(self) -> set[str]:
+        """Template names that exist in every locale (what a rule config may reference)."""
+        names: list[set[str]] = []
+        for locale in LOCALES:
+            names.append(
+                {
+                    name.split("/", 1)[1].removesuffix(".j2")
+                    for name in self._text.list_templates(extensions=["j2"])
+                    if name.startswith(f"{locale}/") and not name.split("/", 1)[1].startswith("_")
+                }
+            )
+        return set.intersection(*names) - {"chat"}
+
+    def render(
+        self,
+        template: str,
+        *,
+        items: Sequence[Mapping[str, Any]],
+        locale: str,
+        today: date,
+    ) -> Rendered:
+        """One message for one recipient: one item → `template`, several → the digest."""
+        if not items:
+            raise ValueError("render() needs at least one item")
+        locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        contexts = [self._derive(item, locale=locale, today=today) for item in items]
+        name = template if len(contexts) == 1 else DIGEST
+        variables: dict[str, Any] = {
+            **contexts[0],
+            "items": contexts,
+            "locale": locale,
+            "today": today,
+            "template": name,
+        }
+        path = f"{locale}/{name}.j2"
+        parts = {
+            part: self._render(self._text, path, {**variables, "part": part})
+            for part in ("subject", "text", "telegram")
+        }
+        html = self._render(self._html, path, {**variables, "part": "html"})
+        return Rendered(
+            subject=_one_line(parts["subject"]),
+            text=_tidy(parts["text"]),
+            html=html.strip() + "\n",
+            telegram=_tidy(parts["telegram"]),
+            buttons=self._buttons(contexts, locale),
+        )
+
+    def chat(self, phrase: str, *, locale: str, **values: Any) -> str:
+        """A sentence the bot says in chat: a macro of <locale>/chat.j2."""
+        locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        path = f"{locale}/chat.j2"
+        try:
+            module = self._text.get_template(path).make_module({"locale": locale})
+            macro = getattr(module, phrase)
+            return _tidy(str(macro(**values))).strip()
+        except AttributeError:
+            raise RenderError(path, f"không có câu '{phrase}'") from None
+        except jinja2.TemplateError as exc:
+            raise RenderError(path, str(exc)) from None
+
+    @staticmethod
+    def _render(env: jinja2.Environment, path: str, variables: dict[str, Any]) -> str:
+        try:
+            return env.get_template(path).render(variables)
+        except jinja2.TemplateNotFound:
+            raise RenderError(path, "không tìm thấy tệp mẫu") from None
+        except jinja2.TemplateError as exc:
+            raise RenderError(path, str(exc)) from None
+
+    @staticmethod
+    def _derive(item: Mapping[str, Any], *, locale: str, today: date) -> dict[str, Any]:
+        """The item plus what templates should not compute: due date, days, role label."""
+        context = dict(item)
+        task = item.get("task")
+        if isinstance(task, Mapping):
+            task = context["task"] = _complete_task(task, locale)
+            context.setdefault("office", None)
+            context.setdefault("answer", {"telegram_link": None, "reply_email": None})
+            due = as_date(item.get("occurrence")) or as_date(task.get("due"))
+            context["due_date"] = due
+            context["days"] = (due - today).days if due is not None else None
+            role = item.get("role")
+            context["role_label"] = ROLE_LABELS[locale].get(str(role), str(role))
+            recipient = item.get("recipient") or {}
+            agency = item.get("agency") or {}
+            context["actionable"] = bool(
+                item.get("assignment_id")
+                and item.get("audience") != "office"
+                and recipient.get("code") == agency.get("code")
+            )
+        return context
+
+    @staticmethod
+    def _buttons(
+        contexts: Sequence[Mapping[str, Any]], locale: str
+    ) -> tuple[tuple[Button, ...], ...]:
+        labels = BUTTON_LABELS[locale]
+        actionable = [c for c in contexts if c.get("actionable")]
+        rows: list[tuple[Button, ...]] = []
+        for context in actionable[:MAX_BUTTON_ROWS]:
+            assignment = int(context["assignment_id"])
+            occurrence = as_date(context.get("occurrence"))
+            done = f"d:{assignment}" + (f":{occurrence:%Y%m%d}" if occurrence else "")
+            actions = [("a", f"a:{assignment}"), ("d", done), ("e", f"e:{assignment}")]
+            if context.get("ask_explanation"):
+                actions.append(("g", f"g:{assignment}"))
+            if len(contexts) == 1:
+                rows.append(tuple(Button(labels[k], data) for k, data in actions[:2]))
+                rows.append(tuple(Button(labels[k], data) for k, data in actions[2:]))
+            else:
+                number = context["task"]["number"]
+                rows.append(tuple(Button(f"{number}: {labels[k]}", data) for k, data in actions))
+        return tuple(rows)
