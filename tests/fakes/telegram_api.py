@@ -165,7 +165,10 @@ class FakeBotApi:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-bot-api", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # stop() waits for one poll: keep it short
+            name="fake-bot-api",
+            daemon=True,
         )
         self._thread.start()
         return self
