@@ -21,6 +21,7 @@ import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import cached_property
 from itertools import islice
 from zoneinfo import ZoneInfo
 
@@ -121,15 +122,16 @@ class _Cycle:
         due_at = moment + stage.repeat.every * repeat if stage.repeat else moment
         return _Slot(stage, self.occurrence, self.occurrence.isoformat(), repeat, due_at)
 
-    def changes(self) -> list[datetime]:
+    @cached_property
+    def changes(self) -> tuple[datetime, ...]:
+        """Every moment this cycle's output can change: stages and their repeats."""
         found = set()
         for moment, _, stage in self.moments:
             found.add(moment)
             if stage.repeat is not None:
-                found.update(
-                    moment + stage.repeat.every * k for k in range(1, stage.repeat.max + 1)
-                )
-        return sorted(found)
+                step = stage.repeat.every
+                found.update(moment + step * k for k in range(1, stage.repeat.max + 1))
+        return tuple(sorted(found))
 
 
 class _DatedTrack:
@@ -156,8 +158,18 @@ class _DatedTrack:
             ((s.repeat.every * s.repeat.max).days for _, s in self.stages if s.repeat), default=0
         )
         self.lookback = _LOOKBACK + timedelta(days=max(span, 0))
+        # One evaluation asks about the same few cycles many times.
+        self._memo: dict[tuple[date, date | None, date | None, bool], _Cycle | None] = {}
 
     def _cycle(
+        self, occurrence: date, anchors: dict[str, date | None], complete: bool
+    ) -> _Cycle | None:
+        memo_key = (occurrence, anchors.get("target"), anchors.get("start"), complete)
+        if memo_key not in self._memo:
+            self._memo[memo_key] = self._build_cycle(occurrence, anchors, complete)
+        return self._memo[memo_key]
+
+    def _build_cycle(
         self, occurrence: date, anchors: dict[str, date | None], complete: bool
     ) -> _Cycle | None:
         moments = []
@@ -243,7 +255,7 @@ class _DatedTrack:
             following = next(cycles, None)
             # A cycle's moments stop mattering once the next cycle has begun.
             end = following.first if following is not None else None
-            for moment in cycle.changes():
+            for moment in cycle.changes:
                 if moment > t and (end is None or moment < end):
                     yield moment
             cycle = following
@@ -354,7 +366,7 @@ def _ack_until(state: AssignmentState, config: RuleConfig) -> datetime | None:
 
 def _tracks(state: AssignmentState, policy: Policy, config: RuleConfig) -> list[_Track]:
     zone = ZoneInfo(config.timezone)
-    stages = [(i, s) for i, s in enumerate(policy.stages) if s.concerns(state.role)]
+    stages = policy.stages_for(state.role)
     if _has_date(state):
         dated = [(i, s) for i, s in stages if not s.periodic]
         if not dated:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -250,6 +251,21 @@ class Policy(RootModel[tuple[Stage, ...]]):
     @property
     def stages(self) -> tuple[Stage, ...]:
         return self.root
+
+    @cached_property
+    def _by_role(self) -> dict[str, tuple[tuple[int, Stage], ...]]:
+        # Evaluation asks this for every assignment at every tick.
+        return {
+            role: tuple((i, s) for i, s in enumerate(self.root) if s.concerns(role))
+            for role in ("lead", "coordinator")
+        }
+
+    def stages_for(self, role: str) -> tuple[tuple[int, Stage], ...]:
+        """(position, stage) of the stages that concern an assignment with `role`."""
+        found = self._by_role.get(role)
+        if found is None:
+            return tuple((i, s) for i, s in enumerate(self.root) if s.concerns(role))
+        return found
 
     def covers(self, kind: str | None) -> bool:
         """Whether the policy has stages for this kind of deadline (None: no date)."""
