@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
@@ -111,7 +111,10 @@ class WorkCalendar:
     weekend: frozenset[int] = frozenset({5, 6})
 
     def __post_init__(self) -> None:
-        ZoneInfo(self.timezone)  # an unknown zone fails here, at start-up, not at 3 a.m.
+        try:  # an unknown zone fails here, at start-up, not at the first reminder
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {self.timezone!r}") from None
         clash = self.extra_days_off & self.working_days
         if clash:
             days = ", ".join(sorted(d.isoformat() for d in clash))
