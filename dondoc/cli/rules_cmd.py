@@ -108,7 +108,9 @@ def _parse_after(text: str, lang: str) -> date:
             continue
     if lang == "en":
         raise UserError(f"--after '{text}' is not a date: use YYYY-MM-DD, e.g. 2023-06-01.")
-    raise UserError(f"--after '{text}' không phải một ngày: dùng YYYY-MM-DD, ví dụ 2023-06-01.")
+    raise UserError(
+        f"--after '{text}' không phải một ngày: hãy ghi theo dạng YYYY-MM-DD, ví dụ 2023-06-01."
+    )
 
 
 def _day_month_year(text: str) -> date:
