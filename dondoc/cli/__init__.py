@@ -34,6 +34,10 @@ def _register() -> None:
     app.command("tasks")(plan_cmd.tasks)
     app.add_typer(plan_cmd.task_app, name="task")
     app.add_typer(rules_cmd.app, name="rules")
+    from dondoc.cli import explain_cmd, report_cmd
+
+    app.add_typer(report_cmd.report_app, name="report")
+    app.command("explain")(explain_cmd.explain)
     from dondoc.cli import config_cmd, preview_cmd
 
     app.add_typer(config_cmd.config_app, name="config")
