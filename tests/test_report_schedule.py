@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +22,7 @@ from dondoc.errors import UserError
 from dondoc.models import OutboxMessage
 from dondoc.reports.schedule import ReportJob, due_report_jobs, enqueue_report
 from dondoc.store import session_scope
+from notifiers.render import Renderer
 from rules.policy import ReportSchedule
 
 
@@ -177,3 +178,28 @@ def test_an_unknown_recipient_is_named_and_nothing_is_queued(store: Engine, tmp_
     with session_scope(store) as session:
         assert session.exec(select(OutboxMessage)).all() == []
     assert not (tmp_path / "reports").exists()
+
+
+def test_the_queued_report_renders_as_a_vietnamese_email_with_its_figures(
+    store: Engine, tmp_path: Path
+) -> None:
+    job = late_job()
+    with session_scope(store) as session:
+        office = default_office(session)
+        enqueue_report(
+            session,
+            job=job,
+            data_dir=tmp_path,
+            now=at(2023, 5, 5, 9),
+            office_agency_id=office.id if office else None,
+        )
+        [row] = session.exec(select(OutboxMessage)).all()
+    # The channels' templates are the peer that turns this row into the email.
+    mail = Renderer().render(row.template, items=[row.context], locale="vi", today=date(2023, 5, 5))
+    assert mail.subject == (
+        "[Báo cáo] Danh sách cơ quan, đơn vị chậm muộn trong thực hiện nhiệm vụ tháng 04/2023"
+    )
+    assert "Kính gửi: Văn phòng UBND tỉnh" in mail.text
+    assert "tháng 04/2023" in mail.text
+    assert "Chưa có giải trình: 4" in mail.text
+    assert "Số nhiệm vụ chậm: 5" in mail.text
