@@ -80,23 +80,20 @@ def describe_deadline(deadline: Deadline, lang: str = "vi") -> str:
 def _once(deadline: Deadline, lang: str) -> str:
     if deadline.due is None:
         return ""
-    due = format_date(deadline.due, lang)
-    if lang == "en":
-        text = f"due by {due}"
-        if deadline.target is not None and deadline.target != deadline.due:
-            text = f"target {format_date(deadline.target, lang)}, {text}"
-        elif deadline.target is not None:
-            text = f"target and {text}"
-        if deadline.start is not None:
-            text = f"from {format_date(deadline.start, lang)}, {text}"
-        return text[0].upper() + text[1:]
-    text = f"hạn chót ngày {due}"
-    if deadline.target is not None and deadline.target != deadline.due:
-        text = f"phấn đấu hoàn thành ngày {format_date(deadline.target, lang)}, {text}"
+    vi = lang == "vi"
+    text = (
+        f"hạn chót ngày {format_date(deadline.due)}"
+        if vi
+        else (f"due by {format_date(deadline.due, lang)}")
+    )
+    if deadline.target == deadline.due:
+        text += " (cũng là mốc phấn đấu)" if vi else " (also the target)"
     elif deadline.target is not None:
-        text = f"phấn đấu hoàn thành và {text}"
+        target = format_date(deadline.target, lang)
+        text = f"phấn đấu hoàn thành ngày {target}, {text}" if vi else f"target {target}, {text}"
     if deadline.start is not None:
-        text = f"thực hiện từ ngày {format_date(deadline.start, lang)}, {text}"
+        start = format_date(deadline.start, lang)
+        text = f"thực hiện từ ngày {start}, {text}" if vi else f"from {start}, {text}"
     return text[0].upper() + text[1:]
 
 

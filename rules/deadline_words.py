@@ -27,13 +27,13 @@ THE = words("the")
 ORDINAL_SUFFIX = words("st", "nd", "rd", "th")
 ORDINAL_LEAD = words("thứ")
 
-_MONTH_NAMES = (
-    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-    ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-    ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
-    ("december", "dec"),
+_MONTH_SPELLINGS = (
+    "january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
+    "august aug", "september sep sept", "october oct", "november nov", "december dec",
 )  # fmt: skip
-MONTH_NAMES = Vocab({name: n for n, names in enumerate(_MONTH_NAMES, 1) for name in names})
+MONTH_NAMES = Vocab(
+    {name: n for n, names in enumerate(_MONTH_SPELLINGS, 1) for name in names.split()}
+)
 
 # "Quý Tư", "quý thứ hai", "the second quarter".
 QUARTER_NUMERALS = Vocab({"một": 1, "nhất": 1, "hai": 2, "nhì": 2, "ba": 3, "bốn": 4, "tư": 4})
@@ -62,192 +62,64 @@ SIDES_EN = Vocab(
 
 # -- the relation of a clause to its point ------------------------------------------
 TARGET_MARKS = words(
-    "phấn đấu",
-    "mục tiêu",
-    "dự kiến",
-    "aim",
-    "aim for",
-    "aim to",
-    "aiming for",
-    "target",
-    "target date",
-    "targeted",
-    "ideally",
-)
+    "phấn đấu", "mục tiêu", "dự kiến", "aim", "aim for", "aim to", "aiming for", "target",
+    "target date", "targeted", "ideally",
+)  # fmt: skip
 COMPLETE = words(
-    "hoàn thành",
-    "hoàn tất",
-    "xong",
-    "kết thúc",
-    "thực hiện",
-    "thực hiện xong",
-    "triển khai",
-    "ban hành",
-    "trình",
-    "complete",
-    "completed",
-    "completion",
-    "to be completed",
-    "be completed",
-    "finish",
-    "finished",
-    "done",
-    "deliver",
-    "delivered",
-    "submit",
-    "submitted",
-    "implement",
-    "implemented",
-)
+    "hoàn thành", "hoàn tất", "xong", "kết thúc", "thực hiện", "thực hiện xong", "triển khai",
+    "ban hành", "trình", "complete", "completed", "completion", "to be completed",
+    "be completed", "finish", "finished", "done", "deliver", "delivered", "submit", "submitted",
+    "implement", "implemented",
+)  # fmt: skip
 _STRICT = ("trước", "before", "prior to", "earlier than")
 _LATEST = (
-    "chậm nhất",
-    "chậm nhất là",
-    "chậm nhất vào",
-    "chậm nhất là vào",
-    "chậm nhất trong",
-    "chậm nhất đến",
-    "chậm nhất đến hết",
-    "muộn nhất",
-    "muộn nhất là",
-    "trễ nhất",
-    "không muộn hơn",
-    "không chậm hơn",
-    "không quá",
-    "hạn chót",
-    "hạn chót là",
-    "hạn cuối",
-    "hạn cuối cùng",
-    "thời hạn cuối cùng",
-    "at the latest",
-    "at latest",
-    "latest",
-    "latest by",
-    "latest on",
-    "latest in",
-    "no later than",
-    "not later than",
-    "deadline",
-    "final deadline",
-)
+    "chậm nhất", "chậm nhất là", "chậm nhất vào", "chậm nhất là vào", "chậm nhất trong",
+    "chậm nhất đến", "chậm nhất đến hết", "muộn nhất", "muộn nhất là", "trễ nhất",
+    "không muộn hơn", "không chậm hơn", "không quá", "hạn chót", "hạn chót là", "hạn cuối",
+    "hạn cuối cùng", "thời hạn cuối cùng", "at the latest", "at latest", "latest", "latest by",
+    "latest on", "latest in", "no later than", "not later than", "deadline", "final deadline",
+)  # fmt: skip
 _INCLUSIVE = (
-    "trong",
-    "vào",
-    "đến",
-    "đến hết",
-    "tới",
-    "tới hết",
-    "từ nay đến",
-    "từ nay đến hết",
-    "từ nay tới",
-    "hạn",
-    "thời hạn",
-    "by",
-    "in",
-    "during",
-    "within",
-    "until",
-    "till",
-    "through",
-    "on",
-    "on or before",
-    "from now until",
-    "from now to",
-    "up to",
-    "due",
-    "due by",
-    "due on",
+    "trong", "vào", "đến", "đến hết", "tới", "tới hết", "từ nay đến", "từ nay đến hết",
+    "từ nay tới", "hạn", "thời hạn", "by", "in", "during", "within", "until", "till", "through",
+    "on", "on or before", "from now until", "from now to", "up to", "due", "due by", "due on",
     "due in",
-)
+)  # fmt: skip
 RELATIONS: Vocab[Relation] = Vocab(
     {**dict.fromkeys(_STRICT, "strict"), **dict.fromkeys(_LATEST, "latest"),
      **dict.fromkeys(_INCLUSIVE, "inclusive")}
 )  # fmt: skip
 END_OF = words(
-    "cuối",
-    "hết",
-    "ngày cuối cùng của",
-    "ngày cuối của",
-    "end of",
-    "the end of",
-    "end",
-    "the last day of",
-    "last day of",
-    "close of",
-    "the close of",
-)
+    "cuối", "hết", "ngày cuối cùng của", "ngày cuối của", "end of", "the end of", "end",
+    "the last day of", "last day of", "close of", "the close of",
+)  # fmt: skip
 LATEST_POSTFIX = words("at the latest", "at latest", "là chậm nhất")
 # Points that are not points: "đầu năm 2024" could be January or March.
 VAGUE = words(
-    "đầu",
-    "giữa",
-    "khoảng",
-    "tầm",
-    "early",
-    "mid",
-    "mid-",
-    "beginning of",
-    "the beginning of",
-    "start of",
-    "the start of",
-    "middle of",
-    "the middle of",
-    "around",
-    "about",
-    "approximately",
-    "approx",
-    "circa",
-    "sometime in",
-)
+    "đầu", "giữa", "khoảng", "tầm", "early", "mid", "mid-", "beginning of", "the beginning of",
+    "start of", "the start of", "middle of", "the middle of", "around", "about",
+    "approximately", "approx", "circa", "sometime in",
+)  # fmt: skip
 CLAUSE_JOINS = words("và", "nhưng", "and", "but")
-
+# Between the dates of one rule: "ngày 15/6 và 15/12 hằng năm".
 LIST_JOINS = words("và", ",", "and")
 
 # -- windows ------------------------------------------------------------------------
 WINDOW_HEADS = words(
-    "giai đoạn",
-    "thời kỳ",
-    "thời gian",
-    "từ",
-    "kể từ",
-    "bắt đầu từ",
-    "period",
-    "the period",
-    "from",
-    "between",
-)
+    "giai đoạn", "thời kỳ", "thời gian", "từ", "kể từ", "bắt đầu từ", "period", "the period",
+    "from", "between",
+)  # fmt: skip
 RANGE_TO = words(
-    "-",
-    "đến",
-    "đến hết",
-    "tới",
-    "tới hết",
-    "to",
-    "until",
-    "till",
-    "through",
-    "and",
-)
+    "-", "đến", "đến hết", "tới", "tới hết", "to", "until", "till", "through", "and",
+)  # fmt: skip
 
 # -- ongoing and recurring ----------------------------------------------------------
 ONGOING = words(
-    "thường xuyên",
-    "liên tục",
-    "thường xuyên liên tục",
-    "thường xuyên, liên tục",
-    "thường xuyên và liên tục",
-    "ongoing",
-    "on-going",
-    "continuous",
-    "continuously",
-    "continual",
-    "continually",
-    "regularly",
-    "regular",
-    "on an ongoing basis",
-    "on a regular basis",
-    "at all times",
-)
+    "thường xuyên", "liên tục", "thường xuyên liên tục", "thường xuyên, liên tục",
+    "thường xuyên và liên tục", "ongoing", "on-going", "continuous", "continuously",
+    "continual", "continually", "regularly", "regular", "on an ongoing basis",
+    "on a regular basis", "at all times",
+)  # fmt: skip
 RECURRING_LEADS = words("báo cáo", "thực hiện", "tổng hợp", "report", "reporting", "report back")
 PERIODIC = words("định kỳ", "periodic", "periodically")
 EVERY = words("mỗi", "hằng", "cứ", "every", "each")
@@ -271,38 +143,16 @@ def _frequencies() -> Vocab[int]:
         entries[f"1 lần/{noun}"] = months
         entries[f"theo {noun}"] = months
     for phrase in (
-        "2 lần/năm",
-        "2 lần mỗi năm",
-        "hai lần mỗi năm",
-        "2 lần một năm",
-        "hai lần một năm",
-        "twice a year",
-        "twice yearly",
-        "half-yearly",
-        "half yearly",
-        "semi-annually",
-        "semiannually",
-        "semi-annual",
-        "semiannual",
-        "biannually",
-        "biannual",
-        "every half year",
-    ):
+        "2 lần/năm", "2 lần mỗi năm", "hai lần mỗi năm", "2 lần một năm", "hai lần một năm",
+        "twice a year", "twice yearly", "half-yearly", "half yearly", "semi-annually",
+        "semiannually", "semi-annual", "semiannual", "biannually", "biannual", "every half year",
+    ):  # fmt: skip
         entries[phrase] = 6
     for english, months in (("month", 1), ("quarter", 3), ("year", 12), ("week", 0), ("day", 0)):
         for every in ("every", "each", "once a", "once every", "per"):
             entries[f"{every} {english}"] = months
-    entries |= {
-        "monthly": 1,
-        "quarterly": 3,
-        "yearly": 12,
-        "annually": 12,
-        "annual": 12,
-        "weekly": 0,
-        "daily": 0,
-        "fortnightly": 0,
-        "biweekly": 0,
-    }
+    entries |= {"monthly": 1, "quarterly": 3, "yearly": 12, "annually": 12, "annual": 12,
+                "weekly": 0, "daily": 0, "fortnightly": 0, "biweekly": 0}  # fmt: skip
     return Vocab(entries)
 
 
@@ -333,17 +183,9 @@ PERIOD_NOUNS = Vocab(
 
 # Bounds of a recurrence: "hằng quý, từ năm 2023", "monthly until 2025".
 FROM_WORDS = words(
-    "từ",
-    "kể từ",
-    "bắt đầu từ",
-    "from",
-    "starting",
-    "starting from",
-    "starting in",
-    "since",
-    "beginning",
-    "beginning in",
-)
+    "từ", "kể từ", "bắt đầu từ", "from", "starting", "starting from", "starting in", "since",
+    "beginning", "beginning in",
+)  # fmt: skip
 UNTIL_WORDS: Vocab[Relation] = Vocab(
     {**dict.fromkeys(("đến", "đến hết", "tới", "tới hết", "until", "till", "through",
                       "up to", "to"), "inclusive"),
@@ -354,153 +196,46 @@ IN_WORDS = words("trong", "in", "during", "throughout", "for")
 # -- notes and references -----------------------------------------------------------
 # Words that add a note without changing a date; the note runs to the next comma.
 NOTE_HEADS = words(
-    "hoặc đột xuất",
-    "và đột xuất",
-    "đột xuất",
-    "hoặc khi có yêu cầu",
-    "và khi có yêu cầu",
-    "khi có yêu cầu",
-    "hoặc theo yêu cầu",
-    "hoặc khi cần thiết",
-    "khi cần thiết",
-    "or ad hoc",
-    "and ad hoc",
-    "ad hoc",
-    "or on request",
-    "and on request",
-    "on request",
-    "or when requested",
-    "or as needed",
-    "and as needed",
-    "as needed",
-    "as required",
+    "hoặc đột xuất", "và đột xuất", "đột xuất", "hoặc khi có yêu cầu", "và khi có yêu cầu",
+    "khi có yêu cầu", "hoặc theo yêu cầu", "hoặc khi cần thiết", "khi cần thiết", "or ad hoc",
+    "and ad hoc", "ad hoc", "or on request", "and on request", "on request",
+    "or when requested", "or as needed", "and as needed", "as needed", "as required",
     "or as required",
-)
+)  # fmt: skip
 # "theo tiến độ X" → X; "theo Kế hoạch riêng" → "Kế hoạch riêng"; "sau khi X" → X.
 _REFERENCE_HEADS = (
-    "theo tiến độ",
-    "theo tiến độ của",
-    "theo tiến độ thực hiện",
-    "theo tiến độ thực hiện của",
-    "theo lộ trình",
-    "theo lộ trình của",
-    "theo lộ trình thực hiện",
-    "theo lộ trình tại",
-    "theo tiến độ và lộ trình",
-    "theo tiến độ, lộ trình",
-    "theo thời gian",
-    "theo thời hạn",
-    "theo thời gian quy định tại",
-    "theo thời hạn quy định tại",
-    "theo thời gian của",
-    "theo thời hạn của",
-    "according to",
-    "according to the schedule of",
-    "according to the timeline of",
-    "according to the roadmap of",
-    "according to the progress of",
-    "as per",
-    "in line with",
-    "in accordance with",
-    "in step with",
-    "pursuant to",
-    "following the schedule of",
-    "following the roadmap of",
-    "following the timeline of",
-    "following the progress of",
-)
+    "theo tiến độ", "theo tiến độ của", "theo tiến độ thực hiện", "theo tiến độ thực hiện của",
+    "theo lộ trình", "theo lộ trình của", "theo lộ trình thực hiện", "theo lộ trình tại",
+    "theo tiến độ và lộ trình", "theo tiến độ, lộ trình", "theo thời gian", "theo thời hạn",
+    "theo thời gian quy định tại", "theo thời hạn quy định tại", "theo thời gian của",
+    "theo thời hạn của", "according to", "according to the schedule of",
+    "according to the timeline of", "according to the roadmap of",
+    "according to the progress of", "as per", "in line with", "in accordance with",
+    "in step with", "pursuant to", "following the schedule of", "following the roadmap of",
+    "following the timeline of", "following the progress of",
+)  # fmt: skip
 _CONDITION_HEADS = (
-    "sau khi",
-    "ngay sau khi",
-    "khi",
-    "khi có",
-    "trước khi",
-    "after",
-    "upon",
-    "when",
-    "subject to",
-    "depending on",
-    "pending",
-    "nếu",
-    "trường hợp",
-    "tùy theo",
-    "tùy thuộc",
-    "if",
+    "sau khi", "ngay sau khi", "khi", "khi có", "trước khi", "after", "upon", "when",
+    "subject to", "depending on", "pending", "nếu", "trường hợp", "tùy theo", "tùy thuộc", "if",
     "unless",
-)
+)  # fmt: skip
 EXTERNAL_HEADS: Vocab[Role] = Vocab(
     {**dict.fromkeys(_REFERENCE_HEADS, "reference"), "theo": "document",
      **dict.fromkeys(_CONDITION_HEADS, "condition")}
 )  # fmt: skip
 # After a bare "theo", the words that make it a reference ("theo quý" is quarterly).
 REFERENCE_NOUNS = words(
-    "kế hoạch",
-    "quyết định",
-    "nghị quyết",
-    "nghị định",
-    "đề án",
-    "chương trình",
-    "văn bản",
-    "thông báo",
-    "chỉ thị",
-    "công văn",
-    "thông tư",
-    "luật",
-    "hướng dẫn",
-    "chỉ đạo",
-    "yêu cầu",
-    "quy định",
-    "kết luận",
-    "dự án",
-    "tờ trình",
-    "lịch",
-    "the plan",
-    "plan",
-    "decision",
-    "resolution",
-    "decree",
-    "project",
-    "programme",
-    "program",
-    "schedule",
-    "document",
-    "circular",
-    "directive",
-    "law",
-    "guidance",
-    "instructions",
-    "request",
-    "regulations",
-    "the schedule",
-    "the decision",
-    "the resolution",
-    "the decree",
-    "the project",
-)
+    "kế hoạch", "quyết định", "nghị quyết", "nghị định", "đề án", "chương trình", "văn bản",
+    "thông báo", "chỉ thị", "công văn", "thông tư", "luật", "hướng dẫn", "chỉ đạo", "yêu cầu",
+    "quy định", "kết luận", "dự án", "tờ trình", "lịch", "the plan", "plan", "decision",
+    "resolution", "decree", "project", "programme", "program", "schedule", "document",
+    "circular", "directive", "law", "guidance", "instructions", "request", "regulations",
+    "the schedule", "the decision", "the resolution", "the decree", "the project",
+)  # fmt: skip
 # A phrase that starts like this names a document; its date is an issue date.
 DOCUMENT_NOUNS = words(
-    "kế hoạch",
-    "quyết định",
-    "nghị quyết",
-    "nghị định",
-    "đề án",
-    "chương trình",
-    "văn bản",
-    "thông báo",
-    "chỉ thị",
-    "công văn",
-    "thông tư",
-    "luật",
-    "kết luận",
-    "tờ trình",
-    "decision",
-    "resolution",
-    "decree",
-    "circular",
-    "directive",
-    "plan",
-    "project",
-    "programme",
-    "program",
+    "kế hoạch", "quyết định", "nghị quyết", "nghị định", "đề án", "chương trình", "văn bản",
+    "thông báo", "chỉ thị", "công văn", "thông tư", "luật", "kết luận", "tờ trình", "decision",
+    "resolution", "decree", "circular", "directive", "plan", "project", "programme", "program",
     "document",
-)
+)  # fmt: skip
