@@ -1,0 +1,304 @@
+"""What a chat may do to assignments: acknowledge, complete, note, explain, ask for time.
+
+A chat acts only for the agency it is linked to (dondoc/chat_links.py) and only on that
+agency's assignments; anything else is refused politely and audited. Every function
+returns a `ChatOutcome` committed together with its audit entry.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from dondoc.actions import set_status
+from dondoc.chat_links import ChatOutcome, audit_refusal, chat_agency, task_ref_of
+from dondoc.errors import UserError
+from dondoc.extensions import Parts, extension_view, notify_office
+from dondoc.models import Assignment, AuditEntry, ExtensionRequest, Plan, Task
+from dondoc.reports.explanations import record_explanation
+from rules.deadline import Deadline
+
+
+def _authorize(
+    session: Session, *, chat_id: str, assignment_id: int, action: str, actor: str, now: datetime
+) -> Parts | ChatOutcome:
+    agency = chat_agency(session, chat_id=chat_id)
+    assignment = session.get(Assignment, assignment_id)
+    if agency is None or assignment is None or assignment.agency_id != agency.id:
+        audit_refusal(
+            session,
+            chat_id=chat_id,
+            agency=agency,
+            reason="not_linked" if agency is None else "not_assigned",
+            action=action,
+            actor=actor,
+            now=now,
+            assignment=assignment,
+        )
+        if agency is None:
+            return ChatOutcome("not_linked")
+        return ChatOutcome("refused", locale=agency.locale, agency=agency.name)
+    task = session.get(Task, assignment.task_id)
+    plan = session.get(Plan, task.plan_id) if task else None
+    if task is None or plan is None or not (assignment.active and task.active):
+        return ChatOutcome("task_gone", locale=agency.locale, agency=agency.name)
+    return Parts(agency, assignment, task, plan)
+
+
+# --- acting on an assignment ------------------------------------------------------------
+
+
+def acknowledge(
+    session: Session, *, chat_id: str, assignment_id: int, actor: str, now: datetime
+) -> ChatOutcome:
+    found = _authorize(
+        session,
+        chat_id=chat_id,
+        assignment_id=assignment_id,
+        action="acknowledge",
+        actor=actor,
+        now=now,
+    )
+    if isinstance(found, ChatOutcome):
+        return found
+    assignment = found.assignment
+    if assignment.status == "done":
+        return _outcome("already_done", found)
+    changed = set_status(
+        session,
+        assignment=assignment,
+        status="acknowledged",
+        actor=actor,
+        now=now,
+        via="telegram",
+    )
+    if not changed:
+        # Acknowledging again renews it: an acknowledgement lapses after a while.
+        assignment.acknowledged_at = assignment.status_at = assignment.next_due_at = now
+        session.add(assignment)
+        _audit(session, found, "assignment.acknowledged", actor, now, renewed=True)
+    return _outcome("acknowledged", found)
+
+
+def check(
+    session: Session, *, chat_id: str, assignment_id: int, action: str, actor: str, now: datetime
+) -> ChatOutcome:
+    """Whether this chat may act on the assignment, before the bot asks it a question."""
+    found = _authorize(
+        session, chat_id=chat_id, assignment_id=assignment_id, action=action, actor=actor, now=now
+    )
+    return found if isinstance(found, ChatOutcome) else _outcome("allowed", found)
+
+
+def can_complete(
+    session: Session, *, chat_id: str, assignment_id: int, actor: str, now: datetime
+) -> ChatOutcome:
+    """The check before asking "are you sure?": authorized and not done yet."""
+    found = _authorize(
+        session,
+        chat_id=chat_id,
+        assignment_id=assignment_id,
+        action="complete",
+        actor=actor,
+        now=now,
+    )
+    if isinstance(found, ChatOutcome):
+        return found
+    if found.assignment.status == "done":
+        return _outcome("already_done", found)
+    return _outcome("can_complete", found)
+
+
+def complete(
+    session: Session,
+    *,
+    chat_id: str,
+    assignment_id: int,
+    occurrence: date | None,
+    actor: str,
+    now: datetime,
+) -> ChatOutcome:
+    """Done: the whole assignment, or for a recurring task the occurrence being worked on."""
+    found = _authorize(
+        session,
+        chat_id=chat_id,
+        assignment_id=assignment_id,
+        action="complete",
+        actor=actor,
+        now=now,
+    )
+    if isinstance(found, ChatOutcome):
+        return found
+    assignment, task = found.assignment, found.task
+    if assignment.status == "done":
+        return _outcome("already_done", found)
+    deadline = Deadline.from_dict(task.deadline) if task.deadline else None
+    if deadline is not None and deadline.kind == "recurring":
+        occurrence = occurrence or _open_occurrence(deadline, assignment)
+    else:
+        occurrence = None
+    if occurrence is None:
+        set_status(
+            session, assignment=assignment, status="done", actor=actor, now=now, via="telegram"
+        )
+        return _outcome("done", found)
+    if assignment.done_through is not None and occurrence <= assignment.done_through:
+        return _outcome("already_done", found, occurrence=occurrence)
+    assignment.done_through, assignment.next_due_at = occurrence, now
+    session.add(assignment)
+    _audit(
+        session, found, "assignment.done_occurrence", actor, now, occurrence=occurrence.isoformat()
+    )
+    return _outcome("occurrence_done", found, occurrence=occurrence)
+
+
+def _open_occurrence(deadline: Deadline, assignment: Assignment) -> date | None:
+    """The oldest occurrence not yet complete: the cycle the agency is working on."""
+    if assignment.done_through is not None:
+        after = assignment.done_through + timedelta(days=1)
+    elif assignment.created_at is not None:
+        after = assignment.created_at.date()
+    else:
+        after = date.min
+    return deadline.first_occurrence(after)
+
+
+def add_note(
+    session: Session, *, chat_id: str, assignment_id: int, text: str, actor: str, now: datetime
+) -> ChatOutcome:
+    """A progress note: kept in the audit trail, where reports and the office read it."""
+    found = _authorize(
+        session, chat_id=chat_id, assignment_id=assignment_id, action="note", actor=actor, now=now
+    )
+    if isinstance(found, ChatOutcome):
+        return found
+    _audit(session, found, "assignment.note", actor, now, text=text.strip()[:4000])
+    return _outcome("note_saved", found)
+
+
+def submit_explanation(
+    session: Session, *, chat_id: str, assignment_id: int, text: str, actor: str, now: datetime
+) -> ChatOutcome:
+    found = _authorize(
+        session,
+        chat_id=chat_id,
+        assignment_id=assignment_id,
+        action="explanation",
+        actor=actor,
+        now=now,
+    )
+    if isinstance(found, ChatOutcome):
+        return found
+    try:
+        explanation = record_explanation(
+            session,
+            assignment=found.assignment,
+            text=text,
+            author=actor,
+            via="telegram",
+            actor=actor,
+            now=now,
+        )
+    except UserError as exc:
+        return _outcome("explanation_invalid", found, message=exc.message)
+    notify_office(
+        session,
+        parts=found,
+        template="explanation_received",
+        now=now,
+        key=f"notice:explanation:{explanation.id}",
+        extra={"explanation": {"text": explanation.text, "author": actor}},
+    )
+    return _outcome("explanation_saved", found)
+
+
+def request_extension(
+    session: Session,
+    *,
+    chat_id: str,
+    assignment_id: int,
+    reason: str,
+    proposed_due: date,
+    today: date,
+    actor: str,
+    now: datetime,
+) -> ChatOutcome:
+    """A request the office decides (`dondoc extension`); one pending request at a time."""
+    found = _authorize(
+        session,
+        chat_id=chat_id,
+        assignment_id=assignment_id,
+        action="extension",
+        actor=actor,
+        now=now,
+    )
+    if isinstance(found, ChatOutcome):
+        return found
+    if proposed_due <= today:
+        return _outcome("extension_date_not_future", found, proposed=proposed_due)
+    pending = session.exec(
+        select(ExtensionRequest).where(
+            ExtensionRequest.assignment_id == assignment_id, ExtensionRequest.status == "pending"
+        )
+    ).first()
+    if pending is not None:
+        return _outcome("extension_pending", found, proposed=pending.proposed_due)
+    request = ExtensionRequest(
+        assignment_id=assignment_id,
+        requested_by=actor,
+        reason=reason.strip(),
+        proposed_due=proposed_due,
+        created_at=now,
+    )
+    session.add(request)
+    session.flush()
+    _audit(
+        session,
+        found,
+        "extension.requested",
+        actor,
+        now,
+        request_id=request.id,
+        proposed_due=proposed_due.isoformat(),
+        reason=request.reason,
+    )
+    office = notify_office(
+        session,
+        parts=found,
+        template="extension_request",
+        now=now,
+        key=f"notice:extension:{request.id}",
+        extra={"extension": extension_view(request, found)},
+    )
+    return _outcome(
+        "extension_sent", found, proposed=proposed_due, office=office.name if office else None
+    )
+
+
+def _outcome(status: str, parts: Parts, **detail: Any) -> ChatOutcome:
+    return ChatOutcome(
+        status,
+        locale=parts.agency.locale,
+        agency=parts.agency.name,
+        task=task_ref_of(parts),
+        detail=detail,
+    )
+
+
+def _audit(
+    session: Session, parts: Parts, action: str, actor: str, now: datetime, **detail: Any
+) -> None:
+    session.add(
+        AuditEntry(
+            at=now,
+            actor=actor,
+            action=action,
+            plan_id=parts.plan.id,
+            task_id=parts.task.id,
+            assignment_id=parts.assignment.id,
+            agency_id=parts.agency.id,
+            detail={"via": "telegram", **detail},
+        )
+    )

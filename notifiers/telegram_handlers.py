@@ -1,0 +1,472 @@
+"""What the bot does with what people send: commands, button presses, replies.
+
+Every decision about the store is made by dondoc.chat_actions / dondoc.chat_links (run
+in a worker thread, the store being synchronous); this module only reads Telegram
+updates and answers in the chat's language. Button data is verified against the chat
+it was sent to before anything else happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.ext import ContextTypes
+
+from dondoc import chat_actions, chat_links
+from dondoc.chat_links import ChatOutcome
+from dondoc.clock import Clock
+from dondoc.store import session_scope
+from notifiers.render import Renderer
+from notifiers.telegram import CallbackSigner
+from rules.text import fold_words
+
+log = logging.getLogger("dondoc.telegram")
+T = TypeVar("T")
+Context = ContextTypes.DEFAULT_TYPE
+
+ACK_WORDS = {"da nhan", "nhan", "ok", "oke", "okay", "da nhan nhiem vu", "received"}
+DONE_WORDS = {"xong", "da xong", "hoan thanh", "da hoan thanh", "done", "finished"}
+PROMPT_LIFETIME = timedelta(hours=24)
+MAX_LISTED_TASKS = 30
+_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
+# The values each chat.j2 phrase takes, picked from an outcome's agency, task and detail.
+_PHRASE_ARGS: dict[str, tuple[str, ...]] = {
+    "linked": ("agency",),
+    "already_linked": ("agency",),
+    "linked_elsewhere": ("agency",),
+    "refused": ("agency",),
+    "acknowledged": ("task", "agency"),
+    "done": ("task", "agency"),
+    "already_done": ("task",),
+    "occurrence_done": ("task", "occurrence"),
+    "note_saved": ("task",),
+    "explanation_saved": ("task",),
+    "extension_sent": ("task", "proposed", "office"),
+    "extension_pending": ("task", "proposed"),
+    "extension_date_not_future": ("proposed",),
+    "done_cancelled": ("task",),
+}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A question the bot asked ("reply with the reason and the date"), awaiting a reply."""
+
+    kind: str  # "extension" | "explanation"
+    assignment_id: int
+    expires: datetime
+
+
+def parse_extension(text: str) -> tuple[date | None, bool]:
+    """The proposed date in a reply, and whether a reason was given besides it."""
+    match = _DATE.search(text)
+    if match is None:
+        return None, bool(fold_words(text))
+    day, month, year, iso_year, iso_month, iso_day = match.groups()
+    try:
+        if year:
+            proposed = date(int(year), int(month), int(day))
+        else:
+            proposed = date(int(iso_year), int(iso_month), int(iso_day))
+    except ValueError:
+        return None, True
+    rest = fold_words(text[: match.start()] + " " + text[match.end() :])
+    # "đề nghị gia hạn đến" alone is not a reason: ask for one.
+    filler = {"de", "nghi", "gia", "han", "den", "ngay", "toi", "extend", "to", "until"}
+    return proposed, bool(set(rest.split()) - filler)
+
+
+def intent_of(text: str) -> str | None:
+    words = fold_words(text)
+    if words in ACK_WORDS:
+        return "ack"
+    if words in DONE_WORDS:
+        return "done"
+    return None
+
+
+class ChatHandlers:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        renderer: Renderer,
+        signer: CallbackSigner,
+        tz: tzinfo,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._renderer = renderer
+        self._signer = signer
+        self._tz = tz
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    async def _db(self, operation: Callable[..., T], /, **kwargs: Any) -> T:
+        def run() -> T:
+            with session_scope(self._engine) as session:
+                return operation(session, **kwargs)
+
+        return await asyncio.to_thread(run)
+
+    def say(self, outcome: ChatOutcome, phrase: str | None = None) -> str:
+        status = phrase or outcome.status
+        if status == "explanation_invalid":
+            return str(outcome.detail.get("message", ""))
+        values = {"agency": outcome.agency, "task": outcome.task, **outcome.detail}
+        arguments = {name: values.get(name) for name in _PHRASE_ARGS.get(status, ())}
+        return self._renderer.chat(status, locale=outcome.locale, **arguments)
+
+    @staticmethod
+    def _actor(update: Update) -> str:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None:
+            return f"Telegram chat {chat.id if chat else '?'}"
+        return f"{user.full_name} (Telegram {user.id})"[:200]
+
+    @staticmethod
+    def _chat_id(update: Update) -> str:
+        chat = update.effective_chat
+        return str(chat.id) if chat is not None else ""
+
+    def _now(self) -> datetime:
+        return self._clock.now()
+
+    # --- commands ----------------------------------------------------------------------
+
+    async def start(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        if not context.args:
+            agency = await self._db(chat_links.chat_agency, chat_id=self._chat_id(update))
+            if agency is not None:
+                outcome = ChatOutcome("already_linked", locale=agency.locale, agency=agency.name)
+                await message.reply_text(self.say(outcome))
+            else:
+                await message.reply_text(self.say(ChatOutcome("start_without_code")))
+            return
+        chat = update.effective_chat
+        title = (chat.title or chat.full_name or "") if chat else ""
+        outcome = await self._db(
+            chat_links.link_chat,
+            code=context.args[0],
+            chat_id=self._chat_id(update),
+            chat_title=title,
+            actor=self._actor(update),
+            now=self._now(),
+        )
+        await message.reply_text(self.say(outcome))
+
+    async def help(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        agency = await self._db(chat_links.chat_agency, chat_id=self._chat_id(update))
+        locale = agency.locale if agency else "vi"
+        name = agency.name if agency else None
+        await message.reply_text(self._renderer.chat("help", locale=locale, agency=name))
+
+    async def tasks(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        outcome, refs = await self._db(chat_links.open_tasks, chat_id=self._chat_id(update))
+        if outcome.refused:
+            text = self.say(outcome)
+        elif not refs:
+            text = self._renderer.chat("tasks_none", locale=outcome.locale, agency=outcome.agency)
+        else:
+            text = self._renderer.chat(
+                "tasks_list",
+                locale=outcome.locale,
+                agency=outcome.agency,
+                tasks=refs[:MAX_LISTED_TASKS],
+                more=max(0, len(refs) - MAX_LISTED_TASKS),
+            )
+        await message.reply_text(text)
+
+    # --- buttons -----------------------------------------------------------------------
+
+    async def button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        chat_id = self._chat_id(update)
+        message = query.message if isinstance(query.message, Message) else None
+        data = self._signer.verify(chat_id, query.data or "") if message else None
+        parsed = _parse_data(data) if data else None
+        actor, now = self._actor(update), self._now()
+        if message is None or parsed is None:
+            outcome = await self._db(
+                chat_links.refuse,
+                chat_id=chat_id,
+                reason="refused_button",
+                action="button",
+                actor=actor,
+                now=now,
+            )
+            await query.answer(self.say(outcome, "refused_button"), show_alert=True)
+            return
+        action, assignment_id, occurrence = parsed
+        common = {"chat_id": chat_id, "assignment_id": assignment_id, "actor": actor, "now": now}
+        outcome = await self._act(context, message, action, occurrence, common)
+        # Answered last, so that whatever the press changed is visible when the spinner stops.
+        await self._answer(query, outcome)
+
+    async def _act(
+        self,
+        context: Context,
+        message: Message,
+        action: str,
+        occurrence: date | None,
+        common: dict[str, Any],
+    ) -> ChatOutcome:
+        if action == "a":
+            outcome = await self._db(chat_actions.acknowledge, **common)
+            if not outcome.refused:
+                await message.reply_text(self.say(outcome))
+        elif action == "d":
+            outcome = await self._db(chat_actions.can_complete, **common)
+            if outcome.status == "can_complete":
+                await self._confirm_done(
+                    message, outcome, common["chat_id"], common["assignment_id"], occurrence
+                )
+            elif not outcome.refused:
+                await message.reply_text(self.say(outcome))
+        elif action == "dc":
+            outcome = await self._db(chat_actions.complete, occurrence=occurrence, **common)
+            if not outcome.refused:
+                await message.edit_text(self.say(outcome), reply_markup=None)
+        elif action == "x":
+            outcome = await self._db(chat_actions.check, action="cancel", **common)
+            if not outcome.refused:
+                await message.edit_text(self.say(outcome, "done_cancelled"), reply_markup=None)
+        else:  # "e" (extension) or "g" (explanation): ask, then wait for the reply
+            kind = "extension" if action == "e" else "explanation"
+            outcome = await self._db(chat_actions.check, action=kind, **common)
+            if not outcome.refused:
+                await self._ask(context, message, outcome, kind, common["assignment_id"])
+        return outcome
+
+    async def _answer(self, query: Any, outcome: ChatOutcome) -> None:
+        if outcome.refused:
+            await query.answer(self.say(outcome), show_alert=True)
+        else:
+            await query.answer(self._renderer.chat("toast_ok", locale=outcome.locale))
+
+    async def _confirm_done(
+        self,
+        message: Message,
+        outcome: ChatOutcome,
+        chat_id: str,
+        assignment_id: int,
+        occurrence: date | None,
+    ) -> None:
+        suffix = f":{occurrence:%Y%m%d}" if occurrence else ""
+        chat = self._renderer.chat
+        question = (
+            chat(
+                "confirm_occurrence",
+                locale=outcome.locale,
+                task=outcome.task,
+                occurrence=occurrence,
+            )
+            if occurrence
+            else chat("confirm_done", locale=outcome.locale, task=outcome.task)
+        )
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        chat("confirm_yes", locale=outcome.locale),
+                        callback_data=self._signer.sign(chat_id, f"dc:{assignment_id}{suffix}"),
+                    ),
+                    InlineKeyboardButton(
+                        chat("confirm_no", locale=outcome.locale),
+                        callback_data=self._signer.sign(chat_id, f"x:{assignment_id}"),
+                    ),
+                ]
+            ]
+        )
+        await message.reply_text(question, reply_markup=keyboard)
+
+    async def _ask(
+        self, context: Context, message: Message, outcome: ChatOutcome, kind: str, assignment: int
+    ) -> None:
+        phrase = "extension_prompt" if kind == "extension" else "explanation_prompt"
+        prompt = await message.reply_text(
+            self._renderer.chat(phrase, locale=outcome.locale, task=outcome.task),
+            reply_markup=ForceReply(selective=True),
+        )
+        prompts = _prompts(context)
+        prompts[prompt.message_id] = Prompt(kind, assignment, self._now() + PROMPT_LIFETIME)
+
+    # --- text ----------------------------------------------------------------------------
+
+    async def text(self, update: Update, context: Context) -> None:
+        message, chat = update.effective_message, update.effective_chat
+        if message is None or chat is None or not message.text:
+            return
+        private = chat.type == "private"
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user and replied.from_user.id != context.bot.id:
+            return  # people talking to each other in a group
+        prompt_id = self._prompt_for(context, replied, private)
+        if prompt_id is not None:
+            await self._answer_prompt(update, context, message, prompt_id)
+            return
+        chat_id, intent = self._chat_id(update), intent_of(message.text)
+        if replied is not None:
+            sent = await self._db(
+                chat_links.sent_message, chat_id=chat_id, message_id=str(replied.message_id)
+            )
+        elif private and intent is not None:
+            sent = await self._db(chat_links.latest_sent_message, chat_id=chat_id)
+        else:
+            sent = None
+        if sent is None or not sent.assignment_ids:
+            if private or replied is not None:
+                await message.reply_text(await self._hint(chat_id))
+            return
+        await self._answer_reminder(
+            update, message, sent.assignment_ids, intent, sent.asks_explanation
+        )
+
+    async def _answer_reminder(
+        self,
+        update: Update,
+        message: Message,
+        assignment_ids: list[int],
+        intent: str | None,
+        asks_explanation: bool,
+    ) -> None:
+        chat_id, actor, now = self._chat_id(update), self._actor(update), self._now()
+        common = {"chat_id": chat_id, "actor": actor, "now": now}
+        if intent == "done":
+            if len(assignment_ids) != 1:
+                agency = await self._db(chat_links.chat_agency, chat_id=chat_id)
+                locale = agency.locale if agency else "vi"
+                await message.reply_text(self._renderer.chat("several_tasks", locale=locale))
+                return
+            outcome = await self._db(
+                chat_actions.can_complete, assignment_id=assignment_ids[0], **common
+            )
+            if outcome.status == "can_complete":
+                await self._confirm_done(message, outcome, chat_id, assignment_ids[0], None)
+            else:
+                await message.reply_text(self.say(outcome))
+            return
+        outcomes = []
+        for assignment_id in assignment_ids:
+            if intent == "ack":
+                operation: Callable[..., ChatOutcome] = chat_actions.acknowledge
+                extra: dict[str, Any] = {}
+            else:
+                operation = (
+                    chat_actions.submit_explanation if asks_explanation else chat_actions.add_note
+                )
+                extra = {"text": message.text or ""}
+            outcomes.append(
+                await self._db(operation, assignment_id=assignment_id, **common, **extra)
+            )
+        lines = dict.fromkeys(self.say(o) for o in outcomes)  # one refusal said once
+        await message.reply_text("\n".join(lines))
+
+    def _prompt_for(self, context: Context, replied: Message | None, private: bool) -> int | None:
+        prompts = _prompts(context)
+        now = self._now()
+        for key in [k for k, p in prompts.items() if p.expires <= now]:
+            del prompts[key]
+        if replied is not None:
+            return replied.message_id if replied.message_id in prompts else None
+        # In a private chat people often answer without pressing "reply".
+        return max(prompts) if private and prompts else None
+
+    async def _answer_prompt(
+        self, update: Update, context: Context, message: Message, prompt_id: int
+    ) -> None:
+        prompt = _prompts(context)[prompt_id]
+        text = message.text or ""
+        common: dict[str, Any] = {
+            "chat_id": self._chat_id(update),
+            "assignment_id": prompt.assignment_id,
+            "actor": self._actor(update),
+            "now": self._now(),
+        }
+        if prompt.kind == "explanation":
+            outcome = await self._db(chat_actions.submit_explanation, text=text, **common)
+            if outcome.status == "explanation_invalid":
+                await message.reply_text(self.say(outcome))
+                return
+        else:
+            proposed, has_reason = parse_extension(text)
+            locale = await self._locale(common["chat_id"])
+            if proposed is None:
+                await message.reply_text(self._renderer.chat("extension_need_date", locale=locale))
+                return
+            if not has_reason:
+                await message.reply_text(
+                    self._renderer.chat("extension_need_reason", locale=locale)
+                )
+                return
+            today = self._now().astimezone(self._tz).date()
+            outcome = await self._db(
+                chat_actions.request_extension,
+                reason=text,
+                proposed_due=proposed,
+                today=today,
+                **common,
+            )
+            if outcome.status == "extension_date_not_future":
+                await message.reply_text(self.say(outcome))
+                return
+        del _prompts(context)[prompt_id]
+        await message.reply_text(self.say(outcome))
+
+    async def _locale(self, chat_id: str) -> str:
+        agency = await self._db(chat_links.chat_agency, chat_id=chat_id)
+        return agency.locale if agency else "vi"
+
+    async def _hint(self, chat_id: str) -> str:
+        return self._renderer.chat("hint", locale=await self._locale(chat_id))
+
+    async def on_error(self, update: object, context: Context) -> None:
+        log.error("a Telegram update could not be handled", exc_info=context.error)
+
+
+def _prompts(context: Context) -> dict[int, Prompt]:
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    prompts: dict[int, Prompt] = chat_data.setdefault("prompts", {})
+    return prompts
+
+
+def _parse_data(data: str) -> tuple[str, int, date | None] | None:
+    """("a", 12, None) from "a:12"; ("dc", 12, 2023-03-31) from "dc:12:20230331"."""
+    parts = data.split(":")
+    if len(parts) not in (2, 3) or parts[0] not in ("a", "d", "dc", "x", "e", "g"):
+        return None
+    try:
+        assignment_id = int(parts[1])
+        occurrence = None
+        if len(parts) == 3:
+            raw = parts[2]
+            occurrence = date(int(raw[:4]), int(raw[4:6]), int(raw[6:8]))
+    except ValueError:
+        return None
+    return parts[0], assignment_id, occurrence
