@@ -43,9 +43,14 @@ class ParseError(ValueError):
         self.phrase = phrase
         self.position = max(0, min(position, len(phrase)))
         self.expected = expected if isinstance(expected, Expected) else Expected(expected, expected)
+        self.length = length
         end = self.position + length if length > 0 else phrase.find(" ", self.position)
         self.fragment = phrase[self.position : end if end >= 0 else len(phrase)]
         super().__init__(self.message("vi"))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild from the parts, not from the message, when sent to another process.
+        return (type(self), (self.phrase, self.position, self.expected, self.length))
 
     def message(self, lang: str = "vi") -> str:
         vi = lang != "en"
@@ -209,9 +214,9 @@ class Deadline:
                 recurrence=None
                 if rec is None
                 else Recurrence(
-                    every_months=_int(rec.get("every_months"), "every_months", required=True),
-                    day=_int(rec.get("day"), "day"),
-                    month_in_period=_int(rec.get("month_in_period"), "month_in_period"),
+                    every_months=_int(rec.get("every_months"), "every_months"),
+                    day=_optional_int(rec.get("day"), "day"),
+                    month_in_period=_optional_int(rec.get("month_in_period"), "month_in_period"),
                 ),
                 depends_on=_text(data, "depends_on"),
                 note=_text(data, "note"),
@@ -240,12 +245,14 @@ def _date(value: object) -> date | None:
     return date.fromisoformat(value)
 
 
-def _int(value: object, name: str, required: bool = False) -> Any:
-    if value is None and not required:
-        return None
+def _int(value: object, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"{name} must be an integer, got {value!r}")
     return value
+
+
+def _optional_int(value: object, name: str) -> int | None:
+    return None if value is None else _int(value, name)
 
 
 def _text(data: Mapping[str, Any], key: str, required: bool = False) -> str | None:

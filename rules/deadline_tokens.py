@@ -55,17 +55,16 @@ def tokenize(phrase: str) -> list[Token]:
         for out in " " if char.isspace() else fold(char):
             folded.append(out)
             origin.append(index)
-    text = "".join(folded)
     tokens = []
-    for match in _TOKEN.finditer(text):
+    for match in _TOKEN.finditer("".join(folded)):
         kind = match.lastgroup
         if kind is None or kind == "space":
             continue
         start, end = origin[match.start()], origin[match.end() - 1] + 1
-        text = match.group()
-        if kind == "sep" and text not in "/.":
-            text = "-"  # en dash, em dash, minus, tilde: people type any of them for a range
-        tokens.append(Token(kind, text, start, end))  # type: ignore[arg-type]
+        value = match.group()
+        if kind == "sep" and value not in "/.":
+            value = "-"  # en dash, em dash, minus, tilde: people type any of them for a range
+        tokens.append(Token(kind, value, start, end))  # type: ignore[arg-type]
     return tokens
 
 

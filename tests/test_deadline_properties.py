@@ -33,7 +33,7 @@ ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII
 
 
 def _vocabulary() -> list[str]:
-    entries = set()
+    entries: set[str] = set()
     for value in vars(deadline_words).values():
         table = getattr(value, "table", None)
         if isinstance(table, dict):

@@ -191,7 +191,7 @@ def test_a_window_starts_at_its_first_point_and_is_due_at_the_end_of_its_last(
     assert understood(phrase) == meant
 
 
-ONGOING = {
+ONGOING: dict[str, dict[str, Any]] = {
     "Thường xuyên": {"kind": "ongoing"},
     "thường xuyên, liên tục": {"kind": "ongoing"},
     "Liên tục": {"kind": "ongoing"},
