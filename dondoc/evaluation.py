@@ -89,7 +89,7 @@ def _rows(
         .where(col(Assignment.id).in_(ids), col(Assignment.active), col(Task.active))
     )
     for row in session.execute(statement):
-        yield row.tuple()
+        yield row._tuple()
 
 
 def _sent_keys(session: Session, ids: list[int]) -> dict[int, frozenset[str]]:

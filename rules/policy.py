@@ -20,6 +20,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     RootModel,
     field_validator,
     model_validator,
@@ -132,9 +133,24 @@ def _listify(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Offset = Annotated[int, BeforeValidator(parse_offset)]
-PeriodField = Annotated[Period, BeforeValidator(parse_period)]
+def _write_duration(value: timedelta) -> str:
+    if value % timedelta(days=1) == timedelta(0):
+        return f"{value.days}d"
+    return f"{int(value.total_seconds() // 3600)}h"
+
+
+# Each is dumped as it is written in YAML, so a dumped config validates again.
+Duration = Annotated[
+    timedelta, BeforeValidator(parse_duration), PlainSerializer(_write_duration, return_type=str)
+]
+Offset = Annotated[
+    int, BeforeValidator(parse_offset), PlainSerializer(lambda d: f"{d:+d}d", return_type=str)
+]
+PeriodField = Annotated[
+    Period,
+    BeforeValidator(parse_period),
+    PlainSerializer(lambda p: f"{p.count} {p.unit}s", return_type=str),
+]
 
 
 class Repeat(BaseModel):
@@ -312,7 +328,11 @@ class CalendarConfig(BaseModel):
     """When reminders may go out: office hours, days off and working Saturdays."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-    office_hours: Annotated[OfficeHours, BeforeValidator(_parse_hours)] = OfficeHours()
+    office_hours: Annotated[
+        OfficeHours,
+        BeforeValidator(_parse_hours),
+        PlainSerializer(lambda h: f"{h.start:%H:%M}-{h.end:%H:%M}", return_type=str),
+    ] = OfficeHours()
     extra_days_off: tuple[date, ...] = ()
     working_days: tuple[date, ...] = ()
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import typer
 
-from dondoc.cli.common import console, get_app, print_json
+from dondoc.cli.common import get_app, print_json
 from dondoc.cli.config_cmd import load_checked_config
 from dondoc.errors import UserError
 from dondoc.preview import Preview, build_preview
@@ -62,43 +63,38 @@ def _when(moment: datetime) -> str:
 
 
 def _print(result: Preview, notes: list[str]) -> None:
-    out = console
+    # Plain lines: a year of reminders is thousands of rows, too many for rich markup.
     span = f"{result.start:%Y-%m-%d} → {(result.end - timedelta(days=1)):%Y-%m-%d}"
-    out.print(
+    lines = [
         f"Xem trước lời nhắc {span}: {len(result.rows)} tin, {result.assignments} phần việc "
-        f"(preview: messages if nobody responds)",
-        markup=False,
-    )
-    header = (
-        f"{'Gửi lúc':<20} {'Cơ quan nhận':<36} {'Vai trò':<9} {'Kênh':<9} {'Bước':<18} Nhiệm vụ"
-    )
-    out.print(header, markup=False)
+        "(preview: messages if nobody responds)",
+        f"{'Gửi lúc':<20} {'Cơ quan nhận':<36} {'Vai trò':<9} {'Kênh':<9} {'Bước':<18} Nhiệm vụ",
+    ]
     for row in result.rows:
         who = row.agency + _AUDIENCE[row.audience]
         role = ROLE_LABELS.get(row.role, row.role)
         stage = row.stage + ("*" if row.ask_explanation else "")
-        out.print(
+        lines.append(
             f"{_when(row.send_at):<20} {who:<36} {role:<9} {row.channel:<9} {stage:<18} "
-            f"{row.plan}/{row.number} (giao {row.assigned_agency})",
-            markup=False,
-            highlight=False,
+            f"{row.plan}/{row.number} (giao {row.assigned_agency})"
         )
     if any(row.ask_explanation for row in result.rows):
-        out.print("* yêu cầu báo cáo giải trình (asks for a written explanation)", markup=False)
-    out.print("\nSố tin theo cơ quan nhận (per agency):", markup=False)
-    for code, count in result.per_agency():
-        out.print(f"  {code:<36} {count:>6}", markup=False)
-    out.print("\nSố tin theo tuần (per week, from Monday):", markup=False)
-    for monday, count in result.per_week():
-        out.print(
-            f"  {monday:%Y-%m-%d} (tuần {monday.isocalendar().week:>2})  {count:>6}", markup=False
-        )
+        lines.append("* yêu cầu báo cáo giải trình (asks for a written explanation)")
+    lines.append("")
+    lines.append("Số tin theo cơ quan nhận (per agency):")
+    lines.extend(f"  {code:<36} {count:>6}" for code, count in result.per_agency())
+    lines.append("")
+    lines.append("Số tin theo tuần (per week, from Monday):")
+    lines.extend(
+        f"  {monday:%Y-%m-%d} (tuần {monday.isocalendar().week:>2})  {count:>6}"
+        for monday, count in result.per_week()
+    )
     if result.telegram_skipped:
-        out.print(
-            f"\n{result.telegram_skipped} tin Telegram không tính: cơ quan chưa liên kết nhóm chat "
+        lines.append("")
+        lines.append(
+            f"{result.telegram_skipped} tin Telegram không tính: cơ quan chưa liên kết nhóm chat "
             "hoặc người nhận là lãnh đạo (nhận qua email). (Telegram messages left out: no "
-            "linked chat, or sent to the head's email.)",
-            markup=False,
+            "linked chat, or sent to the head's email.)"
         )
-    for note in notes:
-        out.print(note, markup=False)
+    lines.extend(notes)
+    sys.stdout.write("\n".join(lines) + "\n")
