@@ -10,6 +10,7 @@ segmented against the directory: the split with the fewest pieces that all resol
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -73,12 +74,14 @@ _PLURAL_KIND = re.compile(
 _PLURAL = re.compile(r"\bcác\s+|\bcac\s+", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=8192)
 def name_key(text: str) -> str:
     """The form two names are compared in: folded, no punctuation, abbreviations expanded."""
     words = fold_words(text.replace("&", " và "))
     return _ABBREVIATION_RE.sub(lambda m: _ABBREVIATIONS[m.group(1)], words)
 
 
+@functools.lru_cache(maxsize=8192)
 def squashed(text: str) -> str:
     """Letters only, without "và": 'Sở LĐ-TB&XH' and 'Sở LĐTBXH' both give 'soldtbxh'."""
     return "".join(w for w in fold_words(text.replace("&", " và ")).split() if w != "va")

@@ -8,18 +8,25 @@ means is the importer's job.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable
+import zipfile
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from dondoc.errors import UserError
 from rules.text import fold_words, nfc
 
 FIELDS = ("number", "title", "lead", "coordinators", "product", "deadline", "notes")
-REQUIRED = ("title", "lead", "deadline")
+REQUIRED = ("number", "title", "lead", "deadline")
+# A row is the header when it names at least two of these.
+_HEADER_EVIDENCE = ("title", "lead", "deadline")
+# Each row has its own STT and task: a merged cell there is not repeated into the next row.
+_OWN_ROW = ("number", "title")
 FIELD_LABELS = {
     "number": "STT",
     "title": "Nhiệm vụ",
@@ -32,18 +39,47 @@ FIELD_LABELS = {
 
 # Checked in order: the first field whose pattern matches the folded header wins, so the
 # specific ones ("chủ trì", "phối hợp") come before the generic ("cơ quan", "nhiệm vụ").
+# A start date ("Thời gian bắt đầu", or "Bắt đầu" under a merged "Thời gian thực hiện") is
+# not a deadline: it is recognised first so that it never competes with the deadline column.
+_START = "start"
 _HEADER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern))
     for name, pattern in (
         ("number", r"^(stt|tt|so tt|so thu tu|no|#)$"),
+        (_START, r"bat dau|khoi cong|tu ngay|\bstart"),
         ("lead", r"chu tri|\blead\b|responsible"),
         ("coordinators", r"phoi hop|coordinat|support"),
-        ("deadline", r"thoi gian|thoi han|tien do|han hoan thanh|deadline|due|timeline"),
+        ("deadline", r"thoi gian|thoi han|tien do|han hoan thanh|deadline|due|timeline|ket thuc"),
         ("product", r"san pham|ket qua|output|deliverable|product"),
         ("notes", r"ghi chu|\bnotes?\b|remarks?"),
         ("title", r"nhiem vu|noi dung|giai phap|cong viec|\btasks?\b|activit|^ten\b"),
     )
 )
+# Only for columns nothing above matched: plans without a "chủ trì" column name the lead
+# "Cơ quan thực hiện"; some call the product "Hình thức văn bản".
+_FALLBACK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern))
+    for name, pattern in (
+        ("lead", r"^(co quan|don vi)( don vi| co quan)?( thuc hien| trien khai)?$"),
+        ("product", r"hinh thuc van ban|hinh thuc san pham"),
+    )
+)
+# When two columns match one field, a header written exactly like one of these wins.
+_CANONICAL = {
+    "number": {"stt", "tt", "so tt", "so thu tu"},
+    "title": {"nhiem vu", "ten nhiem vu", "noi dung", "noi dung nhiem vu", "noi dung cong viec"},
+    "lead": {"co quan chu tri", "don vi chu tri", "chu tri"},
+    "coordinators": {"co quan phoi hop", "don vi phoi hop", "phoi hop"},
+    "product": {"san pham", "san pham cong viec", "ket qua san pham", "san pham dau ra"},
+    "deadline": {
+        "thoi gian hoan thanh",
+        "thoi han hoan thanh",
+        "thoi han",
+        "thoi gian",
+        "thoi gian thuc hien",
+    },
+    "notes": {"ghi chu"},
+}
 _COLUMN_NUMBER = re.compile(r"^\(?\d{1,2}\)?$")
 _HEADER_SEARCH_ROWS = 15
 
@@ -69,25 +105,33 @@ class PlanTable:
 
 
 def map_headers(headers: list[str]) -> dict[int, str]:
-    """Column index → field for the columns recognised; raises on duplicates."""
+    """Column index → field for the columns recognised; raises on an ambiguous field."""
+    keys = [fold_words(h) or nfc(h) for h in headers]
+    candidates: dict[str, list[int]] = {}
+    for index, key in enumerate(keys):
+        field = next((f for f, pattern in _HEADER_PATTERNS if key and pattern.search(key)), None)
+        if field is not None:
+            candidates.setdefault(field, []).append(index)
+    for field, pattern in _FALLBACK_PATTERNS:
+        if field not in candidates:
+            taken = {i for indexes in candidates.values() for i in indexes}
+            found = [i for i, key in enumerate(keys) if i not in taken and pattern.search(key)]
+            if found:
+                candidates[field] = found
     mapping: dict[int, str] = {}
-    taken: dict[str, int] = {}
-    for index, header in enumerate(headers):
-        key = fold_words(header)
-        if not key:
+    for field, indexes in candidates.items():
+        if field == _START:
             continue
-        for field, pattern in _HEADER_PATTERNS:
-            if pattern.search(key):
-                if field in taken:
-                    first = headers[taken[field]]
-                    raise UserError(
-                        f"Hai cột cùng là '{FIELD_LABELS[field]}': '{nfc(first)}' và "
-                        f"'{nfc(header)}'. Hãy đổi tên một cột."
-                    )
-                taken[field] = index
-                mapping[index] = field
-                break
-    return mapping
+        if len(indexes) > 1:
+            exact = [i for i in indexes if keys[i] in _CANONICAL.get(field, ())]
+            if len(exact) != 1:
+                named = " và ".join(f"'{nfc(headers[i])}'" for i in indexes)
+                raise UserError(
+                    f"Hai cột cùng là '{FIELD_LABELS[field]}': {named}. Hãy đổi tên một cột."
+                )
+            indexes = exact
+        mapping[indexes[0]] = field
+    return dict(sorted(mapping.items()))
 
 
 def _is_header(cells: list[str]) -> bool:
@@ -95,7 +139,7 @@ def _is_header(cells: list[str]) -> bool:
         fields = set(map_headers(cells).values())
     except UserError:
         return True  # a header, but a faulty one: let the caller report it
-    return len(fields & set(REQUIRED)) >= 2
+    return len(fields & set(_HEADER_EVIDENCE)) >= 2
 
 
 def _column_letter(index: int) -> str:
@@ -107,13 +151,41 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _table_from_rows(
-    source: str, numbered: Iterable[tuple[int, list[str]]], xlsx: bool
-) -> PlanTable:
-    rows = list(numbered)
-    header_at = next(
+def _find_header(rows: list[tuple[int, list[str]]]) -> int | None:
+    return next(
         (i for i, (_, cells) in enumerate(rows[:_HEADER_SEARCH_ROWS]) if _is_header(cells)), None
     )
+
+
+def _with_subheaders(header: list[str], below: list[str]) -> list[str] | None:
+    """'Thời gian thực hiện' merged over 'Bắt đầu | Hoàn thành' → one header per column.
+
+    `below` is a sub-header row when it has short labels, one of them under a merged
+    (empty) header cell, and nothing under STT and task: a task row always has those.
+    """
+    labels = [nfc(below[i]) if i < len(below) else "" for i in range(len(header))]
+    mapping = map_headers(header)
+    own = [i for i, f in mapping.items() if f in _OWN_ROW]
+    if any(labels[i] for i in own) or not any(
+        label and not nfc(header[i]) for i, label in enumerate(labels)
+    ):
+        return None
+    if any(_COLUMN_NUMBER.match(v) or len(v) > 40 for v in labels if v):
+        return None
+    combined, parent = [], ""
+    for top, label in zip(header, labels, strict=True):
+        parent = nfc(top) or parent  # a merged header is empty in every cell but its first
+        combined.append(f"{parent} {label}".strip() if label else nfc(top))
+    return combined
+
+
+def _table_from_rows(
+    source: str,
+    rows: list[tuple[int, list[str]]],
+    xlsx: bool,
+    filled: frozenset[tuple[int, int]] = frozenset(),
+) -> PlanTable:
+    header_at = _find_header(rows)
     if header_at is None:
         wanted = ", ".join(FIELD_LABELS[f] for f in REQUIRED)
         raise UserError(
@@ -121,7 +193,17 @@ def _table_from_rows(
             f"bảng cần có các cột {wanted}."
         )
     header_line, header_cells = rows[header_at]
-    mapping = map_headers(header_cells)
+    try:
+        if header_at + 1 < len(rows):
+            # A header cell merged down over the sub-header row is not a label of its own.
+            line, below = rows[header_at + 1]
+            below = ["" if (line, i) in filled else v for i, v in enumerate(below)]
+            combined = _with_subheaders(header_cells, below)
+            if combined is not None:
+                header_cells, header_at = combined, header_at + 1
+        mapping = map_headers(header_cells)
+    except UserError as exc:
+        raise UserError(f"{source}:{header_line}: {exc.message}") from None
     missing = [f for f in REQUIRED if f not in mapping.values()]
     if missing:
         found = ", ".join(f"'{nfc(h)}'" for h in header_cells if nfc(h)) or "(trống)"
@@ -140,7 +222,12 @@ def _table_from_rows(
     table_rows = []
     for line, cells in rows[header_at + 1 :]:
         values = {
-            field: (cells[i].strip() if i < len(cells) else "") for i, field in mapping.items()
+            field: (
+                cells[i].strip()
+                if i < len(cells) and not (field in _OWN_ROW and (line, i) in filled)
+                else ""
+            )
+            for i, field in mapping.items()
         }
         non_empty = [v for v in values.values() if v]
         if not non_empty or all(_COLUMN_NUMBER.match(v) for v in non_empty):
@@ -149,31 +236,84 @@ def _table_from_rows(
     return PlanTable(source=source, headers=headers, ignored_headers=ignored, rows=table_rows)
 
 
-def _read_csv(path: Path) -> PlanTable:
-    raw = path.read_bytes()
+def _decode(path: Path, raw: bytes) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")  # Excel's "Unicode Text" export
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise UserError(
             f"{path}:{line}: tệp không phải UTF-8. Hãy lưu lại dưới dạng "
             "'CSV UTF-8' (Excel: Save As → CSV UTF-8)."
         ) from None
-    sample = text[:4096]
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+
+
+def _parse_csv(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     numbered = []
     start = 1
-    try:
-        for cells in reader:
-            numbered.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise UserError(f"{path}:{reader.line_num}: CSV không hợp lệ: {exc}") from None
-    return _table_from_rows(str(path), numbered, xlsx=False)
+    for cells in reader:
+        numbered.append((start, cells))
+        start = reader.line_num + 1
+    return numbered
+
+
+def _read_csv(path: Path) -> PlanTable:
+    text = _decode(path, path.read_bytes())
+    # The delimiter is whichever makes a header appear: Excel writes ';' where the decimal
+    # separator is ',' (Vietnamese settings), and a sniffer is fooled by commas in cells.
+    best: tuple[int, list[tuple[int, list[str]]]] | None = None
+    first_error: str | None = None
+    for delimiter in (",", ";", "\t"):
+        try:
+            rows = _parse_csv(text, delimiter)
+        except csv.Error as exc:
+            first_error = first_error or f"{path}: CSV không hợp lệ: {exc}"
+            continue
+        header_at = _find_header(rows)
+        if header_at is None:
+            best = best or (0, rows)
+            continue
+        try:
+            score = len(map_headers(rows[header_at][1]))
+        except UserError:
+            score = 1
+        if best is None or score > best[0]:
+            best = (score, rows)
+    if best is None:
+        raise UserError(first_error or f"{path}: CSV không hợp lệ.")
+    return _table_from_rows(str(path), best[1], xlsx=False)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        # A date typed into a deadline cell: write it the way the plan's phrases do.
+        return f"{value:%d/%m/%Y}" if value.time() == time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    return str(value)
+
+
+def _sheet_rows(sheet: Any) -> tuple[list[tuple[int, list[str]]], frozenset[tuple[int, int]]]:
+    """Rows of text; a cell merged down over several rows repeats in each of them."""
+    grid = [
+        [_cell_text(v) for v in values]
+        for values in sheet.iter_rows(min_row=1, max_row=sheet.max_row, values_only=True)
+    ]
+    filled: set[tuple[int, int]] = set()
+    for merged in sheet.merged_cells.ranges:
+        top, column = merged.min_row, merged.min_col - 1
+        for row in range(top + 1, merged.max_row + 1):
+            # A lead or deadline cell merged over several tasks applies to each of them.
+            if row - 1 < len(grid) and column < len(grid[row - 1]):
+                grid[row - 1][column] = grid[top - 1][column]
+                filled.add((row, column))
+    return list(enumerate(grid, start=1)), frozenset(filled)
 
 
 def _read_xlsx(path: Path) -> PlanTable:
@@ -181,18 +321,16 @@ def _read_xlsx(path: Path) -> PlanTable:
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        # Not read-only: merged cells are only known in the full model.
+        workbook = load_workbook(path, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise UserError(f"{path}: không mở được tệp Excel: {exc}") from None
     try:
         problems = []
         for sheet in workbook.worksheets:
-            numbered = [
-                (i, ["" if v is None else str(v) for v in values])
-                for i, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-            ]
+            rows, filled = _sheet_rows(sheet)
             try:
-                return _table_from_rows(f"{path} [{sheet.title}]", numbered, xlsx=True)
+                return _table_from_rows(f"{path} [{sheet.title}]", rows, xlsx=True, filled=filled)
             except UserError as exc:
                 problems.append(exc.message)
         raise UserError(" ".join(problems) or f"{path}: tệp Excel không có trang tính nào.")

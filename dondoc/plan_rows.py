@@ -1,0 +1,226 @@
+"""What each row of a plan table means: a section, a heading, or a task with its agencies.
+
+Every problem is collected with its row and cell instead of stopping at the first, so
+one run of `dondoc plan import` lists everything to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from dondoc.directory import build_name_index, group_members
+from dondoc.models import Agency
+from dondoc.names import NameIndex, Target, name_key
+from dondoc.plan_reader import SourceRow
+from rules.deadline import ParseError, parse_deadline
+from rules.text import fold_words, nfc
+
+# "I", "II.", "A" (and "I. TITLE" when the section row is merged across the table).
+_SECTION = re.compile(r"^(?P<code>[IVXLC]{1,6}|[A-ZĐ])(?:[.)]|\s*$|\s+)\s*(?P<rest>.*)$")
+_ARABIC = re.compile(r"^\d+(?:\.\d+)*$")
+_LETTER = re.compile(r"^[a-zđ]$")
+_ROLE_LABELS = {"lead": "Chủ trì", "coordinators": "Phối hợp"}
+
+
+def slug(text: str) -> str:
+    return "-".join(fold_words(text).split())[:60] or "co-quan"
+
+
+@dataclass
+class TaskDraft:
+    line: int
+    number: str
+    values: dict[str, Any]
+    leads: list[str]
+    coordinators: list[str]
+
+
+@dataclass
+class NewAgency:
+    code: str
+    name: str
+
+
+@dataclass
+class _Context:
+    """Where the reader is in the table: its section, heading, and last numbered row."""
+
+    section_code: str | None = None
+    section_title: str | None = None
+    parent: str | None = None  # what "a)", "b)" are numbered under
+    heading_number: str | None = None
+    heading_title: str | None = None
+
+
+@dataclass
+class RowReader:
+    """Turns source rows into task drafts, collecting every problem instead of stopping."""
+
+    session: Session
+    create_agencies: bool
+    index: NameIndex = field(init=False)
+    members: dict[str, list[str]] = field(init=False)
+    codes: set[str] = field(init=False)
+    created: dict[str, NewAgency] = field(default_factory=dict)  # name_key → new agency
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.index = build_name_index(self.session)
+        self.members = group_members(self.session)
+        self.codes = set(self.session.exec(select(Agency.code)).all())
+
+    def problem(self, row: SourceRow, fieldname: str | None, message: str) -> None:
+        where = f"dòng {row.line}" + (f", {row.columns[fieldname]}" if fieldname else "")
+        self.problems.append(f"{where}: {message}")
+
+    def read(self, rows: list[SourceRow]) -> list[TaskDraft]:
+        drafts: list[TaskDraft] = []
+        context = _Context()
+        for position, row in enumerate(rows):
+            number = _clean_number(row.cell("number"))
+            title = nfc(row.cell("title"))
+            if self._is_structure(row, number, title, rows[position + 1 : position + 2], context):
+                continue
+            if not number:
+                self.problem(row, "number", "thiếu STT.")
+                continue
+            drafts.append(self._task(row, position, number, title, context))
+        return self._qualify_numbers(drafts)
+
+    def _is_structure(
+        self, row: SourceRow, number: str, title: str, following: list[SourceRow], at: _Context
+    ) -> bool:
+        """Sections, headings over sub-tasks and footnotes: rows that are not tasks."""
+        names_nobody = not any(row.cell(f) for f in ("lead", "coordinators", "deadline"))
+        section = _SECTION.match(number) if number else None
+        if names_nobody and (section or (not number and title)):
+            at.section_code = section.group("code") if section else None
+            at.section_title = title or (nfc(section.group("rest")) if section else None)
+            at.parent = at.heading_number = at.heading_title = None
+            return True
+        if names_nobody and not row.cell("product") and _ARABIC.match(number) and following:
+            child = _clean_number(following[0].cell("number"))
+            if child.startswith(number + ".") or _LETTER.match(child):
+                # "1. Cải cách thể chế" over "1.1 …" or "a) …": a heading, not a task.
+                at.parent = at.heading_number = number
+                at.heading_title = title or None
+                return True
+        if (
+            number
+            and " " in number
+            and len(number) > 12
+            and not any(row.cell(f) for f in row.cells if f != "number")
+        ):
+            self.notes.append(f"dòng {row.line}: bỏ qua dòng chỉ có chữ '{number[:60]}'")
+            return True
+        return False
+
+    def _task(
+        self, row: SourceRow, position: int, number: str, title: str, at: _Context
+    ) -> TaskDraft:
+        if _LETTER.match(number) and at.parent:
+            number = f"{at.parent}.{number}"
+        elif _ARABIC.match(number):
+            at.parent = number
+        under = at.heading_number
+        if under and not number.startswith(under + "."):
+            at.heading_number = at.heading_title = under = None
+        if not title:
+            self.problem(row, "title", "thiếu tên nhiệm vụ.")
+        notes = [nfc(row.cell("notes"))] if row.cell("notes") else []
+        if under and at.heading_title:
+            notes.insert(0, f"Thuộc nhóm nhiệm vụ {under}: {at.heading_title}")
+        leads = self._agencies(row, "lead", notes)
+        if not row.cell("lead"):
+            self.problem(row, "lead", "thiếu cơ quan chủ trì.")
+        coordinators = [c for c in self._agencies(row, "coordinators", notes) if c not in leads]
+        deadline_text = nfc(row.cell("deadline")) or None
+        deadline = None
+        if deadline_text:
+            try:
+                deadline = parse_deadline(deadline_text).to_dict()
+            except ParseError as exc:
+                self.problem(row, "deadline", str(exc))
+        values = {
+            "section_code": at.section_code,
+            "section_title": at.section_title,
+            "title": title,
+            "product": nfc(row.cell("product")) or None,
+            "deadline_text": deadline_text,
+            "deadline": deadline,
+            "lead_text": row.cell("lead") or None,
+            "coordinator_text": row.cell("coordinators") or None,
+            "notes": "; ".join(notes) or None,
+            "position": position,
+        }
+        return TaskDraft(row.line, number, values, leads, coordinators)
+
+    def _agencies(self, row: SourceRow, fieldname: str, notes: list[str]) -> list[str]:
+        reading = self.index.read_cell(row.cell(fieldname))
+        codes: list[str] = []
+        for target in reading.targets:
+            expanded = (
+                self.members.get(target.code, []) if target.kind == "group" else [target.code]
+            )
+            codes.extend(c for c in expanded if c not in codes)
+        for name in reading.unknown:
+            if self.create_agencies:
+                agency = self.created.get(name_key(name)) or self._new_agency(name)
+                codes.append(agency.code)
+                continue
+            hint = self.index.suggestions(name)
+            suggestion = f" Có phải: {'; '.join(hint)}?" if hint else ""
+            self.problem(
+                row,
+                fieldname,
+                f"không có cơ quan '{name}' trong danh bạ.{suggestion} (Thêm vào danh bạ bằng "
+                "`dondoc agencies load`, hoặc nhập với --create-agencies.)",
+            )
+        for note in reading.notes:
+            notes.append(f"{_ROLE_LABELS[fieldname]}: {note}")
+            self.notes.append(f"dòng {row.line}: ghi chú '{note}' (không phải người nhận)")
+        if fieldname == "lead" and row.cell("lead") and not codes and not reading.unknown:
+            self.problem(
+                row,
+                fieldname,
+                f"'{nfc(row.cell('lead'))}' không chỉ rõ cơ quan nào chủ trì; hãy ghi tên cơ quan.",
+            )
+        return codes
+
+    def _new_agency(self, name: str) -> NewAgency:
+        base = slug(name)
+        code, n = base, 2
+        while code in self.codes:
+            code, n = f"{base}-{n}", n + 1
+        self.codes.add(code)
+        agency = NewAgency(code=code, name=name)
+        self.created[name_key(name)] = agency
+        self.index.add(Target("agency", code, name), [name])
+        return agency
+
+    def _qualify_numbers(self, drafts: list[TaskDraft]) -> list[TaskDraft]:
+        # Plans that restart numbering in every section get "II.3"-style numbers.
+        counts = Counter(d.number for d in drafts)
+        if any(n > 1 for n in counts.values()):
+            for draft in drafts:
+                if draft.values["section_code"]:
+                    draft.number = f"{draft.values['section_code']}.{draft.number}"
+        seen: dict[str, int] = {}
+        for draft in drafts:
+            if draft.number in seen:
+                self.problems.append(
+                    f"dòng {draft.line}: STT '{draft.number}' trùng với dòng {seen[draft.number]}."
+                )
+            seen.setdefault(draft.number, draft.line)
+        return drafts
+
+
+def _clean_number(cell: str) -> str:
+    """'1.' → '1', 'a)' → 'a', '1.1.' → '1.1'; section numerals keep their case."""
+    return nfc(cell).rstrip(".)").strip()
