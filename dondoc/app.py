@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings, load_settings
 from dondoc.clock import Clock, SystemClock
 from dondoc.store import make_engine, require_current_schema
+
+if TYPE_CHECKING:
+    from scheduler.daemon import Daemon
 
 
 @dataclass
@@ -27,6 +31,31 @@ class App:
         """The engine of a store that `dondoc init` has created and migrated."""
         require_current_schema(self.engine)
         return self.engine
+
+    def build_daemon(self) -> Daemon:
+        """Wire the daemon: channels, renderer and, when configured, the Telegram bot."""
+        from notifiers.registry import build_channels
+        from notifiers.render import Renderer
+        from scheduler.daemon import Daemon
+
+        settings = self.settings
+        engine = self.ready_engine()
+        channels = build_channels(settings)
+        bot = None
+        if settings.telegram.token is not None:
+            from notifiers.telegram_bot import build_bot
+
+            bot = build_bot(settings=settings, engine=engine, clock=self.clock)
+            channels["telegram"] = bot.channel
+        renderer = Renderer(templates_dir=settings.templates_dir)
+        return Daemon(
+            settings=settings,
+            engine=engine,
+            clock=self.clock,
+            channels=channels,
+            renderer=renderer,
+            bot=bot,
+        )
 
     def close(self) -> None:
         if self._engine is not None:

@@ -17,6 +17,51 @@ from sqlmodel import Session
 from dondoc.models import OutboxMessage
 
 
+def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> int:
+    """`enqueue` for many rows in one statement (the tick's path); returns rows added."""
+    if not rows:
+        return 0
+    values = [_row(now=now, **row) for row in rows]
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        return sum(enqueue(session, now=now, **row) for row in rows)
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(values).on_conflict_do_nothing(index_elements=["key"])
+    return int(getattr(session.execute(statement), "rowcount", 0) or 0)
+
+
+def _row(
+    *,
+    key: str,
+    channel: str,
+    agency_id: int | None,
+    stage: str,
+    template: str,
+    context: dict[str, Any],
+    send_after: datetime,
+    now: datetime,
+    kind: str = "reminder",
+    assignment_id: int | None = None,
+    due_at: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": kind,
+        "assignment_id": assignment_id,
+        "agency_id": agency_id,
+        "channel": channel,
+        "stage": stage,
+        "template": template,
+        "context": context,
+        "due_at": due_at or send_after,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": send_after,
+        "created_at": now,
+    }
+
+
 def enqueue(
     session: Session,
     *,
@@ -33,21 +78,19 @@ def enqueue(
     due_at: datetime | None = None,
 ) -> bool:
     """Add one message unless its key is already there; True when a row was added."""
-    values = {
-        "key": key,
-        "kind": kind,
-        "assignment_id": assignment_id,
-        "agency_id": agency_id,
-        "channel": channel,
-        "stage": stage,
-        "template": template,
-        "context": context,
-        "due_at": due_at or send_after,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": send_after,
-        "created_at": now,
-    }
+    values = _row(
+        key=key,
+        channel=channel,
+        agency_id=agency_id,
+        stage=stage,
+        template=template,
+        context=context,
+        send_after=send_after,
+        now=now,
+        kind=kind,
+        assignment_id=assignment_id,
+        due_at=due_at,
+    )
     dialect = session.get_bind().dialect.name
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     statement: Any

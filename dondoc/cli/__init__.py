@@ -42,6 +42,14 @@ def _register() -> None:
 
     app.add_typer(config_cmd.config_app, name="config")
     app.command("preview")(preview_cmd.preview)
+    from dondoc.cli import run_cmd
+
+    app.command("run")(run_cmd.run)
+    app.command("status")(run_cmd.status)
+    from dondoc.cli import channels_cmd
+
+    app.add_typer(channels_cmd.agency_app, name="agency")
+    app.add_typer(channels_cmd.extension_app, name="extension")
 
 
 _register()

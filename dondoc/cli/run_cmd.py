@@ -1,0 +1,113 @@
+"""`dondoc run` (the daemon) and `dondoc status` (what it is doing)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime, time
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlmodel import col, func, select
+
+from dondoc.cli.common import console, get_app, print_json
+from dondoc.clock import ManualClock
+from dondoc.errors import UserError
+from dondoc.logs import configure_logging
+from dondoc.models import Agency, DaemonState, OutboxMessage
+from dondoc.store import session_scope
+
+
+def parse_moment(text: str, tz: Any, *, option: str) -> datetime:
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=tz)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(
+            f"{option}: '{text}' không phải ngày hợp lệ (YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM)."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+
+
+def run(
+    ctx: typer.Context,
+    simulate: tuple[str, str] | None = typer.Option(
+        None, "--simulate", metavar="FROM TO", help="Chạy trên đồng hồ ảo từ FROM đến TO."
+    ),
+    speed: float = typer.Option(
+        0.0, "--speed", min=0, help="Giây ảo mỗi giây thật; 0 = nhanh nhất có thể."
+    ),
+) -> None:
+    """Chạy daemon: nhắc việc, gửi thư, nhận phản hồi (run the daemon)."""
+    app = get_app(ctx)
+    tz = app.settings.tz
+    until = None
+    if simulate is not None:
+        start = parse_moment(simulate[0], tz, option="--simulate FROM")
+        until = parse_moment(simulate[1], tz, option="--simulate TO")
+        if until <= start:
+            raise UserError("--simulate: TO phải sau FROM.")
+        app.clock = ManualClock(start)
+    configure_logging(app.clock, tz)
+    daemon = app.build_daemon()
+    asyncio.run(daemon.run(simulate_until=until, speed=speed))
+    logging.getLogger("dondoc.daemon").info("stopped cleanly")
+
+
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Tình trạng daemon: hàng đợi, lỗi gửi, lần chạy gần nhất."""
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        state = session.get(DaemonState, "daemon")
+        counts = dict(
+            session.exec(
+                select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+            ).all()
+        )
+        failures = session.exec(
+            select(OutboxMessage, Agency)
+            .join(Agency, col(Agency.id) == OutboxMessage.agency_id, isouter=True)
+            .where(OutboxMessage.status == "failed")
+            .order_by(col(OutboxMessage.id).desc())
+            .limit(10)
+        ).all()
+    data: dict[str, Any] = {
+        "daemon": state.value if state else None,
+        "outbox": {s: counts.get(s, 0) for s in ("pending", "sending", "sent", "failed")},
+        "recent_failures": [
+            {
+                "key": m.key,
+                "channel": m.channel,
+                "agency": a.code if a else None,
+                "error": m.last_error,
+            }
+            for m, a in failures
+        ],
+    }
+    if as_json:
+        print_json(data)
+        return
+    daemon = data["daemon"]
+    if daemon:
+        console.print(
+            f"Lần chạy gần nhất: {daemon['last_tick_at']} ({daemon['last_tick_seconds']} giây), "
+            f"PID {daemon['pid']}."
+        )
+        if daemon.get("config_error"):
+            console.print(f"[red]Cấu hình bị từ chối:[/] {daemon['config_error']}")
+    else:
+        console.print("Daemon chưa chạy lần nào.")
+    outbox = data["outbox"]
+    console.print(
+        f"Hàng đợi: {outbox['pending']} chờ gửi, {outbox['sending']} đang gửi, "
+        f"{outbox['sent']} đã gửi, {outbox['failed']} thất bại."
+    )
+    if data["recent_failures"]:
+        table = Table(title="Lỗi gửi gần đây")
+        for column in ("Khóa", "Kênh", "Cơ quan", "Lỗi"):
+            table.add_column(column)
+        for item in data["recent_failures"]:
+            table.add_row(item["key"], item["channel"], item["agency"] or "—", item["error"] or "")
+        console.print(table)
