@@ -1,0 +1,171 @@
+"""`dondoc agency invite` (link a Telegram chat) and `dondoc extension …` (decide requests)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from dondoc.chat_links import MAX_INVITE_HOURS, create_invite
+from dondoc.cli.common import console, get_app, print_json
+from dondoc.extensions import decide_extension, list_extensions
+from dondoc.store import session_scope
+from notifiers.render import format_date
+
+agency_app = typer.Typer(help="Một cơ quan (one agency).", no_args_is_help=True)
+extension_app = typer.Typer(help="Đề nghị gia hạn (extension requests).", no_args_is_help=True)
+
+STATUS_LABELS = {"pending": "chờ duyệt", "approved": "đã đồng ý", "denied": "không đồng ý"}
+
+
+@agency_app.callback()
+def _agency_group() -> None:
+    """Một cơ quan (one agency)."""
+
+
+@agency_app.command("invite")
+def invite(
+    ctx: typer.Context,
+    agency: str = typer.Argument(..., help="Mã cơ quan, ví dụ so-noi-vu."),
+    hours: int = typer.Option(72, "--hours", help=f"Hiệu lực (giờ), 1–{MAX_INVITE_HOURS}."),
+    as_json: bool = typer.Option(False, "--json", help="In dạng JSON."),
+) -> None:
+    """Cấp mã dùng một lần để liên kết một cuộc trò chuyện Telegram với cơ quan."""
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        made = create_invite(
+            session, agency_code=agency, hours=hours, actor="cli", now=app.clock.now()
+        )
+    bot = app.settings.telegram.bot_username
+    links = (
+        {
+            "private": f"https://t.me/{bot}?start={made.code}",
+            "group": f"https://t.me/{bot}?startgroup={made.code}",
+        }
+        if bot
+        else None
+    )
+    expires = made.expires_at.astimezone(app.settings.tz)
+    if as_json:
+        print_json(
+            {
+                "agency": made.agency_code,
+                "code": made.code,
+                "expires_at": expires.isoformat(),
+                "links": links,
+                "command": f"/start {made.code}",
+            }
+        )
+        return
+    lines = [
+        f"Mã liên kết Telegram của {made.agency_name} ({made.agency_code}): {made.code}",
+        f"Dùng một lần, hết hạn lúc {expires:%H:%M} ngày {format_date(expires.date(), 'vi')} "
+        f"({app.settings.timezone}).",
+    ]
+    if links:
+        lines += [
+            f"Cuộc trò chuyện riêng với bot: {links['private']}",
+            f"Thêm bot vào nhóm của cơ quan: {links['group']}",
+        ]
+    else:
+        lines.append("(Đặt DONDOC_TELEGRAM__BOT_USERNAME để in đường link t.me tới bot.)")
+    lines.append(f"Hoặc gửi cho bot tin nhắn: /start {made.code}")
+    console.print("\n".join(lines), markup=False)
+
+
+@extension_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    status: str = typer.Option(
+        "pending", "--status", help="pending (mặc định), approved, denied hoặc all."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="In dạng JSON."),
+) -> None:
+    """Liệt kê các đề nghị gia hạn."""
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        rows = list_extensions(session, status=None if status == "all" else status)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print(
+            "Không có đề nghị gia hạn nào" + (" đang chờ duyệt." if status == "pending" else ".")
+        )
+        return
+    table = Table(title="Đề nghị gia hạn")
+    for column in (
+        "#",
+        "Nhiệm vụ",
+        "Cơ quan",
+        "Hạn hiện tại",
+        "Đề nghị đến",
+        "Lý do",
+        "Trạng thái",
+    ):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            f"{row['plan']}/{row['number']}",
+            row["agency_name"],
+            format_date(row["current_due"], "vi") or "—",
+            format_date(row["proposed_due"], "vi"),
+            row["reason"],
+            STATUS_LABELS.get(row["status"], row["status"]),
+        )
+    console.print(table)
+
+
+def _decide(ctx: typer.Context, request_id: int, *, approve: bool, note: str | None) -> None:
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        view: dict[str, Any] = decide_extension(
+            session,
+            request_id=request_id,
+            approve=approve,
+            note=note,
+            actor="cli",
+            now=app.clock.now(),
+        )
+    task = f"nhiệm vụ {view['plan']}/{view['number']}"
+    proposed = format_date(view["proposed_due"], "vi")
+    if approve:
+        before = format_date(view["current_due"], "vi")
+        console.print(
+            f"Đã đồng ý gia hạn #{request_id}: {view['agency_name']}, {task}, "
+            f"hạn mới {proposed}" + (f" (trước đây {before})" if before else "") + ". "
+            "Đã báo cho cơ quan.",
+            markup=False,
+        )
+    else:
+        console.print(
+            f"Đã từ chối đề nghị gia hạn #{request_id} ({view['agency_name']}, {task}, "
+            f"đề nghị đến {proposed}); thời hạn giữ nguyên. Đã báo cho cơ quan.",
+            markup=False,
+        )
+
+
+@extension_app.command("approve")
+def approve(
+    ctx: typer.Context,
+    request_id: int = typer.Argument(
+        ..., metavar="ID", help="Số của đề nghị (dondoc extension list)."
+    ),
+    note: str | None = typer.Option(None, "--note", help="Ý kiến gửi kèm cho cơ quan."),
+) -> None:
+    """Đồng ý: thời hạn của cơ quan đó với nhiệm vụ đó đổi thành ngày đề nghị."""
+    _decide(ctx, request_id, approve=True, note=note)
+
+
+@extension_app.command("deny")
+def deny(
+    ctx: typer.Context,
+    request_id: int = typer.Argument(
+        ..., metavar="ID", help="Số của đề nghị (dondoc extension list)."
+    ),
+    note: str | None = typer.Option(None, "--note", help="Lý do không đồng ý, gửi cho cơ quan."),
+) -> None:
+    """Không đồng ý: thời hạn giữ nguyên, cơ quan được thông báo."""
+    _decide(ctx, request_id, approve=False, note=note)
