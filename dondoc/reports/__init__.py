@@ -1,0 +1,1 @@
+"""The reports the office publishes: the monthly late list, the quarterly report."""

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from dondoc.errors import NotFoundError, UserError
 from dondoc.models import Agency, Assignment, Explanation, Plan, Task
 from rules.deadline import Deadline
-from rules.status import Category, Obligation, assess, combine
+from rules.status import Category, Obligation, assess
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,6 @@ class ReportData:
     generated_at: datetime
     plans: list[PlanInfo]
     items: list[Item]
-
-    def assignment_categories(self) -> dict[int, Category]:
-        """One category per assignment: the worst of its obligations."""
-        parts: dict[int, list[Category]] = {}
-        for item in self.items:
-            parts.setdefault(item.assignment_id, []).append(item.category)
-        return {key: combine(cats) for key, cats in parts.items()}
 
 
 def report_as_of(period_end: date, now: datetime, tz: tzinfo) -> date:
