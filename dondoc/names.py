@@ -152,7 +152,7 @@ class NameIndex:
         return key in self._unspecific or bool(_UNSPECIFIC_HINT.search(key))
 
     def suggestions(self, text: str, limit: int = 3) -> list[str]:
-        keys = difflib.get_close_matches(name_key(text), self._by_key, n=limit * 2, cutoff=0.6)
+        keys = difflib.get_close_matches(name_key(text), self._by_key, n=limit * 2, cutoff=0.7)
         names: list[str] = []
         for key in keys:
             display = self._display.get(key) or self._by_key[key].name

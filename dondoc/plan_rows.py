@@ -91,7 +91,7 @@ class RowReader:
                 self.problem(row, "number", "thiếu STT.")
                 continue
             drafts.append(self._task(row, position, number, title, context))
-        return self._qualify_numbers(drafts)
+        return self._qualify_numbers(drafts, rows[0].columns["number"] if rows else "STT")
 
     def _is_structure(
         self, row: SourceRow, number: str, title: str, following: list[SourceRow], at: _Context
@@ -204,7 +204,7 @@ class RowReader:
         self.index.add(Target("agency", code, name), [name])
         return agency
 
-    def _qualify_numbers(self, drafts: list[TaskDraft]) -> list[TaskDraft]:
+    def _qualify_numbers(self, drafts: list[TaskDraft], column: str) -> list[TaskDraft]:
         # Plans that restart numbering in every section get "II.3"-style numbers.
         counts = Counter(d.number for d in drafts)
         if any(n > 1 for n in counts.values()):
@@ -215,7 +215,8 @@ class RowReader:
         for draft in drafts:
             if draft.number in seen:
                 self.problems.append(
-                    f"dòng {draft.line}: STT '{draft.number}' trùng với dòng {seen[draft.number]}."
+                    f"dòng {draft.line}, {column}: STT '{draft.number}' trùng với dòng "
+                    f"{seen[draft.number]}; mỗi nhiệm vụ cần một STT riêng."
                 )
             seen.setdefault(draft.number, draft.line)
         return drafts
