@@ -1,8 +1,9 @@
 """The inbound side of Telegram: a PTB Application polling inside the daemon's event loop.
 
 `build_bot` wires the handlers (notifiers/telegram_handlers.py) to a bot built like the
-outbound one; pass `runner.bot` to `build_channels(..., telegram_bot=runner.bot)` so both
-directions share one connection pool and one flood-limit budget.
+outbound one. Send reminders through `runner.channel` (or pass `runner.bot` to
+`build_channels(..., telegram_bot=...)`): both directions then share one connection pool
+and one flood-limit budget.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from config.settings import Settings
 from dondoc.clock import Clock
 from notifiers.base import ChannelError
 from notifiers.render import Renderer
-from notifiers.telegram import CallbackSigner, make_bot
+from notifiers.telegram import CallbackSigner, TelegramChannel, make_bot
 from notifiers.telegram_handlers import ChatHandlers
 
 log = logging.getLogger("dondoc.telegram")
@@ -40,13 +41,19 @@ COMMANDS = {
 
 
 class BotRunner:
-    """Starts and stops polling; `bot` is the shared ExtBot."""
+    """Starts and stops polling; `bot` is the shared ExtBot, `channel` sends through it."""
 
     def __init__(
-        self, application: Application[Any, Any, Any, Any, Any, Any], *, poll_timeout: int
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        *,
+        signer: CallbackSigner,
+        poll_timeout: int,
     ) -> None:
         self.application = application
         self._poll_timeout = poll_timeout
+        # Reminders go out through the polling bot: one pool, one flood-limit budget.
+        self.channel = TelegramChannel(self.bot, signer=signer, owns_bot=False)
 
     @property
     def bot(self) -> ExtBot[Any]:
@@ -106,12 +113,12 @@ def build_bot(
     """The bot of a deployment; `rate_limiter` replaces Telegram's limits (tests, benches)."""
     if settings.telegram.token is None:
         raise ValueError("build_bot needs settings.telegram.token")
-    token = settings.telegram.token.get_secret_value()
+    signer = CallbackSigner(settings.telegram.token.get_secret_value())
     handlers = ChatHandlers(
         engine=engine,
         clock=clock,
         renderer=renderer or Renderer(templates_dir=settings.templates_dir),
-        signer=CallbackSigner(token),
+        signer=signer,
         tz=settings.tz,
     )
     bot = make_bot(settings.telegram, rate_limiter=rate_limiter)
@@ -122,4 +129,4 @@ def build_bot(
     application.add_handler(CallbackQueryHandler(handlers.button))
     application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text))
     application.add_error_handler(handlers.on_error)
-    return BotRunner(application, poll_timeout=poll_timeout)
+    return BotRunner(application, signer=signer, poll_timeout=poll_timeout)

@@ -33,7 +33,6 @@ from dondoc.models import (
     Task,
 )
 from dondoc.store import session_scope
-from notifiers.registry import build_channels
 from notifiers.render import Renderer
 from notifiers.telegram import TelegramRateLimiter
 from notifiers.telegram_bot import BotRunner, build_bot
@@ -111,8 +110,9 @@ class Harness:
         item.update(context)
         today = self.clock.now().date()
         rendered = self.renderer.render(template, items=[item], locale=locale, today=today)
-        channel = build_channels(self.settings, telegram_bot=self.runner.bot)["telegram"]
-        provider_id = await channel.send(rendered.message(channel="telegram", address=str(chat)))
+        provider_id = await self.runner.channel.send(
+            rendered.message(channel="telegram", address=str(chat))
+        )
         chat_id, _, message_id = provider_id.rpartition(":")
         with session_scope(self.engine) as session:
             session.add(

@@ -11,8 +11,9 @@ import pytest
 from fakes.telegram_api import FakeBotApi, Limits
 from pydantic import SecretStr
 
-from config.settings import TelegramSettings
+from config.settings import Settings, SmtpSettings, TelegramSettings
 from notifiers.base import Button, ChannelError, OutgoingMessage
+from notifiers.registry import build_channels
 from notifiers.telegram import CallbackSigner, TelegramChannel, TelegramRateLimiter, make_bot
 
 pytest_plugins = ["fakes.fixtures"]
@@ -189,3 +190,21 @@ async def test_a_long_digest_is_split_with_the_buttons_on_the_last_part(
     assert "\n".join(p.text for p in parts) == "\n".join(lines)
     assert [bool(p.buttons) for p in parts] == [False, False, True]
     assert provider_id == f"1001:{parts[-1].message_id}"
+
+
+async def test_the_registry_lists_only_the_configured_channels(fake_bot_api: FakeBotApi) -> None:
+    assert build_channels(Settings()) == {}
+    smtp = Settings(smtp=SmtpSettings(host="127.0.0.1", port=2525))
+    assert list(build_channels(smtp)) == ["email"]
+    both = Settings(
+        smtp=SmtpSettings(host="127.0.0.1", port=2525),
+        telegram=TelegramSettings(token=SecretStr(fake_bot_api.token), api_url=fake_bot_api.url),
+    )
+    shared = make_bot(both.telegram)
+    channels = build_channels(both, telegram_bot=shared)
+    assert sorted(channels) == ["email", "telegram"]
+    telegram = channels["telegram"]
+    assert isinstance(telegram, TelegramChannel) and telegram.bot is shared
+    await telegram.send(reminder(1001))
+    assert len(fake_bot_api.sent(1001)) == 1
+    await shared.shutdown()
