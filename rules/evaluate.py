@@ -2,7 +2,8 @@
 
 Pure: the state, its policy, `now` and the config in; reminders and the next moment out.
 The daemon evaluates an assignment at `next_at` (an indexed column) and `dondoc preview`
-runs the same function over a virtual clock, so both always agree.
+runs the same function over a virtual clock, so both always agree. When each stage could
+send is worked out in `rules.evaluate_tracks`; what is sent, given what already was, here.
 
 The rules, per cycle (one due date, or one occurrence of a recurring deadline):
 - a stage's moment is 00:00 local on its anchor + `at`; the daemon moves the sending
@@ -20,20 +21,17 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
-from functools import cached_property
+from datetime import date, datetime
 from itertools import islice
 from zoneinfo import ZoneInfo
 
 from rules.deadline import Deadline
-from rules.policy import DATED_KINDS, Period, Policy, RuleConfig, Stage
+from rules.evaluate_tracks import DatedTrack, PeriodicTrack, TaskDates, Track
+from rules.policy import DATED_KINDS, Policy, RuleConfig
 
 # A search for the next moment gives up after this many candidate moments; a schedule
 # that sends nothing for that long sends nothing at all.
 _MAX_CANDIDATES = 5_000
-# Recurring deadlines repeat at least yearly, so the current cycle began within this.
-_LOOKBACK = timedelta(days=400)
-_EPOCH_MONDAY = date(1970, 1, 5)
 
 
 @dataclass(frozen=True)
@@ -71,268 +69,11 @@ class Evaluation:
     next_at: datetime | None  # the earliest moment > now with something new; None: never
 
 
-@dataclass(frozen=True)
-class _Slot:
-    """What one track would send at some moment, before the sent keys are consulted."""
-
-    stage: Stage
-    occurrence: date | None
-    marker: str
-    repeat: int
-    due_at: datetime
-
-
 def reminder_key(assignment_id: int, stage: str, marker: str, repeat: int) -> str:
     return f"a{assignment_id}:{stage}:{marker}:{repeat}"
 
 
-def _midnight(day: date, zone: tzinfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone)
-
-
-# --- Dated stages: cycles around due dates ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Cycle:
-    """The stages of one due date, as moments sorted by (moment, position in policy)."""
-
-    occurrence: date
-    complete: bool
-    moments: tuple[tuple[datetime, int, Stage], ...]
-
-    @property
-    def first(self) -> datetime:
-        return self.moments[0][0]
-
-    def slot_at(self, t: datetime, acknowledged: bool) -> _Slot | None:
-        latest = None
-        for entry in self.moments:
-            if entry[0] > t:
-                break
-            latest = entry
-        if latest is None or self.complete:
-            return None
-        moment, _, stage = latest
-        repeat = 0
-        if stage.repeat is not None and not acknowledged:
-            step = stage.repeat.every
-            while repeat < stage.repeat.max and moment + (repeat + 1) * step <= t:
-                repeat += 1
-        due_at = moment + stage.repeat.every * repeat if stage.repeat else moment
-        return _Slot(stage, self.occurrence, self.occurrence.isoformat(), repeat, due_at)
-
-    @cached_property
-    def changes(self) -> tuple[datetime, ...]:
-        """Every moment this cycle's output can change: stages and their repeats."""
-        found = set()
-        for moment, _, stage in self.moments:
-            found.add(moment)
-            if stage.repeat is not None:
-                step = stage.repeat.every
-                found.update(moment + step * k for k in range(1, stage.repeat.max + 1))
-        return tuple(sorted(found))
-
-
-class _DatedTrack:
-    """Stages counted from due dates: a one-off date, or each occurrence of a recurrence."""
-
-    def __init__(
-        self,
-        *,
-        state: AssignmentState,
-        stages: list[tuple[int, Stage]],
-        zone: tzinfo,
-        ack_until: datetime | None,
-    ) -> None:
-        self.state = state
-        self.zone = zone
-        self.ack_until = ack_until
-        deadline = state.deadline
-        self.recurring = deadline is not None and deadline.kind == "recurring"
-        # A recurring deadline has only its occurrences to count from.
-        self.stages = [(i, s) for i, s in stages if not self.recurring or s.anchor == "due"]
-        offsets = [s.at or 0 for _, s in self.stages]
-        self.min_offset = min(offsets, default=0)
-        span = max(offsets, default=0) + max(
-            ((s.repeat.every * s.repeat.max).days for _, s in self.stages if s.repeat), default=0
-        )
-        self.lookback = _LOOKBACK + timedelta(days=max(span, 0))
-        # One evaluation asks about the same few cycles many times.
-        self._memo: dict[tuple[date, date | None, date | None, bool], _Cycle | None] = {}
-
-    def _cycle(
-        self, occurrence: date, anchors: dict[str, date | None], complete: bool
-    ) -> _Cycle | None:
-        memo_key = (occurrence, anchors.get("target"), anchors.get("start"), complete)
-        if memo_key not in self._memo:
-            self._memo[memo_key] = self._build_cycle(occurrence, anchors, complete)
-        return self._memo[memo_key]
-
-    def _build_cycle(
-        self, occurrence: date, anchors: dict[str, date | None], complete: bool
-    ) -> _Cycle | None:
-        moments = []
-        for index, stage in self.stages:
-            anchor = anchors.get(stage.anchor)
-            if anchor is not None:
-                day = anchor + timedelta(days=stage.at or 0)
-                moments.append((_midnight(day, self.zone), index, stage))
-        if not moments:
-            return None
-        moments.sort(key=lambda m: (m[0], m[1]))
-        return _Cycle(occurrence, complete, tuple(moments))
-
-    def _cycles(self, t: datetime) -> Iterator[_Cycle]:
-        """The cycle current at `t` (if any), then every later one, in order."""
-        state, deadline = self.state, self.state.deadline
-        if not self.stages:
-            return
-        if not self.recurring or deadline is None:
-            due = state.due_override or (deadline.due if deadline else None) or state.milestone
-            if due is None:
-                return
-            anchors = {"due": due, "target": None, "start": None}
-            if deadline is not None and deadline.kind == "once":
-                anchors.update(target=deadline.target, start=deadline.start)
-            cycle = self._cycle(due, anchors, _done(state, due))
-            if cycle is not None:
-                yield cycle
-            return
-        # Occurrences whose first stage may already have come, and all after them; those
-        # due before the assignment existed were never owed.
-        limit = t.astimezone(self.zone).date() - timedelta(days=self.min_offset)
-        created = state.created_at.astimezone(self.zone).date()
-        occurrences = deadline.occurrences(max(limit - self.lookback, created))
-        extended = self._extended_occurrence(deadline)
-        pending: list[date] = []
-        for occurrence in occurrences:
-            if occurrence > limit:
-                pending.append(occurrence)
-                break
-            pending = [occurrence]
-        for occurrence in _chain(pending, occurrences):
-            due = (
-                self.state.due_override
-                if extended == occurrence and self.state.due_override
-                else occurrence
-            )
-            # Completion is about the plan's occurrence, not the extended date.
-            cycle = self._cycle(due, {"due": due}, _done(state, occurrence))
-            if cycle is not None:
-                yield cycle
-
-    def _extended_occurrence(self, deadline: Deadline) -> date | None:
-        # An extension on a recurring task moves the open occurrence it was granted for:
-        # the latest one on or before the new date that is not yet complete.
-        override = self.state.due_override
-        if override is None:
-            return None
-        done = self.state.done_through
-        candidate = None
-        for occurrence in deadline.occurrences(override - self.lookback):
-            if occurrence > override:
-                break
-            if done is None or occurrence > done:
-                candidate = occurrence
-        return candidate
-
-    def slot_at(self, t: datetime) -> _Slot | None:
-        current = None
-        for cycle in self._cycles(t):
-            if cycle.first > t:
-                break
-            current = cycle
-        if current is None:
-            return None
-        acknowledged = self.ack_until is not None and t < self.ack_until
-        return current.slot_at(t, acknowledged)
-
-    def changes_after(self, t: datetime) -> Iterator[datetime]:
-        cycles = self._cycles(t)
-        cycle = next(cycles, None)
-        while cycle is not None:
-            following = next(cycles, None)
-            # A cycle's moments stop mattering once the next cycle has begun.
-            end = following.first if following is not None else None
-            for moment in cycle.changes:
-                if moment > t and (end is None or moment < end):
-                    yield moment
-            cycle = following
-
-
-def _done(state: AssignmentState, occurrence: date) -> bool:
-    return state.done_through is not None and occurrence <= state.done_through
-
-
-def _chain(first: list[date], rest: Iterator[date]) -> Iterator[date]:
-    yield from first
-    yield from rest
-
-
-# --- Periodic check-ins: tasks with no date to count from -------------------------------
-
-
-class _PeriodicTrack:
-    """One periodic stage: a check-in at 00:00 local on each period's day."""
-
-    def __init__(self, *, stage: Stage, period: Period, start: datetime, zone: tzinfo) -> None:
-        self.stage = stage
-        self.period = period
-        self.start = start
-        self.zone = zone
-        # Far enough back to hold the latest check-in, however long the period.
-        self.lookback = timedelta(days=(31 if period.unit == "month" else 7) * (period.count + 1))
-
-    def _days_from(self, first: date) -> Iterator[date]:
-        period = self.period
-        if period.unit == "month":
-            index = (first.year * 12 + first.month - 1) // period.count * period.count
-            while True:
-                year, month = divmod(index, 12)
-                day = _day_in_month(year, month + 1, self.stage.day or 1)
-                if day >= first:
-                    yield day
-                index += period.count
-        else:
-            weeks = (first - _EPOCH_MONDAY).days // 7 // period.count * period.count
-            while True:
-                day = _EPOCH_MONDAY + timedelta(weeks=weeks, days=(self.stage.day or 1) - 1)
-                if day >= first:
-                    yield day
-                weeks += period.count
-
-    def _moments_from(self, first: date) -> Iterator[datetime]:
-        for day in self._days_from(first):
-            moment = _midnight(day, self.zone)
-            if moment >= self.start:
-                yield moment
-
-    def slot_at(self, t: datetime) -> _Slot | None:
-        latest = None
-        for moment in self._moments_from(t.astimezone(self.zone).date() - self.lookback):
-            if moment > t:
-                break
-            latest = moment
-        if latest is None:
-            return None
-        return _Slot(self.stage, None, latest.date().isoformat(), 0, latest)
-
-    def changes_after(self, t: datetime) -> Iterator[datetime]:
-        for moment in self._moments_from(t.astimezone(self.zone).date()):
-            if moment > t:
-                yield moment
-
-
-def _day_in_month(year: int, month: int, day: int) -> date:
-    # Day 31 of a 30-day month is its last day: "the 31st" means "at the month's end".
-    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
-    return date(year, month, min(day, last))
-
-
 # --- Evaluation -------------------------------------------------------------------------
-
-_Track = _DatedTrack | _PeriodicTrack
 
 
 def effective_kind(
@@ -364,7 +105,7 @@ def _ack_until(state: AssignmentState, config: RuleConfig) -> datetime | None:
     return None if since is None else since + config.ack_timeout
 
 
-def _tracks(state: AssignmentState, policy: Policy, config: RuleConfig) -> list[_Track]:
+def _tracks(state: AssignmentState, policy: Policy, config: RuleConfig) -> list[Track]:
     zone = ZoneInfo(config.timezone)
     stages = policy.stages_for(state.role)
     if _has_date(state):
@@ -372,16 +113,23 @@ def _tracks(state: AssignmentState, policy: Policy, config: RuleConfig) -> list[
         if not dated:
             return []
         ack_until = _ack_until(state, config)
-        return [_DatedTrack(state=state, stages=dated, zone=zone, ack_until=ack_until)]
+        dates = TaskDates(
+            deadline=state.deadline,
+            due_override=state.due_override,
+            milestone=state.milestone,
+            done_through=state.done_through,
+            created_at=state.created_at,
+        )
+        return [DatedTrack(dates=dates, stages=dated, zone=zone, ack_until=ack_until)]
     return [
-        _PeriodicTrack(stage=s, period=s.every, start=state.created_at, zone=zone)
+        PeriodicTrack(stage=s, period=s.every, start=state.created_at, zone=zone)
         for _, s in stages
         if s.every is not None
     ]
 
 
 def _emit(
-    state: AssignmentState, tracks: Iterable[_Track], t: datetime, sent: set[str]
+    state: AssignmentState, tracks: Iterable[Track], t: datetime, sent: set[str]
 ) -> list[Reminder]:
     found = []
     for track in tracks:
@@ -409,9 +157,7 @@ def _emit(
     return found
 
 
-def _candidates(
-    tracks: list[_Track], after: datetime, extra: datetime | None
-) -> Iterator[datetime]:
+def _candidates(tracks: list[Track], after: datetime, extra: datetime | None) -> Iterator[datetime]:
     streams = [track.changes_after(after) for track in tracks]
     if extra is not None and extra > after:
         streams.append(iter([extra]))

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from rules.policy import Period, RuleConfig, Stage, parse_duration, parse_offset, parse_period
+from rules.policy import RuleConfig, Stage
+from rules.policy_units import Period, parse_duration, parse_offset, parse_period
 
 DATED = [{"name": "due", "at": "0d", "to": "lead", "template": "due_today"}]
 PERIODIC = [{"name": "check", "every": "1 month", "to": "lead", "template": "checkin"}]
