@@ -102,6 +102,7 @@ def _every_n_months(cur: Cursor, periodic: bool) -> int:
 # -- on which day -------------------------------------------------------------------
 def day_rule(cur: Cursor) -> DayRule:
     first = cur.here()
+    cur.accept(lex.RECURRING_LEADS)  # "(báo cáo trước ngày 15/12)"
     cur.accept(lex.COMPLETE)
     relation = cur.accept(lex.RELATIONS)
     if relation == "latest":
@@ -201,7 +202,10 @@ def _anchor(cur: Cursor) -> Anchor:
         position = after
     cur.accept(lex.OF)
     cur.accept(lex.ANCHOR_EACH)
+    # "of the following quarter", "tháng đầu quý sau": the same dates, one period later.
+    cur.accept(lex.NEXT_PERIOD)
     every = cur.expect(lex.PERIOD_NOUNS, Expected("“quý”, “năm” hoặc “6 tháng”", "“quarter”"))
+    cur.accept(lex.NEXT_PERIOD)
     if position == "last":
         return Anchor(every, None, names_month=True)
     nth = 2 if position == "middle" and every == 3 else position

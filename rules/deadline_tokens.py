@@ -38,6 +38,10 @@ _TOKEN = re.compile(
 )
 
 
+# Older spellings still common in plans: "quí" for "quý", "định kì" for "định kỳ".
+_SPELLINGS = {"qui": "quy", "ki": "ky"}
+
+
 @dataclass(frozen=True)
 class Token:
     kind: TokenKind
@@ -64,6 +68,7 @@ def tokenize(phrase: str) -> list[Token]:
         value = match.group()
         if kind == "sep" and value not in "/.":
             value = "-"  # en dash, em dash, minus, tilde: people type any of them for a range
+        value = _SPELLINGS.get(value, value) if kind == "word" else value
         tokens.append(Token(kind, value, start, end))  # type: ignore[arg-type]
     return tokens
 

@@ -170,6 +170,11 @@ ANCHOR_EVERY = Vocab(
                       "annually", "yearly"), 12)}
 )  # fmt: skip
 ANCHOR_EACH = words("mỗi", "hằng", "từng", "each", "every", "the")
+NEXT_PERIOD = words("sau", "tiếp theo", "kế tiếp", "liền sau", "following", "next")
+# "Năm 2022 và các năm tiếp theo": every period from that one on.
+AND_THE = words("và các", "và những", "and", "and the", "and all")
+FOLLOWING = words("tiếp theo", "sau đó", "kế tiếp", "sau", "following", "subsequent", "later")
+PERIODS_PLURAL = Vocab({"tháng": 1, "quý": 3, "năm": 12, "months": 1, "quarters": 3, "years": 12})
 POSITIONS: Vocab[Position] = Vocab(
     {"cuối": "last", "cuối cùng": "last", "last": "last", "final": "last", "đầu": 1,
      "đầu tiên": 1, "first": 1, "thứ nhất": 1, "giữa": "middle", "middle": "middle",

@@ -66,6 +66,17 @@ REFUSED = {
     "abc": ("abc", "cần một thời hạn, ví dụ “Tháng 12/2022”", "expected a deadline"),
     "Tháng 6/2023 (Quý II/2023)": ("Quý II/2023", "một thời hạn duy nhất", "a single deadline"),
     "Tháng 12/2022 (chưa đóng": ("(", "dấu đóng ngoặc", "a closing bracket"),
+    "Tháng 12/2022 (báo cáo trước 15/12)": (
+        "báo cáo trước 15/12",
+        "một mốc thời gian dondoc đọc được trong ngoặc",
+        "a date in brackets that dondoc can read",
+    ),
+    "Trong năm 2022, sau khi có hướng dẫn, chậm nhất 15/12/2022": (
+        "chậm nhất 15/12/2022",
+        "hạn chậm nhất không sớm hơn mốc phấn đấu (31/12/2022)",
+        "no earlier than the target",
+    ),
+    "Tháng 12/2022 và các quý tiếp theo": ("quý", "cùng một loại kỳ", "the same kind of period"),
     "trước giai đoạn 2023 - 2025": (
         "trước giai đoạn 2023 - 2025",
         "một mốc cụ thể sau “trước”",

@@ -272,6 +272,28 @@ BOUNDED_OR_NOTED = {
 }
 
 
+ONWARDS_AND_LEADING_BOUNDS = {
+    "Năm 2022 và các năm tiếp theo": every(12, start=date(2022, 1, 1)),
+    "Quý IV/2022 và các quý tiếp theo": every(3, start=date(2022, 10, 1)),
+    "15/3/2023 và các năm tiếp theo": every(12, 15, 3, start=date(2023, 3, 15)),
+    "2022 and the following years": every(12, start=date(2022, 1, 1)),
+    "Giai đoạn 2021-2025, định kỳ hằng năm": every(
+        12, start=date(2021, 1, 1), due=date(2025, 12, 31)
+    ),
+    "Năm 2023, hàng quý": every(3, start=date(2023, 1, 1), due=date(2023, 12, 31)),
+    "Trước ngày 10 của tháng đầu quý sau": every(3, 9, 1),
+    "before the 10th of the first month of the following quarter": every(3, 9, 1),
+    "Hằng năm (báo cáo trước ngày 15/12)": every(12, 14),
+}
+
+
+@check(ONWARDS_AND_LEADING_BOUNDS)
+def test_a_recurrence_may_start_from_a_point_or_name_its_bounds_first(
+    phrase: str, meant: dict[str, Any]
+) -> None:
+    assert understood(phrase) == meant
+
+
 @check(BOUNDED_OR_NOTED)
 def test_a_recurrence_keeps_its_bounds_and_notes(phrase: str, meant: dict[str, Any]) -> None:
     assert understood(phrase) == meant
@@ -338,6 +360,17 @@ CONDITIONS = {
 }
 
 
+CONDITIONS |= {
+    "Năm 2023, theo tiến độ Đề án 06, chậm nhất năm 2024": once(
+        date(2024, 12, 31), target=date(2023, 12, 31), depends_on="Đề án 06"
+    ),
+    "Năm 2023 (theo Kế hoạch số 256/KH-UBND ngày 26/01/2022)": once(
+        date(2023, 12, 31), depends_on="Kế hoạch số 256/KH-UBND ngày 26/01/2022"
+    ),
+    "Năm 2025 (định hướng đến năm 2030)": once(date(2025, 12, 31), note="định hướng đến năm 2030"),
+}
+
+
 @check(CONDITIONS)
 def test_a_condition_is_kept_as_a_note_and_the_date_still_counts(
     phrase: str, meant: dict[str, Any]
@@ -369,6 +402,10 @@ SAME_AS = {
     nfd("Tháng 11/2022, chậm nhất tháng 3/2023"): "Tháng 11/2022, chậm nhất tháng 3/2023",
     "truoc ngay 20 thang cuoi quy": "trước ngày 20 tháng cuối quý",
     nfd("Theo tiến độ của Đề án 06"): "Theo tiến độ của Đề án 06",
+    "Quí II/2023": "Quý II/2023",
+    "Định kì hằng quý": "Hàng quý",
+    "Tháng12/2022": "Tháng 12/2022",
+    "Quý II.2023": "Quý II/2023",
 }
 
 
