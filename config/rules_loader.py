@@ -212,21 +212,29 @@ def _references(
                     f"{', '.join(sorted(templates))}",
                 )
             yield from _recipients(source, loc, stage.to, agencies)
+    yield from _recipients(source, ("reports",), config.reports.to, agencies, words=("office",))
 
 
 def _recipients(
-    source: Located, loc: Loc, names: tuple[str, ...], agencies: Collection[str] | None
+    source: Located,
+    loc: Loc,
+    names: tuple[str, ...],
+    agencies: Collection[str] | None,
+    *,
+    words: tuple[str, ...] = RECIPIENT_WORDS,
 ) -> Iterator[_Problem]:
     raw = _raw(source.data, (*loc, "to"))
     for position, name in enumerate(names):
-        if name in RECIPIENT_WORDS or agencies is None or name in agencies:
+        if name in words or (agencies is None and name not in RECIPIENT_WORDS):
+            continue
+        if agencies is not None and name in agencies:
             continue
         where = (*loc, "to", position) if isinstance(raw, list) else (*loc, "to")
         yield _problem(
             source,
             where,
             f"không có cơ quan '{name}' trong danh bạ (unknown agency); dùng "
-            f"{', '.join(RECIPIENT_WORDS)} hoặc mã một cơ quan (or an agency code)",
+            f"{', '.join(words)} hoặc mã một cơ quan (or an agency code)",
         )
 
 

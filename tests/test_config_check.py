@@ -107,6 +107,18 @@ def test_a_known_agency_code_is_a_valid_recipient(tmp_path: Path) -> None:
     assert config.policies["standard"].stages[6].to == ("head", "office", "so-noi-vu")
 
 
+def test_reports_go_to_the_office_or_named_agencies_only(tmp_path: Path) -> None:
+    path, line, col = edited(
+        tmp_path,
+        "  to: [office]\n  channels: [email]\n",
+        "  to: [office, lead]\n  channels: [email]\n",
+    )
+    assert problems(path) == [
+        f"{path}:{line}:{col + 15}: reports.to.1: không có cơ quan 'lead' trong danh bạ "
+        "(unknown agency); dùng office hoặc mã một cơ quan (or an agency code)"
+    ]
+
+
 def test_every_deadline_kind_needs_a_policy(tmp_path: Path) -> None:
     path, _, _ = edited(tmp_path, "    ongoing: ongoing\n", "")
     (problem,) = problems(path)
