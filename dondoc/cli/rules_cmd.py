@@ -39,7 +39,9 @@ def today() -> date:
 def explain(
     phrase: str = typer.Argument(..., help="Thời hạn như trong kế hoạch, ví dụ 'Quý II/2023'."),
     after: str | None = typer.Option(
-        None, "--after", help="Liệt kê các hạn từ ngày này (YYYY-MM-DD); mặc định: hôm nay."
+        None,
+        "--after",
+        help="Liệt kê các hạn từ ngày này (YYYY-MM-DD hoặc DD/MM/YYYY); mặc định: hôm nay.",
     ),
     as_json: bool = typer.Option(False, "--json", help="In một đối tượng JSON."),
     lang: str = typer.Option("vi", "--lang", help="Ngôn ngữ: vi | en."),
