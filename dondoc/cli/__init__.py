@@ -64,7 +64,8 @@ def _fail(message: str, code: int) -> None:
 def main() -> None:
     """Console-script entry point."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode a `typer.Exit(code)` comes back as the return value.
+        code = app(standalone_mode=False)
     except UserError as exc:
         _fail(exc.message, exc.exit_code)
     except ConfigError as exc:
@@ -73,10 +74,13 @@ def main() -> None:
         sys.exit(1)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors are handled below; the rest are bugs
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except Exception as exc:
+        # A usage error (missing option, unknown command) is click's ClickException, which
+        # recent Typer versions vendor: recognised by its interface, not by its module.
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
+        raise  # anything else is a bug and keeps its traceback
+    if isinstance(code, int) and code:
+        sys.exit(code)
