@@ -8,22 +8,77 @@ settings, the queued reminders go out instead of having been given up.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import ssl
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email import encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
 
 from config.settings import SmtpSettings
 from dondoc.clock import Clock
-from notifiers.base import ChannelError, OutgoingMessage
+from notifiers.base import Attachment, ChannelError, OutgoingMessage
 
 # Characters allowed in the left part of a Message-ID (RFC 5322 dot-atom-text).
 _NOT_ATEXT = re.compile(r"[^A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+")
+_ADDRESS = re.compile(r"[^@\s<>,;:\"]+@[^@\s<>,;:\"]+\.[^@\s<>,;:\"]+")
 # 421: the server is closing the connection; the message itself was fine.
 _CLOSING = 421
+
+
+def build_email(
+    message: OutgoingMessage, *, sender: str, message_id: str, now: datetime
+) -> Message:
+    """Text and HTML as alternatives, then the attachments; every header checked first.
+
+    The classic MIME classes, not EmailMessage: building and flattening them costs a
+    third as much, which is most of a send on a reused connection.
+    """
+    for role, address in (("người nhận", message.address), ("trả lời về", message.reply_to)):
+        if address is not None and not _ADDRESS.fullmatch(address):
+            raise ChannelError(f"Địa chỉ email {role} không hợp lệ: {address!r}.", permanent=True)
+    email: Message = MIMEText(message.text, "plain", "utf-8")
+    if message.html:
+        alternatives = MIMEMultipart("alternative")
+        alternatives.attach(email)
+        alternatives.attach(MIMEText(message.html, "html", "utf-8"))
+        email = alternatives
+    if message.attachments:
+        mixed = MIMEMultipart("mixed")
+        mixed.attach(email)
+        for attachment in message.attachments:
+            mixed.attach(_attachment_part(attachment))
+        email = mixed
+    email["From"] = sender
+    email["To"] = message.address
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
+    subject = Header(" ".join(message.subject.split()), "utf-8", header_name="Subject")
+    email["Subject"] = subject.encode()
+    email["Date"] = format_datetime(now)
+    email["Message-ID"] = message_id
+    # RFC 3834: out-of-office robots must not answer reminders (and loop with them).
+    email["Auto-Submitted"] = "auto-generated"
+    email["X-Auto-Response-Suppress"] = "All"
+    return email
+
+
+def _attachment_part(attachment: Attachment) -> MIMEBase:
+    maintype, _, subtype = attachment.mime_type.partition("/")
+    part = MIMEBase(maintype or "application", subtype or "octet-stream")
+    part.set_payload(attachment.content)
+    encoders.encode_base64(part)
+    name = attachment.filename
+    filename: str | tuple[str, str, str] = name if name.isascii() else ("utf-8", "", name)
+    part.add_header("Content-Disposition", "attachment", filename=filename)
+    return part
 
 
 class EmailChannel:
@@ -104,6 +159,10 @@ class EmailChannel:
             return self._smtp
         self._discard()
         settings = self._settings
+        if settings.security != "none" and self._tls_context is None:
+            # Loading the system trust store takes tens of milliseconds: once per channel,
+            # not once per reconnect.
+            self._tls_context = await asyncio.to_thread(ssl.create_default_context)
         smtp = aiosmtplib.SMTP(
             hostname=self._host,
             port=settings.port,
@@ -138,41 +197,14 @@ class EmailChannel:
         if smtp is not None:
             smtp.close()
 
-    def _build(self, message: OutgoingMessage) -> EmailMessage:
-        email = EmailMessage()
-        try:
-            email["From"] = self._settings.sender
-            email["To"] = message.address
-            email["Subject"] = " ".join(message.subject.split())
-            if message.reply_to:
-                email["Reply-To"] = message.reply_to
-        except ValueError as exc:  # a line break or malformed address in a header
-            raise ChannelError(
-                f"Địa chỉ hoặc tiêu đề thư không hợp lệ ({message.address!r}): {exc}",
-                permanent=True,
-            ) from None
-        if "@" not in message.address:
-            raise ChannelError(
-                f"'{message.address}' không phải địa chỉ email hợp lệ.", permanent=True
-            )
+    def _build(self, message: OutgoingMessage) -> Message:
         now = self._clock.now() if self._clock is not None else datetime.now(UTC)
-        email["Date"] = format_datetime(now)
-        email["Message-ID"] = self._message_id(message.message_key)
-        # RFC 3834: out-of-office robots must not answer reminders (and loop with them).
-        email["Auto-Submitted"] = "auto-generated"
-        email["X-Auto-Response-Suppress"] = "All"
-        email.set_content(message.text)
-        if message.html:
-            email.add_alternative(message.html, subtype="html")
-        for attachment in message.attachments:
-            maintype, _, subtype = attachment.mime_type.partition("/")
-            email.add_attachment(
-                attachment.content,
-                maintype=maintype or "application",
-                subtype=subtype or "octet-stream",
-                filename=attachment.filename,
-            )
-        return email
+        return build_email(
+            message,
+            sender=self._settings.sender,
+            message_id=self._message_id(message.message_key),
+            now=now,
+        )
 
     def _message_id(self, key: str) -> str:
         domain = self._settings.sender.rpartition("@")[2] or "dondoc.localhost"

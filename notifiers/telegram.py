@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -66,21 +67,33 @@ class CallbackSigner:
         return data
 
 
-class _Window:
-    """At most `count` starts in any `period` seconds: the next free slot, reserved."""
+class _Gate:
+    """At most `count` sends in any `period` seconds, counted on actual send times.
 
-    def __init__(self, count: int, period: float) -> None:
+    Recording when a send really leaves (not when it was planned) keeps the window
+    honest when the event loop runs late and would otherwise release a bunch at once.
+    """
+
+    def __init__(self, count: int, period: float, *, even: bool = False) -> None:
         self.count, self.period = count, period
-        self.starts: deque[float] = deque(maxlen=count)
+        # Evenly spaced sends: a burst leaves the client over some milliseconds and would
+        # reach Telegram smeared into the next window.
+        self.spacing = period / count if even else 0.0
+        self.lock = asyncio.Lock()
+        self.starts: deque[float] = deque(maxlen=max(count, 1))
+        # The spacing follows a planned grid: a late wake-up must not slow every later send.
+        self.next_at = 0.0
 
-    def reserve(self, now: float) -> float:
-        slot = now
-        if self.starts:
-            slot = max(slot, self.starts[-1])  # keep slots in order
-            if len(self.starts) == self.count:
-                slot = max(slot, self.starts[0] + self.period)
-        self.starts.append(slot)
-        return slot
+    async def room(self, loop: asyncio.AbstractEventLoop) -> None:
+        if len(self.starts) == self.count:
+            await _sleep_until(loop, self.starts[0] + self.period)
+        if self.spacing:
+            planned = max(loop.time(), self.next_at)
+            await _sleep_until(loop, planned)
+            self.next_at = planned + self.spacing
+
+    def idle(self, now: float) -> bool:
+        return not self.lock.locked() and (not self.starts or self.starts[-1] + self.period < now)
 
 
 class TelegramRateLimiter(BaseRateLimiter[int]):
@@ -100,11 +113,11 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         group: tuple[int, float] = (20, 60.0),
         margin: float = 0.02,
     ) -> None:
-        self._overall = _Window(overall[0], overall[1] + margin)
+        self._overall = _Gate(overall[0], overall[1] + margin, even=True)
         self._per_chat = per_chat + margin
         self._group = (group[0], group[1] + margin)
-        self._chat_next: dict[str, float] = {}
-        self._groups: dict[str, _Window] = {}
+        self._chats: dict[str, _Gate] = {}
+        self._groups: dict[str, _Gate] = {}
         self._resume_at = 0.0
 
     async def initialize(self) -> None:
@@ -128,29 +141,35 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         loop = asyncio.get_running_loop()
         while loop.time() < self._resume_at:
             await asyncio.sleep(self._resume_at - loop.time())
-        key = str(chat)
-        # Chat and group slots first, the overall slot last: a message waiting for its
-        # chat must not hold a place in the bot-wide window.
-        slot = max(loop.time(), self._chat_next.get(key, 0.0))
-        if _is_group(key):
-            window = self._groups.setdefault(key, _Window(*self._group))
-            slot = window.reserve(slot)
-        self._chat_next[key] = slot + self._per_chat
-        await _sleep_until(loop, slot)
-        await _sleep_until(loop, self._overall.reserve(loop.time()))
-        self._forget_idle_chats(loop.time())
+        await self._pass(loop, self._gates(str(chat), loop.time()))
         try:
             return await callback(*args, **kwargs)
         except RetryAfter as exc:
             self._resume_at = max(self._resume_at, loop.time() + _seconds(exc))
             raise
 
-    def _forget_idle_chats(self, now: float) -> None:
-        if len(self._chat_next) > 4096:
-            self._chat_next = {k: t for k, t in self._chat_next.items() if t > now}
-            self._groups = {
-                k: w for k, w in self._groups.items() if w.starts and w.starts[-1] > now - 60
-            }
+    def _gates(self, chat: str, now: float) -> list[_Gate]:
+        if len(self._chats) > 4096:
+            self._chats = {k: g for k, g in self._chats.items() if not g.idle(now)}
+            self._groups = {k: g for k, g in self._groups.items() if not g.idle(now)}
+        # The chat's own gate first, the bot-wide one last: a message waiting for its chat
+        # must not hold up messages to other chats.
+        gates = [self._chats.setdefault(chat, _Gate(1, self._per_chat))]
+        if _is_group(chat):
+            gates.append(self._groups.setdefault(chat, _Gate(*self._group)))
+        gates.append(self._overall)
+        return gates
+
+    @staticmethod
+    async def _pass(loop: asyncio.AbstractEventLoop, gates: list[_Gate]) -> None:
+        """Hold each gate in turn until it has room, then record one send in all of them."""
+        async with contextlib.AsyncExitStack() as held:
+            for gate in gates:
+                await held.enter_async_context(gate.lock)
+                await gate.room(loop)
+            now = loop.time()
+            for gate in gates:
+                gate.starts.append(now)
 
 
 async def _sleep_until(loop: asyncio.AbstractEventLoop, moment: float) -> None:

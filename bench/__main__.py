@@ -1,0 +1,22 @@
+"""`python -m bench`: run every benchmark in turn. A new benchmark adds its `main` here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bench import bench_email, bench_telegram
+
+BENCHES: tuple[Callable[[], None], ...] = (
+    bench_email.main,
+    bench_telegram.main,
+)
+
+
+def main() -> None:
+    for bench in BENCHES:
+        bench()
+        print()
+
+
+if __name__ == "__main__":
+    main()
