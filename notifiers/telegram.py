@@ -187,6 +187,13 @@ def _seconds(exc: RetryAfter) -> float:
     return float(value.total_seconds())
 
 
+def chat_link(settings: TelegramSettings) -> str | None:
+    """The bot's t.me address, for the "how to answer" part of emails; None without a bot."""
+    if settings.token is None or not settings.bot_username:
+        return None
+    return f"https://t.me/{settings.bot_username.lstrip('@')}"
+
+
 def make_bot(
     settings: TelegramSettings, *, rate_limiter: BaseRateLimiter[Any] | None = None
 ) -> ExtBot[Any]:

@@ -312,7 +312,8 @@ class ChatHandlers:
         phrase = "extension_prompt" if kind == "extension" else "explanation_prompt"
         prompt = await message.reply_text(
             self._renderer.chat(phrase, locale=outcome.locale, task=outcome.task),
-            reply_markup=ForceReply(selective=True),
+            # Not selective: that would aim the question at the reminder's sender, the bot.
+            reply_markup=ForceReply(),
         )
         prompts = _prompts(context)
         prompts[prompt.message_id] = Prompt(kind, assignment, self._now() + PROMPT_LIFETIME)

@@ -294,7 +294,7 @@ async def test_an_extension_request_goes_to_the_office_with_reason_and_date(
     await bot.presses(NOI_VU_CHAT, reminder.message_id, "Xin gia hạn")
     prompt = bot.fake.sent(NOI_VU_CHAT)[-1]
     assert prompt.text.startswith("Đề nghị gia hạn nhiệm vụ STT 1 (kế hoạch nq131)")
-    assert prompt.reply_markup == {"force_reply": True, "selective": True}
+    assert prompt.reply_markup == {"force_reply": True}
 
     no_date = await bot.says(NOI_VU_CHAT, "Chờ ý kiến của Bộ", reply_to=prompt.message_id)
     assert no_date.text.startswith("Chưa thấy ngày đề nghị gia hạn.")
