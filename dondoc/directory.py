@@ -227,12 +227,12 @@ def build_name_index(session: Session) -> NameIndex:
 
 
 def group_members(session: Session) -> dict[str, list[str]]:
-    """Group code → member agency codes, in directory order."""
+    """Group code → member agency codes; groups and members in directory order."""
     rows = session.exec(
         select(AgencyGroup.code, Agency.code)
         .join(AgencyGroupMember, col(AgencyGroupMember.group_id) == AgencyGroup.id)
         .join(Agency, col(Agency.id) == AgencyGroupMember.agency_id)
-        .order_by(col(Agency.id))
+        .order_by(col(AgencyGroup.id), col(Agency.id))
     ).all()
     members: dict[str, list[str]] = {}
     for group_code, agency_code in rows:

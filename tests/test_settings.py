@@ -199,7 +199,7 @@ def test_a_password_or_token_never_appears_in_any_cli_output(cli: Cli, tmp_path:
             "DONDOC_SMTP__HOST": "127.0.0.1",
         }
     )
-    outputs = [cli("init"), cli("agencies"), cli("plans"), cli("tasks", "--json")]
+    outputs = [cli("init"), cli("tasks", "--json")]
     cli.env["DONDOC_SMTP__SECURITY"] = "ssl"  # a failure next to the secrets
     outputs.append(cli("tasks"))
     cli.env.pop("DONDOC_SMTP__SECURITY")
@@ -207,7 +207,7 @@ def test_a_password_or_token_never_appears_in_any_cli_output(cli: Cli, tmp_path:
     outputs.append(cli("tasks"))
     cli.env["DONDOC_DATABASE_URL"] = f"not a url {PASSWORD}"
     outputs.append(cli("tasks"))
-    assert [r.exit_code for r in outputs] == [0, 0, 0, 0, 2, 2, 2]
+    assert [r.exit_code for r in outputs] == [0, 0, 2, 2, 2]
     for result in outputs:
         assert PASSWORD not in result.stdout + result.stderr
         assert TOKEN not in result.stdout + result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, select
 
@@ -78,9 +79,9 @@ def list_agencies(
             else f"Telegram {c.address}"
             for c in by_agency.get(agency.id or 0, [])
         )
-        table.add_row(agency.code, agency.name, agency.kind, reach or "—")
+        table.add_row(escape(agency.code), escape(agency.name), agency.kind, escape(reach) or "—")
     console.print(table)
-    console.print("Nhóm: " + "; ".join(f"{g.code} = {g.name}" for g in groups))
+    console.print("Nhóm: " + "; ".join(f"{g.code} = {g.name}" for g in groups), markup=False)
 
 
 @agencies_app.command("load")

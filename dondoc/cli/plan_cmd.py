@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, func, select
 
@@ -52,7 +55,9 @@ def import_command(
 def _print_report(report: ImportReport) -> None:
     verb = "Sẽ" if report.dry_run else "Đã"
     head = "tạo kế hoạch" if report.plan_created else "cập nhật kế hoạch"
-    console.print(f"{verb} {head} [bold]{report.plan_code}[/]: {report.tasks_total} nhiệm vụ.")
+    console.print(
+        f"{verb} {head} [bold]{escape(report.plan_code)}[/]: {report.tasks_total} nhiệm vụ."
+    )
     if report.dry_run:
         console.print("(--dry-run: chưa ghi gì vào cơ sở dữ liệu)")
     lines = [
@@ -62,17 +67,17 @@ def _print_report(report: ImportReport) -> None:
     ]
     for label, items in lines:
         if items:
-            console.print(f"  {label} {len(items)}: {', '.join(items)}")
+            console.print(f"  {label} {len(items)}: {escape(', '.join(items))}")
     console.print(f"  phân công: +{report.assignments_added} / −{report.assignments_removed}")
     if report.new_agencies:
-        console.print(f"  cơ quan mới trong danh bạ: {', '.join(report.new_agencies)}")
+        console.print(f"  cơ quan mới trong danh bạ: {escape(', '.join(report.new_agencies))}")
     if report.no_deadline:
         console.print(
-            f"  [yellow]chưa có thời hạn[/] (STT {', '.join(report.no_deadline)}): "
+            f"  [yellow]chưa có thời hạn[/] (STT {escape(', '.join(report.no_deadline))}): "
             "sẽ nhắc Văn phòng đặt thời hạn."
         )
     for note in report.notes:
-        err_console.print(f"  lưu ý: {note}")
+        err_console.print(f"  lưu ý: {escape(note)}")
 
 
 @plan_app.callback()
@@ -109,7 +114,10 @@ def plans(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> 
         table.add_column(column)
     for item in data:
         table.add_row(
-            str(item["code"]), str(item["title"]), str(item["owner"] or "—"), str(item["tasks"])
+            escape(str(item["code"])),
+            escape(str(item["title"])),
+            str(item["owner"] or "—"),
+            str(item["tasks"]),
         )
     console.print(table)
 
@@ -142,9 +150,9 @@ def tasks(
     for view in views:
         table.add_row(
             str(view["id"]),
-            f"{view['section'] or ''} {view['number']}".strip(),
-            _clip(view["title"], 140),
-            view["deadline_text"] or "[yellow](chưa có)[/]",
+            escape(f"{view['section'] or ''} {view['number']}".strip()),
+            escape(_clip(view["title"], 140)),
+            escape(view["deadline_text"]) if view["deadline_text"] else "[yellow](chưa có)[/]",
             _agencies(view, "lead", groups),
             _agencies(view, "coordinator", groups),
         )
@@ -166,10 +174,12 @@ def _agencies(view: dict[str, Any], role: str, groups: dict[str, tuple[str, list
     covered: set[str] = set()
     for name, members in groups.values():
         if len(members) > 1 and set(members) <= open_codes - covered:
-            lines.append(f"{name} ({len(members)})")
+            lines.append(f"{escape(name)} ({len(members)})")
             covered |= set(members)
     lines += [
-        f"{a['agency_name']}{_MARKS[a['status']]}" for a in items if a["agency"] not in covered
+        f"{escape(a['agency_name'])}{_MARKS[a['status']]}"
+        for a in items
+        if a["agency"] not in covered
     ]
     return "\n".join(lines) or "—"
 
@@ -187,18 +197,35 @@ def show(
     if as_json:
         print_json(view)
         return
-    console.print(f"[bold]#{view['id']} — {view['plan']} STT {view['number']}[/]")
+    lines = [f"#{view['id']} — {view['plan']} STT {view['number']}"]
     if view["section_title"]:
-        console.print(f"Mục {view['section'] or ''}: {view['section_title']}")
-    console.print(f"Nhiệm vụ: {view['title']}")
-    console.print(f"Sản phẩm: {view['product'] or '—'}")
-    console.print(f"Thời hạn: {view['deadline_text'] or '(chưa có)'}")
+        lines.append(f"Mục {view['section'] or ''}: {view['section_title']}")
+    lines += [
+        f"Nhiệm vụ: {view['title']}",
+        f"Sản phẩm: {view['product'] or '—'}",
+        f"Thời hạn: {view['deadline_text'] or '(chưa có)'}",
+    ]
+    if view["notes"]:
+        lines.append(f"Ghi chú: {view['notes']}")
     for item in view["assignments"]:
-        when = f" ({item['status_at'][:16]}, {item['status_by']})" if item["status_at"] else ""
-        console.print(
+        when = (
+            f" ({_local(item['status_at'], app.settings.tz)}, {item['status_by']})"
+            if item["status_at"]
+            else ""
+        )
+        lines.append(
             f"  • {ROLE_LABELS[item['role']]}: {item['agency_name']} [{item['agency']}] — "
             f"{STATUS_LABELS[item['status']]}{when}"
         )
+    # Plain text: titles and names come from the plan file and may hold brackets.
+    console.print(lines[0], style="bold", markup=False)
+    for line in lines[1:]:
+        console.print(line, markup=False)
+
+
+def _local(iso: str, tz: ZoneInfo) -> str:
+    """An officer reads times in the province's time zone, day first."""
+    return datetime.fromisoformat(iso).astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
 def _change(ctx: typer.Context, ref: str, agency: str, status: str) -> None:
