@@ -288,11 +288,15 @@ def test_agencies_before_init_asks_to_run_init(cli: Cli) -> None:
     )
 
 
-def test_init_with_an_agencies_file_loads_it_instead_of_the_bundled_one(
+def test_init_with_an_agencies_file_loads_it_and_a_later_init_keeps_it(
     cli: Cli, tmp_path: Path
 ) -> None:
     path = write(tmp_path, "agencies:\n- code: vp\n  name: Văn phòng UBND tỉnh\n  kind: office\n")
     result = cli("init", "--agencies", str(path))
     assert result.exit_code == 0, result.stderr
     assert "1 cơ quan mới" in result.stdout
+    upgrade = cli("init")
+    assert upgrade.exit_code == 0, upgrade.stderr
+    assert upgrade.stdout.startswith("Đã nâng cấp cơ sở dữ liệu ")
+    assert upgrade.stdout.strip().endswith("danh bạ giữ nguyên (1 cơ quan).")
     assert [a["code"] for a in json.loads(cli("agencies", "--json").stdout)] == ["vp"]

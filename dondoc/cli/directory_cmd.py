@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from dondoc.cli.common import console, get_app, print_json
 from dondoc.directory import BUNDLED_DIRECTORY, load_directory, read_directory_file
@@ -25,14 +25,25 @@ def init(
 ) -> None:
     """Tạo hoặc nâng cấp cơ sở dữ liệu (create or upgrade the store)."""
     app = get_app(ctx)
-    directory = read_directory_file(agencies or BUNDLED_DIRECTORY)
+    directory = read_directory_file(agencies) if agencies else None
     migrate(app.engine)
+    where = app.settings.db_url.split("@")[-1]  # never the password of a database URL
     with session_scope(app.engine) as session:
+        stored = session.exec(select(func.count()).select_from(Agency)).one()
+        if directory is None and stored:
+            # Upgrading a store in use: the sample directory must not mix into the real one.
+            console.print(
+                f"Đã nâng cấp cơ sở dữ liệu {where}; danh bạ giữ nguyên ({stored} cơ quan).",
+                markup=False,
+            )
+            return
+        directory = directory or read_directory_file(BUNDLED_DIRECTORY)
         summary = load_directory(session, directory)
     console.print(
-        f"Đã khởi tạo cơ sở dữ liệu {app.settings.db_url.split('@')[-1]}; danh bạ: "
+        f"Đã khởi tạo cơ sở dữ liệu {where}; danh bạ: "
         f"{len(summary.added)} cơ quan mới, {len(summary.updated)} cập nhật, "
-        f"{len(summary.groups)} nhóm."
+        f"{len(summary.groups)} nhóm.",
+        markup=False,
     )
 
 
