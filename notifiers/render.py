@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from notifiers.base import Button, OutgoingMessage
+from notifiers.base import Attachment, Button, OutgoingMessage
 from rules.deadline import Deadline
 
 BUNDLED_TEMPLATES = Path(__file__).with_name("templates")
@@ -65,7 +65,7 @@ class Rendered:
         address: str,
         message_key: str = "",
         reply_to: str | None = None,
-        attachments: tuple[Any, ...] = (),
+        attachments: tuple[Attachment, ...] = (),
     ) -> OutgoingMessage:
         """The message for one channel: email gets text + HTML, Telegram its text + buttons."""
         if channel == "telegram":

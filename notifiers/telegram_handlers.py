@@ -328,7 +328,7 @@ class ChatHandlers:
         replied = message.reply_to_message
         if replied is not None and replied.from_user and replied.from_user.id != context.bot.id:
             return  # people talking to each other in a group
-        prompt_id = self._prompt_for(context, replied, private)
+        prompt_id = self._prompt_for(context, replied, private and intent_of(message.text) is None)
         if prompt_id is not None:
             await self._answer_prompt(update, context, message, prompt_id)
             return
@@ -389,15 +389,20 @@ class ChatHandlers:
         lines = dict.fromkeys(self.say(o) for o in outcomes)  # one refusal said once
         await message.reply_text("\n".join(lines))
 
-    def _prompt_for(self, context: Context, replied: Message | None, private: bool) -> int | None:
+    def _prompt_for(
+        self, context: Context, replied: Message | None, accept_unreplied: bool
+    ) -> int | None:
+        """The open question this message answers: the one it replies to, or in a private
+        chat (`accept_unreplied`) the latest one."""
         prompts = _prompts(context)
         now = self._now()
         for key in [k for k, p in prompts.items() if p.expires <= now]:
             del prompts[key]
         if replied is not None:
             return replied.message_id if replied.message_id in prompts else None
-        # In a private chat people often answer without pressing "reply".
-        return max(prompts) if private and prompts else None
+        # In a private chat people often answer without pressing "reply"; "ok" or "xong"
+        # are answers to the reminder, not the explanation that was asked for.
+        return max(prompts) if accept_unreplied and prompts else None
 
     async def _answer_prompt(
         self, update: Update, context: Context, message: Message, prompt_id: int

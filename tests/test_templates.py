@@ -320,3 +320,34 @@ def test_the_bot_speaks_vietnamese_and_english(renderer: Renderer) -> None:
     )
     with pytest.raises(RenderError):
         renderer.chat("no_such_phrase", locale="vi")
+
+
+def test_the_office_is_told_when_a_message_could_not_be_delivered(renderer: Renderer) -> None:
+    failed = item(
+        audience="office",
+        failure={
+            "channel": "telegram",
+            "error": "Telegram không cho gửi tới cuộc trò chuyện 1001: bot đã bị chặn",
+            "key": "a12:before:-:0/so-noi-vu/telegram",
+            "recipient": {"code": "so-noi-vu", "name": "Sở Nội vụ"},
+        },
+    )
+    out = renderer.render("delivery_failed", items=[failed], locale="vi", today=NOV_27)
+    assert out.subject == (
+        "[Lỗi gửi tin] Không gửi được tin nhắn Telegram tới Sở Nội vụ – STT 5 – nq131"
+    )
+    assert "Kính gửi: Văn phòng UBND tỉnh" in out.text
+    assert "bot đã bị chặn" in out.text
+    assert "STT 5: Rà soát" in out.text
+
+    report = {
+        "report": {"kind": "late", "title": "Danh sách chậm tháng 03/2023"},
+        "recipient": {"code": "vp-ubnd", "name": "Văn phòng UBND tỉnh"},
+        "office": None,
+        "audience": "office",
+        "failure": {"channel": "email", "error": "550 mailbox unavailable", "key": "r",
+                    "recipient": None},
+    }  # fmt: skip
+    out = renderer.render("delivery_failed", items=[report], locale="en", today=NOV_27)
+    assert out.subject == "[Delivery failed] Could not send an email to (unknown recipient)"
+    assert "550 mailbox unavailable" in out.text
