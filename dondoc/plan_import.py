@@ -19,10 +19,12 @@ from sqlmodel import Session, col, select
 from dondoc.directory import default_office
 from dondoc.errors import UserError
 from dondoc.models import Agency, Assignment, AuditEntry, Plan, Task
-from dondoc.plan_reader import FIELD_LABELS, read_plan_table
+from dondoc.plan_reader import FIELD_LABELS, PlanTable, read_plan_table
 from dondoc.plan_rows import RowReader, TaskDraft, slug
+from rules.text import fold_words
 
 _PLAN_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_APPENDIX_LABEL = re.compile(r"^phu luc( so)?( [0-9ivx]+)?$")
 _TASK_FIELDS = (
     "section_code",
     "section_title",
@@ -94,7 +96,8 @@ def import_plan(
     report.no_deadline = [d.number for d in drafts if not d.values["deadline_text"]]
     report.new_agencies = [f"{a.code} ({a.name})" for a in reader.created.values()]
     with session.no_autoflush:
-        plan = _apply(session, report, drafts, plan, code, title, owner_agency, reader, now, path)
+        plan = _upsert_plan(session, plan, code, title, table, owner_agency, now, path)
+        _apply(session, report, drafts, plan, reader, now)
     session.add(
         AuditEntry(
             at=now,
@@ -125,29 +128,56 @@ def _owner(session: Session, owner: str | None, plan: Plan | None) -> Agency | N
     return default_office(session)
 
 
+def _upsert_plan(
+    session: Session,
+    plan: Plan | None,
+    code: str,
+    title: str | None,
+    table: PlanTable,
+    owner: Agency | None,
+    now: datetime,
+    path: Path,
+) -> Plan:
+    named, document = _names_above(table.title_lines)
+    if plan is None:
+        plan = Plan(code=code, title=title or named or path.stem)
+    elif title:
+        plan.title = title
+    plan.document = plan.document or document
+    plan.owner_agency_id = owner.id if owner else plan.owner_agency_id
+    plan.source_file, plan.imported_at = str(path), now
+    session.add(plan)
+    return plan
+
+
+def _names_above(lines: list[str]) -> tuple[str | None, str | None]:
+    """The plan's name and issuing document from the lines above an appendix's table.
+
+    'PHỤ LỤC' / 'NHIỆM VỤ TRIỂN KHAI …' / '(Kèm theo Kế hoạch số 256/KH-UBND …)'.
+    """
+    title = document = None
+    for line in lines:
+        folded = fold_words(line)
+        if "kem theo" in folded:
+            inner = line.strip("() ")
+            document = document or re.sub(r"^kèm theo\s+", "", inner, flags=re.I)[:300]
+        elif title is None and not _APPENDIX_LABEL.match(folded):
+            title = line[:500]
+    return title, document
+
+
 def _apply(
     session: Session,
     report: ImportReport,
     drafts: list[TaskDraft],
-    plan: Plan | None,
-    code: str,
-    title: str | None,
-    owner: Agency | None,
+    plan: Plan,
     reader: RowReader,
     now: datetime,
-    path: Path,
-) -> Plan:
+) -> None:
     agencies = {a.code: a for a in session.exec(select(Agency)).all()}
     for new in reader.created.values():
         agencies[new.code] = Agency(code=new.code, name=new.name, kind="other")
         session.add(agencies[new.code])
-    if plan is None:
-        plan = Plan(code=code, title=title or path.stem)
-    elif title:
-        plan.title = title
-    plan.owner_agency_id = owner.id if owner else plan.owner_agency_id
-    plan.source_file, plan.imported_at = str(path), now
-    session.add(plan)
     session.flush()  # ids for the plan and new agencies; tasks and assignments flush once each
     existing = {t.number: t for t in session.exec(select(Task).where(Task.plan_id == plan.id))}
     tasks: list[tuple[Task, TaskDraft]] = []
@@ -194,7 +224,6 @@ def _apply(
         for assignment in current.get(task.id or 0, {}).values():
             assignment.active, assignment.next_due_at = False, None
             session.add(assignment)
-    return plan
 
 
 def _assignments_by_task(

@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,8 @@ class PlanTable:
     headers: dict[str, str]  # field → header text as written in the file
     ignored_headers: list[str]
     rows: list[SourceRow]
+    # Text above the header: "PHỤ LỤC", the plan's name, "(Kèm theo Kế hoạch số …)".
+    title_lines: list[str] = field(default_factory=list)
 
 
 def map_headers(headers: list[str]) -> dict[int, str]:
@@ -193,6 +195,7 @@ def _table_from_rows(
             f"bảng cần có các cột {wanted}."
         )
     header_line, header_cells = rows[header_at]
+    above = [" ".join(nfc(c) for c in cells if nfc(c)) for _, cells in rows[:header_at]]
     try:
         if header_at + 1 < len(rows):
             # A header cell merged down over the sub-header row is not a label of its own.
@@ -233,7 +236,13 @@ def _table_from_rows(
         if not non_empty or all(_COLUMN_NUMBER.match(v) for v in non_empty):
             continue  # blank rows and the "(1) (2) (3)" row under the header
         table_rows.append(SourceRow(line=line, cells=values, columns=columns))
-    return PlanTable(source=source, headers=headers, ignored_headers=ignored, rows=table_rows)
+    return PlanTable(
+        source=source,
+        headers=headers,
+        ignored_headers=ignored,
+        rows=table_rows,
+        title_lines=[line for line in above if line],
+    )
 
 
 def _decode(path: Path, raw: bytes) -> str:

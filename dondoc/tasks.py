@@ -25,6 +25,8 @@ def task_view(task: Task, plan: Plan, rows: list[tuple[Assignment, Agency]]) -> 
         "deadline_text": task.deadline_text,
         "deadline": task.deadline,
         "notes": task.notes,
+        # False once a re-import dropped the task: its history stays, nobody is reminded.
+        "active": task.active,
         "assignments": [
             {
                 "agency": agency.code,

@@ -232,6 +232,18 @@ def test_csv_and_xlsx_give_the_same_store(store: Engine) -> None:
     assert snapshot(store, "from-xlsx") == snapshot(store, "from-csv")
 
 
+def test_the_lines_above_an_appendix_give_the_plan_its_name_and_document(store: Engine) -> None:
+    run_import(store, EXAMPLE_XLSX, plan="from-xlsx")
+    run_import(store, EXAMPLE_PLAN, plan="from-csv", title="Kế hoạch 131")
+    with Session(store) as session:
+        plans = {p.code: p for p in session.exec(select(Plan))}
+    assert plans["from-xlsx"].title == (
+        "NHIỆM VỤ TRIỂN KHAI NGHỊ QUYẾT SỐ 131/NQ-CP NGÀY 06/10/2022 CỦA CHÍNH PHỦ"
+    )
+    assert plans["from-xlsx"].document == "Kế hoạch số 256/KH-UBND ngày 15/11/2022 của UBND tỉnh"
+    assert (plans["from-csv"].title, plans["from-csv"].document) == ("Kế hoạch 131", None)
+
+
 # --- Re-importing -----------------------------------------------------------------------
 
 
@@ -302,10 +314,12 @@ def test_a_task_dropped_from_the_file_is_deactivated_and_keeps_its_history(
     assert (report.removed, report.tasks_total, report.assignments_removed) == (["7"], 27, 0)
     with Session(store) as session:
         assert "7" not in [v["number"] for v in list_tasks(session, plan="nq131")]
+        shown = get_task(session, "nq131/7")
         task = session.exec(select(Task).where(Task.number == "7")).one()
         kept = session.exec(select(Assignment).where(Assignment.task_id == task.id)).all()
         audited = session.exec(select(AuditEntry).where(AuditEntry.task_id == task.id)).all()
     assert task.active is False
+    assert (shown["active"], shown["assignments"]) == (False, [])
     assert sorted((a.status, a.active, a.next_due_at) for a in kept) == [
         ("done", False, None),
         ("open", False, None),

@@ -198,6 +198,8 @@ def show(
         print_json(view)
         return
     lines = [f"#{view['id']} — {view['plan']} STT {view['number']}"]
+    if not view["active"]:
+        lines[0] += " (không còn theo dõi: đã bỏ khỏi kế hoạch khi nhập lại)"
     if view["section_title"]:
         lines.append(f"Mục {view['section'] or ''}: {view['section_title']}")
     lines += [
