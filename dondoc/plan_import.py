@@ -73,6 +73,7 @@ def import_plan(
     create_agencies: bool = False,
     dry_run: bool = False,
     actor: str = "cli",
+    sheet: str | None = None,
 ) -> ImportReport:
     code = plan_code or slug(path.stem)
     if not _PLAN_CODE.match(code):
@@ -80,7 +81,7 @@ def import_plan(
             f"--plan: mã kế hoạch '{code}' chỉ được gồm chữ không dấu, số, '-', '_' hoặc '.' "
             "(tối đa 64 ký tự), ví dụ: nq131."
         )
-    table = read_plan_table(path)
+    table = read_plan_table(path, sheet=sheet)
     reader = RowReader(session, create_agencies)
     drafts = reader.read(table.rows)
     if not drafts and not reader.problems:
@@ -92,6 +93,11 @@ def import_plan(
 
     report = ImportReport(plan_code=code, plan_created=plan is None, dry_run=dry_run)
     report.notes = reader.notes + [f"cột không dùng đến: '{h}'" for h in table.ignored_headers]
+    report.notes += [
+        f"trang tính '{name}' cũng có bảng nhiệm vụ nhưng chưa được nhập "
+        f"(nhập riêng với --sheet '{name}' và một mã --plan khác)"
+        for name in table.other_tables
+    ]
     report.tasks_total = len(drafts)
     report.no_deadline = [d.number for d in drafts if not d.values["deadline_text"]]
     report.new_agencies = [f"{a.code} ({a.name})" for a in reader.created.values()]

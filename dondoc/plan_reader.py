@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,8 @@ class PlanTable:
     rows: list[SourceRow]
     # Text above the header: "PHỤ LỤC", the plan's name, "(Kèm theo Kế hoạch số …)".
     title_lines: list[str] = field(default_factory=list)
+    # Other Excel sheets that hold a task table too (not imported).
+    other_tables: list[str] = field(default_factory=list)
 
 
 def map_headers(headers: list[str]) -> dict[int, str]:
@@ -325,7 +327,7 @@ def _sheet_rows(sheet: Any) -> tuple[list[tuple[int, list[str]]], frozenset[tupl
     return list(enumerate(grid, start=1)), frozenset(filled)
 
 
-def _read_xlsx(path: Path) -> PlanTable:
+def _read_xlsx(path: Path, sheet_name: str | None) -> PlanTable:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -335,26 +337,44 @@ def _read_xlsx(path: Path) -> PlanTable:
     except (InvalidFileException, OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise UserError(f"{path}: không mở được tệp Excel: {exc}") from None
     try:
-        problems = []
-        for sheet in workbook.worksheets:
+        sheets = workbook.worksheets
+        if sheet_name is not None:
+            sheets = [s for s in sheets if fold_words(s.title) == fold_words(sheet_name)]
+            if not sheets:
+                titles = ", ".join(f"'{s.title}'" for s in workbook.worksheets)
+                raise UserError(
+                    f"{path}: không có trang tính '{sheet_name}'; các trang tính: {titles}."
+                )
+        problems: list[str] = []
+        tables: list[PlanTable] = []
+        for sheet in sheets:
             rows, filled = _sheet_rows(sheet)
             try:
-                return _table_from_rows(f"{path} [{sheet.title}]", rows, xlsx=True, filled=filled)
+                tables.append(
+                    _table_from_rows(f"{path} [{sheet.title}]", rows, xlsx=True, filled=filled)
+                )
             except UserError as exc:
                 problems.append(exc.message)
-        raise UserError(" ".join(problems) or f"{path}: tệp Excel không có trang tính nào.")
+        if not tables:
+            raise UserError(" ".join(problems) or f"{path}: tệp Excel không có trang tính nào.")
+        # "Phụ lục I" and "Phụ lục II" on two sheets: import one, say so about the others.
+        others = [t.source.removeprefix(f"{path} [").removesuffix("]") for t in tables[1:]]
+        return replace(tables[0], other_tables=others)
     finally:
         workbook.close()
 
 
-def read_plan_table(path: Path) -> PlanTable:
+def read_plan_table(path: Path, sheet: str | None = None) -> PlanTable:
+    """The task table of a CSV or XLSX file; `sheet` picks an Excel sheet by name."""
     if not path.is_file():
         raise UserError(f"Không tìm thấy tệp {path}.")
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt"):
-        return _read_csv(path)
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+        return _read_xlsx(path, sheet)
+    if suffix in (".csv", ".txt"):
+        if sheet is not None:
+            raise UserError(f"{path}: --sheet chỉ dùng cho tệp Excel (.xlsx).")
+        return _read_csv(path)
     raise UserError(
         f"{path}: định dạng '{suffix or '(không có)'}' chưa được hỗ trợ; hãy dùng .csv hoặc .xlsx "
         "(với .doc/.docx: sao chép bảng Phụ lục sang Excel rồi lưu)."

@@ -562,3 +562,29 @@ def test_an_excel_table_with_a_two_row_header_and_merged_cells_is_read_as_office
     ]
     assert [a["agency"] for a in tasks["2"]["assignments"]] == ["so-tu-phap"]
     assert [a["agency"] for a in tasks["3"]["assignments"]] == ["so-noi-vu"]
+
+
+def test_a_workbook_with_two_appendices_imports_one_sheet_at_a_time(
+    layouts: Engine, tmp_path: Path
+) -> None:
+    workbook = Workbook()
+    notes = workbook.active
+    assert notes is not None
+    notes.title = "Hướng dẫn"
+    notes.append(["Các cơ quan cập nhật tiến độ hằng tháng."])
+    for title, task in (("Phụ lục I", "Rà soát thủ tục"), ("Phụ lục II", "Số hóa hồ sơ")):
+        sheet = workbook.create_sheet(title)
+        sheet.append(["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Thời hạn"])
+        sheet.append([1, task, "Sở Nội vụ", "Quý IV/2023"])
+    path = tmp_path / "hai-phu-luc.xlsx"
+    workbook.save(path)
+
+    first = run_import(layouts, path, plan="phu-luc-1")
+    assert first.notes == [
+        "trang tính 'Phụ lục II' cũng có bảng nhiệm vụ nhưng chưa được nhập "
+        "(nhập riêng với --sheet 'Phụ lục II' và một mã --plan khác)"
+    ]
+    run_import(layouts, path, plan="phu-luc-2", sheet="phu luc II")
+    with Session(layouts) as session:
+        assert get_task(session, "phu-luc-1/1")["title"] == "Rà soát thủ tục"
+        assert get_task(session, "phu-luc-2/1")["title"] == "Số hóa hồ sơ"

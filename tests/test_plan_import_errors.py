@@ -275,6 +275,19 @@ def test_a_damaged_excel_file_is_named(directory_store: Engine, tmp_path: Path) 
     assert user_error(directory_store, path).startswith(f"{path}: không mở được tệp Excel: ")
 
 
+def test_an_excel_sheet_that_does_not_exist_is_named_with_the_ones_that_do(
+    directory_store: Engine, tmp_path: Path
+) -> None:
+    workbook = Workbook()
+    assert workbook.active is not None
+    workbook.active.title = "Phụ lục"
+    path = tmp_path / "kh.xlsx"
+    workbook.save(path)
+    assert user_error(directory_store, path, sheet="Phụ lục II") == (
+        f"{path}: không có trang tính 'Phụ lục II'; các trang tính: 'Phụ lục'."
+    )
+
+
 @pytest.mark.parametrize("code", ["NQ 131", "nq131/2023", "", "-nq"])
 def test_a_plan_code_that_cannot_name_tasks_is_refused(directory_store: Engine, code: str) -> None:
     message = user_error(directory_store, EXAMPLE_PLAN, plan=code or "đặc biệt")

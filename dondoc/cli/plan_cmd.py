@@ -35,6 +35,9 @@ def import_command(
         False, "--create-agencies", help="Thêm các cơ quan chưa có trong danh bạ."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Chỉ cho xem, không ghi gì."),
+    sheet: str | None = typer.Option(
+        None, "--sheet", help="Tên trang tính (Excel); mặc định là trang đầu có bảng nhiệm vụ."
+    ),
 ) -> None:
     """Nhập (hoặc cập nhật) một kế hoạch từ bảng Phụ lục."""
     app = get_app(ctx)
@@ -48,6 +51,7 @@ def import_command(
             owner=owner,
             create_agencies=create_agencies,
             dry_run=dry_run,
+            sheet=sheet,
         )
     _print_report(report)
 
