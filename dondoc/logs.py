@@ -27,5 +27,5 @@ def configure_logging(clock: Clock, tz: Any, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "apscheduler", "telegram", "aiosmtplib", "mail.log"):
+    for noisy in ("httpx", "apscheduler", "telegram", "aiosmtplib", "mail.log", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

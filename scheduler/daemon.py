@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -113,15 +113,16 @@ class Daemon:
             self.last_error = exc.problems[0] if exc.problems else str(exc)
             return False
         self.config = config
-        with session_scope(self.engine) as session:
-            # Every active assignment is re-evaluated under the new rules at this tick.
-            session.execute(
-                Assignment.__table__.update()  # type: ignore[attr-defined]
-                .where(Assignment.__table__.c.active.is_(True))  # type: ignore[attr-defined]
-                .values(next_due_at=now)
-            )
+        self._reevaluate_all(now)
         log.info("config reloaded from %s", self.rules_path)
         return True
+
+    def _reevaluate_all(self, now: datetime) -> None:
+        """Evaluate every active assignment at the next tick: after an edit of the rules,
+        and at start-up (the rules or the clock may have changed while we were down)."""
+        table = Assignment.__table__  # type: ignore[attr-defined]
+        with session_scope(self.engine) as session:
+            session.execute(table.update().where(table.c.active.is_(True)).values(next_due_at=now))
 
     # --- one step ---------------------------------------------------------------------
 
@@ -234,6 +235,7 @@ class Daemon:
         lock.acquire()
         server: HealthServer | None = None
         try:
+            self._reevaluate_all(self.clock.now())
             released = release_stale(self.engine)
             if released:
                 log.warning(
@@ -281,10 +283,25 @@ class Daemon:
             async with self._step_lock:  # let the in-flight step finish its sends
                 pass
 
+    def _warn_if_assigned_later(self, start: datetime) -> None:
+        with session_scope(self.engine) as session:
+            first = session.exec(
+                select(func.min(Assignment.created_at)).where(col(Assignment.active))
+            ).one()
+        if first is not None and first > start:
+            log.warning(
+                "the plan was imported at %s, after the simulation start: nothing is owed "
+                "before an agency was assigned. Import it as of the start instead: "
+                "dondoc --now %s plan import FILE",
+                first.isoformat(),
+                start.date().isoformat(),
+            )
+
     async def _simulate(self, until: datetime, speed: float) -> None:
         clock = self.clock
         if not isinstance(clock, ManualClock):
             raise TypeError("--simulate needs a ManualClock")
+        self._warn_if_assigned_later(clock.now())
         max_jump = timedelta(days=1)
         while not self._stop.is_set() and clock.now() <= until:
             await self.step()
@@ -299,8 +316,3 @@ class Daemon:
             clock.set(target)
 
 
-def simulate_clock(start: datetime) -> ManualClock:
-    return ManualClock(start)
-
-
-OnStep = Callable[[StepResult], None]

@@ -23,6 +23,18 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root(
+    now: str | None = typer.Option(
+        None,
+        "--now",
+        metavar="MOMENT",
+        help="Chạy như thể lúc này là MOMENT (YYYY-MM-DD[THH:MM]): để diễn tập và kiểm thử.",
+    ),
+) -> None:
+    """dondoc — đôn đốc thực hiện kế hoạch hành động (keeps an action plan on schedule)."""
+
+
 def _register() -> None:
     # Explicit registration: every command group is listed here, nothing is discovered.
     from dondoc.cli import directory_cmd, plan_cmd, rules_cmd

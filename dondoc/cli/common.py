@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 import typer
 from rich.console import Console
 
 from dondoc.app import App, build_app
+from dondoc.clock import ManualClock
+from dondoc.errors import UserError
 
 console = Console(highlight=False, soft_wrap=False)
 err_console = Console(stderr=True, highlight=False)
@@ -19,9 +22,26 @@ def get_app(ctx: typer.Context) -> App:
     """The App for this invocation, built on first use (settings are read only then)."""
     root = ctx.find_root()
     if not isinstance(root.obj, App):
-        root.obj = build_app()
-        root.call_on_close(root.obj.close)
+        fixed = root.params.get("now")
+        app = build_app()
+        if fixed:
+            app.clock = ManualClock(parse_moment(fixed, app.settings.tz, option="--now"))
+        root.obj = app
+        root.call_on_close(app.close)
     return root.obj
+
+
+def parse_moment(text: str, tz: tzinfo, *, option: str) -> datetime:
+    """A date (midnight) or date-time, in the office's time zone unless it names one."""
+    try:
+        if len(text.strip()) == 10:
+            return datetime.combine(date.fromisoformat(text.strip()), time(0, 0), tzinfo=tz)
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(
+            f"{option}: '{text}' không phải thời điểm hợp lệ (YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM)."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def print_json(data: Any) -> None:

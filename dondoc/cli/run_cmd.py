@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, time
 from typing import Any
 
 import typer
 from rich.table import Table
 from sqlmodel import col, func, select
 
-from dondoc.cli.common import console, get_app, print_json
+from dondoc.cli.common import console, get_app, parse_moment, print_json
 from dondoc.clock import ManualClock
 from dondoc.errors import UserError
 from dondoc.logs import configure_logging
 from dondoc.models import Agency, DaemonState, OutboxMessage
 from dondoc.store import session_scope
-
-
-def parse_moment(text: str, tz: Any, *, option: str) -> datetime:
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=tz)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UserError(
-            f"{option}: '{text}' không phải ngày hợp lệ (YYYY-MM-DD hoặc YYYY-MM-DDTHH:MM)."
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def run(
@@ -44,6 +31,8 @@ def run(
     app = get_app(ctx)
     tz = app.settings.tz
     until = None
+    if isinstance(app.clock, ManualClock) and simulate is None:
+        raise UserError("--now chỉ dùng cùng --simulate: daemon thật chạy theo giờ thật.")
     if simulate is not None:
         start = parse_moment(simulate[0], tz, option="--simulate FROM")
         until = parse_moment(simulate[1], tz, option="--simulate TO")

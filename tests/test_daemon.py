@@ -1,0 +1,159 @@
+"""The daemon on a virtual clock, a real store (SQLite and PostgreSQL) and a real SMTP server."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from daemon_support import arrivals, at, make_app, outbox_statuses, sent_rows, simulate
+from fakes.smtp import SmtpSink
+from sqlmodel import col, select
+
+from dondoc.actions import set_status
+from dondoc.models import Agency, Assignment, DeliveryAttempt, OutboxMessage
+from dondoc.store import session_scope
+
+pytest_plugins = ["fakes.fixtures"]
+
+
+def test_reminders_arrive_on_the_expected_virtual_days_in_office_hours(
+    tmp_path: Path, smtp_sink: SmtpSink, store_url: str
+) -> None:
+    app = make_app(tmp_path, smtp_sink, store_url=store_url)
+    simulate(app, at("2023-01-10"))
+    found = arrivals(app)
+
+    # 14 days before 31/12/2022 is Saturday 17/12: it waits for Monday 07:30.
+    assert found[("upcoming", "so-tu-phap")] == {at("2022-12-19", 7, 30)}
+    # The coordinator hears three days ahead, a Wednesday.
+    assert found[("coordinators", "so-noi-vu")] == {at("2022-12-28", 7, 30)}
+    # Due on Saturday 31/12; 1 and 2 January are the New Year holiday and its
+    # substitute day, so "due today" and "overdue" both reach the office on Tuesday.
+    assert found[("due_today", "so-tu-phap")] == {at("2023-01-03", 7, 30)}
+    assert found[("due_today", "so-tu-phap#head")] == {at("2023-01-03", 7, 30)}
+    assert found[("overdue", "vp-ubnd")] == {at("2023-01-03", 7, 30), at("2023-01-09", 7, 30)}
+    # The overdue stage repeats weekly while nobody answers: Sunday 8/1 waits for Monday.
+    assert found[("overdue", "so-tu-phap")] == {at("2023-01-03", 7, 30), at("2023-01-09", 7, 30)}
+
+    for moment in {t for times in found.values() for t in times}:
+        assert moment.weekday() < 5 and (7, 30) <= (moment.hour, moment.minute) < (17, 0)
+
+    # What the people received: one digest per recipient and run, addressed correctly.
+    by_recipient = {tuple(m.recipients): m for m in smtp_sink.messages}
+    assert ("lanhdao.so-tu-phap@tinhmau.example",) in by_recipient
+    lead_mail = [m for m in smtp_sink.messages if m.recipients == ["so-tu-phap@tinhmau.example"]]
+    assert [m for m in lead_mail if "Xây dựng kế hoạch số hóa hồ sơ" in m.text]
+    assert outbox_statuses(app) == {"sent": len(sent_rows(app))}
+
+
+def test_evaluating_again_sends_nothing_twice(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    app = make_app(tmp_path, smtp_sink)
+    simulate(app, at("2022-12-30"))
+    first = len(smtp_sink.messages)
+    with session_scope(app.engine) as session:
+        for assignment in session.exec(select(Assignment)).all():
+            assignment.next_due_at = at("2022-11-01")  # as if every row were due again
+            session.add(assignment)
+    app.clock.set(at("2022-11-01"))  # type: ignore[attr-defined]
+    simulate(app, at("2022-12-30"))
+    assert first > 0
+    assert len(smtp_sink.messages) == first
+
+
+def test_an_acknowledgement_stops_repeats_and_done_stops_everything(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    app = make_app(tmp_path, smtp_sink)
+    simulate(app, at("2023-01-04"))
+    with session_scope(app.engine) as session:
+        lead = session.exec(
+            select(Assignment)
+            .join(Agency, col(Agency.id) == Assignment.agency_id)
+            .where(Agency.code == "so-tu-phap")
+        ).one()
+        set_status(session, assignment=lead, status="done", actor="test", now=app.clock.now())
+    before = {(r.key) for r, who in sent_rows(app) if who.startswith("so-tu-phap")}
+    simulate(app, at("2023-03-31"))
+    after = {(r.key) for r, who in sent_rows(app) if who.startswith("so-tu-phap")}
+    assert before and after == before
+
+
+def test_a_dead_mail_server_delays_reminders_until_it_returns(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    app = make_app(tmp_path, smtp_sink)
+    daemon = simulate(app, at("2022-12-18"))
+    smtp_sink.stop()  # down for the whole of Monday 19 December
+    simulate(app, at("2022-12-19", 23, 0), daemon)
+    with session_scope(app.engine) as session:
+        waiting = session.exec(select(OutboxMessage).where(OutboxMessage.stage == "upcoming")).one()
+        assert waiting.status == "pending" and waiting.attempts >= 1
+        retries = session.exec(
+            select(DeliveryAttempt).where(DeliveryAttempt.outcome == "retry")
+        ).all()
+        assert retries
+    smtp_sink.start()
+    simulate(app, at("2022-12-21"), daemon)
+    upcoming = [m for m in smtp_sink.messages if m.recipients == ["so-tu-phap@tinhmau.example"]]
+    assert len(upcoming) == 1
+    sent = arrivals(app)[("upcoming", "so-tu-phap")]
+    assert len(sent) == 1 and next(iter(sent)).date().isoformat() == "2022-12-20"
+
+
+def test_after_downtime_only_the_latest_stage_is_sent_once(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    app = make_app(tmp_path, smtp_sink)
+    simulate(app, at("2022-11-30"))  # nothing due yet
+    assert not smtp_sink.messages
+    # The daemon was off from 30 November until 15 February.
+    app.clock.set(at("2023-02-15"))  # type: ignore[attr-defined]
+    simulate(app, at("2023-02-16"))
+    lead_stages = sorted(r.stage for r, who in sent_rows(app) if who == "so-tu-phap")
+    # upcoming, due today and the weekly overdue repeats were superseded; the
+    # escalation (30 days late) is the current stage and goes out once.
+    assert lead_stages == []
+    head_stages = sorted(r.stage for r, who in sent_rows(app) if who == "so-tu-phap#head")
+    assert head_stages == ["escalation"]
+    assert [r.stage for r, who in sent_rows(app) if who == "vp-ubnd"] == ["escalation"]
+
+
+def test_a_broken_config_edit_is_refused_and_reminders_continue(
+    tmp_path: Path, smtp_sink: SmtpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    shutil.copy(Path(__file__).parent.parent / "config" / "rules.yaml", rules)
+    app = make_app(tmp_path, smtp_sink, rules_file=rules)
+    daemon = simulate(app, at("2022-12-01"))
+    rules.write_text(rules.read_text(encoding="utf-8") + "\nunknown_key: 1\n", encoding="utf-8")
+    with caplog.at_level(logging.ERROR, logger="dondoc.daemon"):
+        simulate(app, at("2022-12-20"), daemon)
+    assert any(
+        f"{rules}:" in r.getMessage() and "unknown_key" in r.getMessage() for r in caplog.records
+    )
+    assert ("upcoming", "so-tu-phap") in arrivals(app)  # the last good rules still apply
+
+
+def test_a_valid_config_edit_applies_at_the_next_tick(tmp_path: Path, smtp_sink: SmtpSink) -> None:
+    rules = tmp_path / "rules.yaml"
+    shutil.copy(Path(__file__).parent.parent / "config" / "rules.yaml", rules)
+    app = make_app(tmp_path, smtp_sink, rules_file=rules)
+    daemon = simulate(app, at("2022-12-01"))
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("at: -14d", "at: -10d", 1), encoding="utf-8")
+    simulate(app, at("2022-12-23"), daemon)
+    # 10 days before 31/12 is Wednesday 21/12.
+    assert arrivals(app)[("upcoming", "so-tu-phap")] == {at("2022-12-21", 7, 30)}
+
+
+def test_sends_are_logged_one_line_each_without_secrets(
+    tmp_path: Path, smtp_sink: SmtpSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(tmp_path, smtp_sink)
+    with caplog.at_level(logging.INFO, logger="dondoc.delivery"):
+        simulate(app, at("2022-12-20"))
+    lines = [r.getMessage() for r in caplog.records if "outcome=sent" in r.getMessage()]
+    assert lines and all("channel=email" in line and "key=" in line for line in lines)
+    assert len(lines) == len(sent_rows(app))
