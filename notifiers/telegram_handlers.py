@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
@@ -32,17 +30,14 @@ from dondoc.clock import Clock
 from dondoc.store import session_scope
 from notifiers.render import Renderer
 from notifiers.telegram import CallbackSigner
-from rules.text import fold_words
+from notifiers.telegram_parsing import Prompt, intent_of, parse_button, parse_extension
 
 log = logging.getLogger("dondoc.telegram")
 T = TypeVar("T")
 Context = ContextTypes.DEFAULT_TYPE
 
-ACK_WORDS = {"da nhan", "nhan", "ok", "oke", "okay", "da nhan nhiem vu", "received"}
-DONE_WORDS = {"xong", "da xong", "hoan thanh", "da hoan thanh", "done", "finished"}
 PROMPT_LIFETIME = timedelta(hours=24)
 MAX_LISTED_TASKS = 30
-_DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
 # The values each chat.j2 phrase takes, picked from an outcome's agency, task and detail.
 _PHRASE_ARGS: dict[str, tuple[str, ...]] = {
     "linked": ("agency",),
@@ -60,43 +55,6 @@ _PHRASE_ARGS: dict[str, tuple[str, ...]] = {
     "extension_date_not_future": ("proposed",),
     "done_cancelled": ("task",),
 }
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """A question the bot asked ("reply with the reason and the date"), awaiting a reply."""
-
-    kind: str  # "extension" | "explanation"
-    assignment_id: int
-    expires: datetime
-
-
-def parse_extension(text: str) -> tuple[date | None, bool]:
-    """The proposed date in a reply, and whether a reason was given besides it."""
-    match = _DATE.search(text)
-    if match is None:
-        return None, bool(fold_words(text))
-    day, month, year, iso_year, iso_month, iso_day = match.groups()
-    try:
-        if year:
-            proposed = date(int(year), int(month), int(day))
-        else:
-            proposed = date(int(iso_year), int(iso_month), int(iso_day))
-    except ValueError:
-        return None, True
-    rest = fold_words(text[: match.start()] + " " + text[match.end() :])
-    # "đề nghị gia hạn đến" alone is not a reason: ask for one.
-    filler = {"de", "nghi", "gia", "han", "den", "ngay", "toi", "extend", "to", "until"}
-    return proposed, bool(set(rest.split()) - filler)
-
-
-def intent_of(text: str) -> str | None:
-    words = fold_words(text)
-    if words in ACK_WORDS:
-        return "ack"
-    if words in DONE_WORDS:
-        return "done"
-    return None
 
 
 class ChatHandlers:
@@ -210,7 +168,7 @@ class ChatHandlers:
         chat_id = self._chat_id(update)
         message = query.message if isinstance(query.message, Message) else None
         data = self._signer.verify(chat_id, query.data or "") if message else None
-        parsed = _parse_data(data) if data else None
+        parsed = parse_button(data) if data else None
         actor, now = self._actor(update), self._now()
         if message is None or parsed is None:
             outcome = await self._db(
@@ -460,19 +418,3 @@ def _prompts(context: Context) -> dict[int, Prompt]:
     chat_data = context.chat_data if context.chat_data is not None else {}
     prompts: dict[int, Prompt] = chat_data.setdefault("prompts", {})
     return prompts
-
-
-def _parse_data(data: str) -> tuple[str, int, date | None] | None:
-    """("a", 12, None) from "a:12"; ("dc", 12, 2023-03-31) from "dc:12:20230331"."""
-    parts = data.split(":")
-    if len(parts) not in (2, 3) or parts[0] not in ("a", "d", "dc", "x", "e", "g"):
-        return None
-    try:
-        assignment_id = int(parts[1])
-        occurrence = None
-        if len(parts) == 3:
-            raw = parts[2]
-            occurrence = date(int(raw[:4]), int(raw[4:6]), int(raw[6:8]))
-    except ValueError:
-        return None
-    return parts[0], assignment_id, occurrence

@@ -36,6 +36,7 @@ from dondoc.store import session_scope
 from notifiers.render import Renderer
 from notifiers.telegram import TelegramRateLimiter
 from notifiers.telegram_bot import BotRunner, build_bot
+from notifiers.telegram_parsing import intent_of, parse_extension
 
 pytest_plugins = ["fakes.fixtures"]
 
@@ -427,3 +428,30 @@ async def test_an_english_speaking_agency_is_answered_in_english(bot: Harness) -
     assert reminder.button_labels == ["Received", "Done", "Ask for extension"]
     answer = await bot.presses(NOI_VU_CHAT, reminder.message_id, "Received")
     assert answer["text"] == "Recorded."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Chờ ý kiến của Bộ, đề nghị gia hạn đến 30/6/2023", (date(2023, 6, 30), True)),
+        ("Thiếu kinh phí; xin đến 2023-06-30", (date(2023, 6, 30), True)),
+        ("đề nghị gia hạn đến ngày 30.06.2023", (date(2023, 6, 30), False)),
+        ("Chờ ý kiến của Bộ", (None, True)),
+        ("Chờ Bộ, đến 31/02/2023", (None, True)),
+    ],
+)
+def test_an_extension_reply_gives_its_date_and_whether_it_has_a_reason(
+    text: str, expected: tuple[date | None, bool]
+) -> None:
+    assert parse_extension(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("Đã nhận!", "ack"), ("da nhan", "ack"), ("OK.", "ack"), ("Xong", "done"),
+     ("đã hoàn thành", "done"), ("ok, sẽ làm ngay", None), ("xong phần 1", None)],
+)  # fmt: skip
+def test_short_answers_are_read_whatever_the_accents_and_punctuation(
+    text: str, intent: str | None
+) -> None:
+    assert intent_of(text) == intent
