@@ -28,102 +28,19 @@ Chat ids: positive = private chat with the user of the same id; negative = a gro
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
-import json
 import math
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
-from urllib.parse import parse_qs
+from http.server import ThreadingHTTPServer
+from typing import Any
 
-JSON_FIELDS = {
-    "reply_markup",
-    "reply_parameters",
-    "link_preview_options",
-    "allowed_updates",
-    "commands",
-    "entities",
-}
-INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "reply_to_message_id"}
-BOOL_FIELDS = {"show_alert", "disable_notification", "protect_content"}
+from .bot_api_http import BotApiHandler, error_body
+from .bot_api_types import BotCall, ChatMessage, Failure, Limits, State
+
 BOT_ID = 777000111
 USER_NAMES = ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Telegram's flood limits as sliding windows over arrival times.
-
-    `tolerance` shortens each window: a request released on time by the client may reach
-    this thread late when the machine is busy (Telegram itself is far less exact).
-    """
-
-    overall: tuple[int, float] = (30, 1.0)
-    per_chat: tuple[int, float] = (1, 1.0)
-    group: tuple[int, float] = (20, 60.0)
-    tolerance: float = 0.1
-
-
-@dataclass
-class BotCall:
-    method: str
-    params: dict[str, Any]
-    at: float  # time.monotonic() on arrival
-    status: int = 200
-
-
-@dataclass
-class ChatMessage:
-    chat_id: int
-    message_id: int
-    text: str
-    from_bot: bool
-    user_id: int | None = None
-    reply_markup: dict[str, Any] | None = None
-    reply_to: int | None = None
-    document: tuple[str, bytes] | None = None
-    edits: int = 0
-
-    @property
-    def buttons(self) -> list[list[dict[str, str]]]:
-        if not self.reply_markup:
-            return []
-        return list(self.reply_markup.get("inline_keyboard", []))
-
-    @property
-    def button_labels(self) -> list[str]:
-        return [b["text"] for row in self.buttons for b in row]
-
-    def button_data(self, label: str) -> str:
-        for row in self.buttons:
-            for button in row:
-                if button["text"] == label:
-                    return button["callback_data"]
-        raise KeyError(f"no button {label!r} on message {self.message_id}: {self.button_labels}")
-
-
-@dataclass
-class _Failure:
-    method: str | None
-    status: int
-    retry_after: int | None
-    description: str | None
-
-
-@dataclass
-class _State:
-    messages: dict[tuple[int, int], ChatMessage] = field(default_factory=dict)
-    next_message_id: dict[int, int] = field(default_factory=lambda: defaultdict(lambda: 1))
-    chat_types: dict[int, str] = field(default_factory=dict)
-    updates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    next_update_id: int = 1
-    next_callback_id: int = 1
 
 
 class FakeBotApi:
@@ -142,8 +59,8 @@ class FakeBotApi:
         self.calls: list[BotCall] = []
         self.get_updates_calls = 0
         self.limit_violations = 0
-        self._state = _State()
-        self._failures: list[_Failure] = []
+        self._state = State()
+        self._failures: list[Failure] = []
         self._blocked: set[int] = set()
         self._forgotten: set[int] = set()
         self._windows: dict[Any, deque[float]] = defaultdict(deque)
@@ -163,7 +80,7 @@ class FakeBotApi:
     def start(self) -> FakeBotApi:
         fake = self
 
-        class Handler(_Handler):
+        class Handler(BotApiHandler):
             api = fake
 
         self._stopping = False
@@ -300,7 +217,7 @@ class FakeBotApi:
     ) -> None:
         with self._cond:
             for _ in range(times):
-                self._failures.append(_Failure(method, status, retry_after, description))
+                self._failures.append(Failure(method, status, retry_after, description))
 
     def block(self, chat_id: int) -> None:
         self._blocked.add(chat_id)
@@ -324,21 +241,21 @@ class FakeBotApi:
         for index, failure in enumerate(self._failures):
             if failure.method in (None, method):
                 del self._failures[index]
-                return _error(failure.status, failure.description, failure.retry_after)
+                return error_body(failure.status, failure.description, failure.retry_after)
         chat_id = params.get("chat_id")
         if isinstance(chat_id, int):
             if chat_id in self._blocked:
-                return _error(403, "Forbidden: bot was blocked by the user")
+                return error_body(403, "Forbidden: bot was blocked by the user")
             if chat_id in self._forgotten:
-                return _error(400, "Bad Request: chat not found")
+                return error_body(400, "Bad Request: chat not found")
             if self.limits is not None and method.startswith(("send", "edit")):
                 wait = self._over_limit(chat_id, at)
                 if wait is not None:
                     self.limit_violations += 1
-                    return _error(429, None, max(1, math.ceil(wait)))
+                    return error_body(429, None, max(1, math.ceil(wait)))
         handler = _METHODS.get(method)
         if handler is None:
-            return _error(404, "Not Found: method not found")
+            return error_body(404, "Not Found: method not found")
         return 200, {"ok": True, "result": handler(self, params)}
 
     def _over_limit(self, chat_id: int, at: float) -> float | None:
@@ -509,89 +426,3 @@ _METHODS: dict[str, Callable[[FakeBotApi, dict[str, Any]], Any]] = {
     "editMessageText": FakeBotApi._edit,
     "editMessageReplyMarkup": FakeBotApi._edit,
 }
-
-
-def _error(
-    status: int, description: str | None, retry_after: int | None = None
-) -> tuple[int, dict[str, Any]]:
-    body: dict[str, Any] = {
-        "ok": False,
-        "error_code": status,
-        "description": description
-        or (
-            f"Too Many Requests: retry after {retry_after}"
-            if status == 429
-            else "Internal Server Error"
-        ),
-    }
-    if status == 429 and retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
-    return status, body
-
-
-def _decode(name: str, value: Any) -> Any:
-    if isinstance(value, tuple):
-        return value
-    if name in JSON_FIELDS and isinstance(value, str):
-        return json.loads(value)
-    if name in BOOL_FIELDS and isinstance(value, str):
-        return value == "true"
-    if name in INT_FIELDS:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return value
-    return value
-
-
-class _Handler(BaseHTTPRequestHandler):
-    api: FakeBotApi
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # quiet: the tests read `calls`, not a log
-
-    def do_GET(self) -> None:
-        self.do_POST()
-
-    def do_POST(self) -> None:
-        parts = self.path.split("?", 1)[0].strip("/").split("/")
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        if len(parts) != 2 or parts[0] != f"bot{self.api.token}":
-            self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-            return
-        params = {k: _decode(k, v) for k, v in self._params(body).items()}
-        status, payload = self.api.handle(parts[1], params)
-        self._reply(status, payload)
-
-    def _params(self, body: bytes) -> dict[str, Any]:
-        content_type = self.headers.get("Content-Type", "")
-        query = self.path.split("?", 1)[1] if "?" in self.path else ""
-        params: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query).items()}
-        if content_type.startswith("application/json") and body:
-            params.update(json.loads(body))
-        elif content_type.startswith("multipart/form-data"):
-            head = f"Content-Type: {content_type}\r\n\r\n".encode()
-            message = cast(
-                EmailMessage, email.message_from_bytes(head + body, policy=email.policy.HTTP)
-            )
-            for part in message.iter_parts():
-                name = str(part.get_param("name", header="content-disposition"))
-                filename = part.get_filename()
-                payload = bytes(part.get_payload(decode=True) or b"")
-                params[name] = (filename, payload) if filename else payload.decode()
-        elif body:
-            params.update({k: v[-1] for k, v in parse_qs(body.decode()).items()})
-        return params
-
-    def _reply(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        try:
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up waiting (a cancelled poll)
