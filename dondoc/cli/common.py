@@ -14,8 +14,10 @@ from dondoc.app import App, build_app
 from dondoc.clock import ManualClock
 from dondoc.errors import UserError
 
-console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: plain lines are never broken mid-sentence when output goes to a pipe or file;
+# tables still lay themselves out to the width.
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def get_app(ctx: typer.Context) -> App:
