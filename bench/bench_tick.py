@@ -63,7 +63,7 @@ def build_store(path: Path, assignments: int) -> Engine:
             ],
         )
         task_ids = [row[0] for row in conn.execute(sa.text("SELECT id FROM task ORDER BY id"))]
-        rows = []
+        rows: list[dict[str, object]] = []
         for task_id in task_ids:
             for agency_id in agency_ids[1:]:
                 if len(rows) == assignments:
