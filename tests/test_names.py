@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dondoc.directory import (
     BUNDLED_DIRECTORY,
@@ -16,6 +18,7 @@ from dondoc.directory import (
 )
 from dondoc.names import NameIndex, Target
 from dondoc.store import make_engine, migrate, session_scope
+from rules.text import fold
 
 DEPARTMENTS = 19
 DISTRICTS = 7
@@ -218,3 +221,46 @@ def test_a_shortened_form_two_agencies_share_matches_neither() -> None:
     index.add(Target("agency", "so-tong-cuc", "Sở Tổng cục"), ["Sở Tổng cục"])
     assert index.lookup("Sở TC") is None
     assert index.lookup("Sở Tài chính") == finance
+
+
+# --- Properties over the whole bundled directory ----------------------------------------
+
+DIRECTORY = read_directory_file(BUNDLED_DIRECTORY)
+SPELLINGS = [(a.code, name) for a in DIRECTORY.agencies for name in [a.name, *a.aliases]]
+AGENCY_NAMES = [a.name for a in DIRECTORY.agencies]
+
+
+def retyped(name: str, data: st.DataObject) -> str:
+    """The same name as someone else types it: case, accents, Unicode form, spacing."""
+    text = data.draw(st.sampled_from([name, name.upper(), name.lower(), name.title()]))
+    if data.draw(st.booleans()):
+        text = fold(text)  # typed without diacritics
+    if data.draw(st.booleans()):
+        text = unicodedata.normalize("NFD", text)  # copied out of Word or a PDF
+    space = data.draw(st.sampled_from([" ", "  ", "\u00a0"]))
+    return data.draw(st.sampled_from(["", " ", "- "])) + text.replace(" ", space)
+
+
+@settings(max_examples=200, deadline=None)
+@given(spelling=st.sampled_from(SPELLINGS), data=st.data())
+def test_every_directory_spelling_resolves_however_it_is_typed(
+    index: NameIndex, spelling: tuple[str, str], data: st.DataObject
+) -> None:
+    code, name = spelling
+    assert codes(index, retyped(name, data)) == [code]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(AGENCY_NAMES), min_size=2, max_size=5, unique=True),
+    separator=st.sampled_from(["; ", ";\n", "\n- ", ";\n- ", "\n"]),
+    unspecific=st.booleans(),
+)
+def test_a_list_of_agencies_gives_exactly_those_agencies_in_order(
+    index: NameIndex, names: list[str], separator: str, unspecific: bool
+) -> None:
+    cell = separator.join(names) + (" và các cơ quan, đơn vị liên quan" if unspecific else ".")
+    reading = index.read_cell(cell)
+    assert [t.name for t in reading.targets] == names
+    assert reading.unknown == []
+    assert reading.notes == (["các cơ quan, đơn vị liên quan"] if unspecific else [])
