@@ -97,14 +97,15 @@ class RowReader:
         self, row: SourceRow, number: str, title: str, following: list[SourceRow], at: _Context
     ) -> bool:
         """Sections, headings over sub-tasks and footnotes: rows that are not tasks."""
-        names_nobody = not any(row.cell(f) for f in ("lead", "coordinators", "deadline"))
+        # A row with a product is a task even without agencies (and then an error to fix).
+        names_nobody = not any(row.cell(f) for f in ("lead", "coordinators", "deadline", "product"))
         section = _SECTION.match(number) if number else None
         if names_nobody and (section or (not number and title)):
             at.section_code = section.group("code") if section else None
             at.section_title = title or (nfc(section.group("rest")) if section else None)
             at.parent = at.heading_number = at.heading_title = None
             return True
-        if names_nobody and not row.cell("product") and _ARABIC.match(number) and following:
+        if names_nobody and _ARABIC.match(number) and following:
             child = _clean_number(following[0].cell("number"))
             if child.startswith(number + ".") or _LETTER.match(child):
                 # "1. Cải cách thể chế" over "1.1 …" or "a) …": a heading, not a task.

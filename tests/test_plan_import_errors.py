@@ -147,6 +147,20 @@ def test_a_bad_row_is_named_by_row_and_cell_and_nothing_is_written(
     assert counts(directory_store) == before
 
 
+def test_a_row_without_stt_that_names_a_product_is_not_taken_for_a_section_title(
+    directory_store: Engine, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "tiep.csv",
+        [
+            ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Sản phẩm", "Thời hạn"],
+            ["1", "Rà soát thủ tục", "Sở Tư pháp", "Báo cáo", "Tháng 3/2023"],
+            ["", "(tiếp) và công bố kết quả", "", "Quyết định công bố", ""],
+        ],
+    )
+    assert problems(directory_store, path) == ["dòng 3, cột 'STT': thiếu STT."]
+
+
 def test_the_error_lists_every_problem_at_once_under_the_file_name(
     directory_store: Engine, tmp_path: Path
 ) -> None:
