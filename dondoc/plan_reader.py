@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -103,9 +104,9 @@ class PlanTable:
     ignored_headers: list[str]
     rows: list[SourceRow]
     # Text above the header: "PHỤ LỤC", the plan's name, "(Kèm theo Kế hoạch số …)".
-    title_lines: list[str] = field(default_factory=list)
+    title_lines: list[str] = dataclasses.field(default_factory=list)
     # Other Excel sheets that hold a task table too (not imported).
-    other_tables: list[str] = field(default_factory=list)
+    other_tables: list[str] = dataclasses.field(default_factory=list)
 
 
 def map_headers(headers: list[str]) -> dict[int, str]:
