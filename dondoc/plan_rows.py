@@ -118,7 +118,8 @@ class RowReader:
             and len(number) > 12
             and not any(row.cell(f) for f in row.cells if f != "number")
         ):
-            self.notes.append(f"dòng {row.line}: bỏ qua dòng chỉ có chữ '{number[:60]}'")
+            shown = number if len(number) <= 60 else number[:59].rstrip() + "…"
+            self.notes.append(f"dòng {row.line}: bỏ qua dòng chỉ có chữ '{shown}'")
             return True
         return False
 
