@@ -40,13 +40,13 @@ class App:
 
         settings = self.settings
         engine = self.ready_engine()
-        channels = build_channels(settings)
         bot = None
         if settings.telegram.token is not None:
             from notifiers.telegram_bot import build_bot
 
             bot = build_bot(settings=settings, engine=engine, clock=self.clock)
-            channels["telegram"] = bot.channel
+        # Reminders share the inbound bot's connections and flood-limit budget.
+        channels = build_channels(settings, telegram_bot=bot.bot if bot else None, clock=self.clock)
         renderer = Renderer(templates_dir=settings.templates_dir)
         return Daemon(
             settings=settings,

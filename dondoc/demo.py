@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLAN = ROOT / "examples" / "nq131-phu-luc.csv"
 START, PAUSE, END = "2022-11-01", "2022-12-20", "2023-06-30"
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 class SmtpSink:
@@ -147,7 +147,7 @@ def _summary(app: App, maildir: Path, received: int) -> None:
     per_agency = Counter(a.name for _, a in rows)
     table = Table(title="Nhắc việc đã gửi theo giai đoạn (sent per stage)")
     table.add_column("Giai đoạn")
-    table.add_column("Số thư", justify="right")
+    table.add_column("Số nhắc việc", justify="right")
     for stage, count in per_stage.most_common():
         table.add_row(stage, str(count))
     console.print(table)
@@ -160,7 +160,8 @@ def _summary(app: App, maildir: Path, received: int) -> None:
     console.print(
         f"{len(rows)} nhắc việc trong {received} email đã đến hộp thư thử nghiệm.\n"
         f"Đọc email tại: [bold]{maildir}[/] (mỗi tệp trong new/ là một email), ví dụ:\n"
-        f'  ls {maildir}/new | head; cat "{maildir}/new/$(ls {maildir}/new | head -1)"'
+        f'  ls {maildir}/new | head; cat "{maildir}/new/$(ls {maildir}/new | head -1)"\n'
+        f"Báo cáo hằng tháng và hằng quý đã gửi Văn phòng: {maildir.parent / 'reports'}"
     )
 
 

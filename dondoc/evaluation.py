@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from dondoc.directory import default_office
 from dondoc.models import Agency, Assignment, OutboxMessage, Plan, Task
 from rules.deadline import Deadline
-from rules.evaluate import AssignmentState, effective_kind
+from rules.evaluate import AssignmentState, Reminder, effective_kind
 from rules.policy import Policy, RuleConfig
 
 # SQLite before 3.32 allows 999 bound parameters per statement.
@@ -51,6 +51,51 @@ class AssignmentContext:
 
 
 StateRow = tuple[AssignmentContext, AssignmentState, str, Policy]
+
+
+# Setting a date is one decision per task, however many agencies share it.
+TASK_LEVEL_TEMPLATES = frozenset({"set_deadline"})
+
+
+def message_key(
+    reminder: Reminder,
+    context: AssignmentContext,
+    *,
+    agency_code: str,
+    audience: str,
+    channel: str,
+) -> str:
+    """The outbox key of one message: unique per reminder, recipient and channel.
+
+    Task-level reminders share one key across the task's assignments, so the outbox
+    keeps a single message for them (and the preview shows that single message).
+    """
+    key = reminder.key
+    if reminder.template in TASK_LEVEL_TEMPLATES:
+        key = f"t{context.task_id}:" + key.split(":", 1)[1]
+    suffix = f"{agency_code}#head" if audience == "head" else agency_code
+    return f"{key}/{suffix}/{channel}"
+
+
+def recipients_of(reminder: Reminder, context: AssignmentContext) -> list[tuple[str, str]]:
+    """(agency code, audience) pairs a reminder's symbolic `to` list stands for.
+
+    The daemon and the preview both address reminders through this, so what the preview
+    shows is what the daemon sends. The office leading a task itself hears it once.
+    """
+    recipients: dict[tuple[str, str], None] = {}
+    for target in reminder.to:
+        if target == "self":
+            recipients[(context.agency_code, "agency")] = None
+        elif target == "head":
+            recipients[(context.agency_code, "head")] = None
+        elif target == "office":
+            if context.owner_code is not None:
+                own = context.owner_code == context.agency_code
+                recipients.setdefault((context.owner_code, "agency" if own else "office"), None)
+        else:
+            recipients[(target, "agency")] = None
+    return list(recipients)
 
 
 def load_states(

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from dondoc.errors import NotFoundError, UserError
-from dondoc.evaluation import AssignmentContext, load_states
+from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
 from dondoc.models import Agency, Assignment, Contact, Plan, Task
 from rules.evaluate import AssignmentState, Reminder, evaluate
 from rules.policy import Policy, RuleConfig
@@ -112,6 +112,8 @@ def build_preview(
         for reminder, at in _simulate(state, policy, config, start_at, end_at):
             send_at = calendar.next_working_time(max(reminder.due_at, at))
             rows.extend(_expand(reminder, context, send_at.astimezone(zone)))
+    # A task-level message (one key for the whole task) is sent once, as the daemon does.
+    rows = list({row.key: row for row in reversed(rows)}.values())[::-1]
     if agency is not None:
         rows = [row for row in rows if row.agency == agency]
     chats = _agencies_with_chat(session)
@@ -185,19 +187,6 @@ def _simulate(
 
 def _expand(reminder: Reminder, context: AssignmentContext, send_at: datetime) -> list[PreviewRow]:
     """One row per recipient and channel, as the daemon addresses them."""
-    recipients: dict[tuple[str, str], None] = {}
-    for target in reminder.to:
-        if target == "self":
-            recipients[(context.agency_code, "agency")] = None
-        elif target == "head":
-            recipients[(context.agency_code, "head")] = None
-        elif target == "office":
-            if context.owner_code is not None:
-                # The office as the task's own lead hears it once.
-                audience = "agency" if context.owner_code == context.agency_code else "office"
-                recipients.setdefault((context.owner_code, audience), None)
-        else:
-            recipients[(target, "agency")] = None
     return [
         PreviewRow(
             send_at=send_at,
@@ -211,13 +200,15 @@ def _expand(reminder: Reminder, context: AssignmentContext, send_at: datetime) -
             number=str(context.task["number"]),
             title=str(context.task["title"]),
             assigned_agency=context.agency_code,
-            key=reminder.key,
+            key=message_key(
+                reminder, context, agency_code=code, audience=audience, channel=channel
+            ),
             due_at=reminder.due_at,
             occurrence=reminder.occurrence,
             repeat=reminder.repeat,
             ask_explanation=reminder.ask_explanation,
         )
-        for code, audience in recipients
+        for code, audience in recipients_of(reminder, context)
         for channel in reminder.channels
     ]
 

@@ -32,10 +32,12 @@ from dondoc.models import Agency, Assignment, DaemonState, OutboxMessage
 from dondoc.store import session_scope
 from notifiers.base import Channel
 from notifiers.render import Renderer
+from notifiers.telegram import chat_link
 from rules.policy import RuleConfig
-from scheduler.delivery import Deliverer, release_stale
+from scheduler.delivery import Deliverer
 from scheduler.lock import StoreLock
 from scheduler.metrics import HealthServer, Metrics
+from scheduler.queue import release_stale
 from scheduler.reports import enqueue_due_reports, next_report_time
 from scheduler.tick import TickResult, run_tick
 
@@ -138,6 +140,7 @@ class Daemon:
                 calendar=calendar,
                 now=now,
                 channels=set(self.channels),
+                telegram_link=chat_link(self.settings.telegram),
             )
             office = self._office_id()
             enqueue_due_reports(
@@ -314,5 +317,3 @@ class Daemon:
             else:
                 await asyncio.sleep(0)
             clock.set(target)
-
-

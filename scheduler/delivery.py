@@ -1,17 +1,16 @@
 """The delivery path: the only place that sends, and the only place that records outcomes.
 
-Each outbox row goes pending → sending → sent | failed. A batch is claimed with one
-conditional UPDATE (only rows still pending are taken), so a row can never be sent by
-two workers. Retryable errors push the row forward with exponential backoff and jitter
-(or the channel's retry-after), always into office hours; permanent errors are not
-retried and are reported to the office. Channels never touch the store.
+Each outbox row goes pending → sending → sent | failed; rows are claimed and grouped
+into messages by scheduler/queue.py. Retryable errors push the row forward with
+exponential backoff and jitter (or the channel's retry-after), always into office
+hours; a channel that is down is not hammered; permanent errors are not retried and
+are reported to the office. Channels never touch the store.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,13 +29,13 @@ from notifiers.base import Attachment, Channel, ChannelError, OutgoingMessage
 from notifiers.render import Renderer
 from rules.calendar import WorkCalendar
 from scheduler.metrics import Metrics
+from scheduler.queue import Group, backoff, claim, group_rows
 
 log = logging.getLogger("dondoc.delivery")
 
-MAX_ATTEMPTS = 12
-BASE_BACKOFF = timedelta(minutes=2)
-MAX_BACKOFF = timedelta(hours=6)
-BATCH = 500
+# A message is given up by age, not by count: a mail server down over a long holiday
+# weekend must not cost a single reminder. Backoff is capped, so retries stay frequent.
+GIVE_UP_AFTER = timedelta(days=7)
 
 
 @dataclass
@@ -46,78 +45,6 @@ class DeliveryResult:
     failed: int = 0
     interrupted: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Group:
-    """Rows that go out as one message: same recipient, channel and audience."""
-
-    agency_id: int | None
-    channel: str
-    audience: str
-    rows: tuple[OutboxMessage, ...]
-
-
-def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> timedelta:
-    """Exponential with full jitter, never sooner than the provider asked."""
-    exponential = min(MAX_BACKOFF, BASE_BACKOFF * (2 ** max(attempts - 1, 0)))
-    delay = timedelta(seconds=rng.uniform(0.5, 1.0) * exponential.total_seconds())
-    if retry_after is not None:
-        delay = max(delay, timedelta(seconds=retry_after))
-    return delay
-
-
-def claim(engine: Engine, *, now: datetime, limit: int = BATCH) -> list[OutboxMessage]:
-    """Take the pending rows whose time has come; rows another worker took are skipped."""
-    token = uuid.uuid4().hex
-    with session_scope(engine) as session:
-        ids = session.exec(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now)
-            .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-            .limit(limit)
-        ).all()
-        if not ids:
-            return []
-        session.execute(
-            sa.update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == "pending")
-            .values(status="sending", claimed_at=now, claimed_by=token)
-        )
-    with session_scope(engine) as session:
-        return list(
-            session.exec(
-                select(OutboxMessage)
-                .where(OutboxMessage.claimed_by == token, OutboxMessage.status == "sending")
-                .order_by(col(OutboxMessage.id))
-            ).all()
-        )
-
-
-def release_stale(engine: Engine) -> int:
-    """Rows left in 'sending' by a crash go back to pending (called under the daemon lock)."""
-    with session_scope(engine) as session:
-        result = session.execute(
-            sa.update(OutboxMessage)
-            .where(col(OutboxMessage.status) == "sending")
-            .values(status="pending", claimed_by=None)
-        )
-        return int(getattr(result, "rowcount", 0) or 0)
-
-
-def group_rows(rows: Sequence[OutboxMessage], *, digest: bool) -> list[_Group]:
-    groups: dict[tuple[Any, ...], list[OutboxMessage]] = {}
-    for row in rows:
-        audience = str(row.context.get("audience", "agency"))
-        if digest and row.kind == "reminder":
-            key: tuple[Any, ...] = (row.agency_id, row.channel, audience)
-        else:
-            key = ("single", row.id)
-        groups.setdefault(key, []).append(row)
-    return [
-        _Group(r[0].agency_id, r[0].channel, str(r[0].context.get("audience", "agency")), tuple(r))
-        for r in groups.values()
-    ]
 
 
 class Deliverer:
@@ -152,7 +79,7 @@ class Deliverer:
         if not rows:
             return result
         groups = group_rows(rows, digest=self.digest)
-        by_channel: dict[str, list[_Group]] = {}
+        by_channel: dict[str, list[Group]] = {}
         for group in groups:
             by_channel.setdefault(group.channel, []).append(group)
         for channel_name, channel_groups in by_channel.items():
@@ -168,24 +95,34 @@ class Deliverer:
                 continue
             await channel.open()
             try:
-                for group in channel_groups:
+                delivered_any = False
+                for index, group in enumerate(channel_groups):
                     if should_stop is not None and should_stop():
                         self._release(group)
                         result.interrupted += len(group.rows)
                         continue
-                    await self._send_group(channel, group, now, result)
+                    outcome = await self._send_group(channel, group, now, result)
+                    delivered_any = delivered_any or outcome is None
+                    if outcome is not None and not outcome.permanent and not delivered_any:
+                        # Nothing got through and the error may pass: the channel itself
+                        # is likely down. Do not hammer it; the rest waits, uncharged.
+                        rest = channel_groups[index + 1 :]
+                        self._postpone(rest, now, outcome)
+                        result.retried += sum(len(g.rows) for g in rest)
+                        break
             finally:
                 await channel.close()
         return result
 
     async def _send_group(
-        self, channel: Channel, group: _Group, now: datetime, result: DeliveryResult
-    ) -> None:
+        self, channel: Channel, group: Group, now: datetime, result: DeliveryResult
+    ) -> ChannelError | None:
+        """Send one group; None when it went out, else the error that was recorded."""
         try:
             messages = self._messages(group, now)
         except ChannelError as exc:
             self._record_failure(group, now, exc, result)
-            return
+            return exc
         provider_ids: list[str] = []
         errors: list[ChannelError] = []
         for message in messages:
@@ -195,12 +132,14 @@ class Deliverer:
                 errors.append(exc)
         if provider_ids:
             self._record_success(group, now, provider_ids, errors, result)
-        else:
-            # Retry if any address may still work; give up only when all refused for good.
-            retryable = [e for e in errors if not e.permanent]
-            self._record_failure(group, now, retryable[0] if retryable else errors[0], result)
+            return None
+        # Retry if any address may still work; give up only when all refused for good.
+        retryable = [e for e in errors if not e.permanent]
+        error = retryable[0] if retryable else errors[0]
+        self._record_failure(group, now, error, result)
+        return error
 
-    def _messages(self, group: _Group, now: datetime) -> list[OutgoingMessage]:
+    def _messages(self, group: Group, now: datetime) -> list[OutgoingMessage]:
         with session_scope(self.engine) as session:
             agency = session.get(Agency, group.agency_id) if group.agency_id else None
             if agency is None:
@@ -231,7 +170,20 @@ class Deliverer:
             for address in addresses
         ]
 
-    def _release(self, group: _Group) -> None:
+    def _postpone(self, groups: Sequence[Group], now: datetime, error: ChannelError) -> None:
+        """Put groups back for a later try without counting an attempt against them."""
+        ids = [row.id for group in groups for row in group.rows]
+        if not ids:
+            return
+        later = self.calendar.next_working_time(now + backoff(1, error.retry_after, self.rng))
+        with session_scope(self.engine) as session:
+            session.execute(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(ids))
+                .values(status="pending", claimed_by=None, next_attempt_at=later)
+            )
+
+    def _release(self, group: Group) -> None:
         with session_scope(self.engine) as session:
             session.execute(
                 sa.update(OutboxMessage)
@@ -241,7 +193,7 @@ class Deliverer:
 
     def _record_success(
         self,
-        group: _Group,
+        group: Group,
         now: datetime,
         provider_ids: list[str],
         errors: list[ChannelError],
@@ -287,7 +239,7 @@ class Deliverer:
         result.sent += len(group.rows)
 
     def _record_failure(
-        self, group: _Group, now: datetime, error: ChannelError, result: DeliveryResult
+        self, group: Group, now: datetime, error: ChannelError, result: DeliveryResult
     ) -> None:
         with session_scope(self.engine) as session:
             for row in group.rows:
@@ -296,7 +248,8 @@ class Deliverer:
                     continue
                 stored.attempts += 1
                 stored.last_error = str(error)
-                give_up = error.permanent or stored.attempts >= MAX_ATTEMPTS
+                age = now - (stored.created_at or now)
+                give_up = error.permanent or age >= GIVE_UP_AFTER
                 if give_up:
                     stored.status = "failed"
                     self._notify_office(session, stored, now)
@@ -392,7 +345,7 @@ def _office_reply_to(context: Mapping[str, Any]) -> str | None:
 
 
 def _record_chat_messages(
-    session: Session, group: _Group, provider_ids: list[str], now: datetime
+    session: Session, group: Group, provider_ids: list[str], now: datetime
 ) -> None:
     """Remember which assignments a chat message was about, for replies and buttons."""
     assignment_ids = [r.assignment_id for r in group.rows if r.assignment_id is not None]

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from dondoc.evaluation import load_states
+from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
 from dondoc.models import Agency, Assignment, Contact
 from dondoc.outbox import enqueue_many
 from dondoc.store import session_scope
@@ -25,7 +25,6 @@ from rules.evaluate import Reminder, evaluate
 from rules.policy import RuleConfig
 
 BATCH = 1000
-TASK_LEVEL_TEMPLATE = "set_deadline"
 
 
 @dataclass
@@ -42,14 +41,18 @@ class _Directory:
     by_code: dict[str, Agency]
     by_id: dict[int, Agency]
     with_chat: set[int]
+    reply_email: dict[int, str]  # agency id → the address agencies may answer by email
 
     @classmethod
     def load(cls, session: Session) -> _Directory:
         agencies = session.exec(select(Agency)).all()
-        chats = session.exec(
-            select(Contact.agency_id).where(Contact.channel == "telegram", Contact.active)
-        ).all()
-        return cls({a.code: a for a in agencies}, {a.id or 0: a for a in agencies}, set(chats))
+        contacts = session.exec(select(Contact).where(Contact.active)).all()
+        chats = {c.agency_id for c in contacts if c.channel == "telegram"}
+        emails: dict[int, str] = {}
+        for contact in sorted(contacts, key=lambda c: (c.is_head, c.id or 0)):
+            if contact.channel == "email":
+                emails.setdefault(contact.agency_id, contact.address)
+        return cls({a.code: a for a in agencies}, {a.id or 0: a for a in agencies}, chats, emails)
 
 
 def run_tick(
@@ -59,7 +62,10 @@ def run_tick(
     calendar: WorkCalendar,
     now: datetime,
     channels: Collection[str],
+    telegram_link: str | None = None,
 ) -> TickResult:
+    """Evaluate due assignments and queue their reminders; `telegram_link` (the bot's
+    t.me address) goes into every message's "how to answer" part."""
     result = TickResult()
     while True:
         with session_scope(engine) as session:
@@ -83,7 +89,11 @@ def run_tick(
             ):
                 evaluation = evaluate(state, policy, now, config=config)
                 for reminder in evaluation.reminders:
-                    rows.extend(_outbox_rows(reminder, context, directory, calendar, now, channels))
+                    rows.extend(
+                        _outbox_rows(
+                            reminder, context, directory, calendar, now, channels, telegram_link
+                        )
+                    )
                 updates[position[state.assignment_id]]["next"] = evaluation.next_at
                 result.evaluated += 1
             result.enqueued += enqueue_many(session, rows, now=now)
@@ -100,41 +110,29 @@ def run_tick(
 
 
 def _recipients(
-    reminder: Reminder, context: Any, directory: _Directory
+    reminder: Reminder, context: AssignmentContext, directory: _Directory
 ) -> list[tuple[Agency, str]]:
-    """(agency, audience) pairs for a reminder's symbolic `to` list."""
-    out: list[tuple[Agency, str]] = []
-    own = directory.by_id.get(context.agency_id)
-    for target in reminder.to:
-        if target == "self" and own is not None:
-            out.append((own, "agency"))
-        elif target == "head" and own is not None:
-            out.append((own, "head"))
-        elif target == "office":
-            office = directory.by_id.get(context.owner_id or 0)
-            if office is not None:
-                out.append((office, "office"))
-        elif target in directory.by_code:
-            out.append((directory.by_code[target], "agency"))
-    return out
+    """(agency, audience) pairs for a reminder; codes the directory lacks are skipped
+    (the config checker refuses them, so only a directory edit can cause that)."""
+    return [
+        (directory.by_code[code], audience)
+        for code, audience in recipients_of(reminder, context)
+        if code in directory.by_code
+    ]
 
 
 def _outbox_rows(
     reminder: Reminder,
-    context: Any,
+    context: AssignmentContext,
     directory: _Directory,
     calendar: WorkCalendar,
     now: datetime,
     channels: Collection[str],
+    telegram_link: str | None,
 ) -> list[dict[str, Any]]:
     """One outbox row per recipient and channel the reminder can reach."""
     rows = []
     send_after = calendar.next_working_time(max(reminder.due_at, now))
-    key = reminder.key
-    if reminder.template == TASK_LEVEL_TEMPLATE:
-        # Setting a date is one decision per task, however many agencies share it:
-        # a task-level key lets the outbox keep one such message.
-        key = f"t{context.task_id}:" + key.split(":", 1)[1]
     for agency, audience in _recipients(reminder, context, directory):
         for channel in reminder.channels:
             if channel not in channels:
@@ -142,16 +140,23 @@ def _outbox_rows(
             no_chat = audience == "head" or agency.id not in directory.with_chat
             if channel == "telegram" and no_chat:
                 continue  # no linked chat: email carries the reminder
-            suffix = f"{agency.code}#head" if audience == "head" else agency.code
             rows.append(
                 {
-                    "key": f"{key}/{suffix}/{channel}",
+                    "key": message_key(
+                        reminder,
+                        context,
+                        agency_code=agency.code,
+                        audience=audience,
+                        channel=channel,
+                    ),
                     "channel": channel,
                     "agency_id": agency.id,
                     "assignment_id": reminder.assignment_id,
                     "stage": reminder.stage,
                     "template": reminder.template,
-                    "context": _render_context(reminder, context, agency, audience, directory),
+                    "context": _render_context(
+                        reminder, context, agency, audience, directory, telegram_link
+                    ),
                     "due_at": reminder.due_at,
                     "send_after": send_after,
                 }
@@ -160,10 +165,15 @@ def _outbox_rows(
 
 
 def _render_context(
-    reminder: Reminder, context: Any, recipient: Agency, audience: str, directory: _Directory
+    reminder: Reminder,
+    context: AssignmentContext,
+    recipient: Agency,
+    audience: str,
+    directory: _Directory,
+    telegram_link: str | None,
 ) -> dict[str, Any]:
     office = directory.by_id.get(context.owner_id or 0)
-    office_email = None
+    office_email = directory.reply_email.get(context.owner_id or 0)
     return {
         "assignment_id": reminder.assignment_id,
         "role": context.role,
@@ -178,5 +188,5 @@ def _render_context(
         "agency": {"code": context.agency_code, "name": context.agency_name},
         "recipient": {"code": recipient.code, "name": recipient.name},
         "office": {"code": office.code, "name": office.name} if office else None,
-        "answer": {"telegram_link": None, "reply_email": office_email},
+        "answer": {"telegram_link": telegram_link, "reply_email": office_email},
     }

@@ -106,8 +106,8 @@ def test_after_downtime_only_the_latest_stage_is_sent_once(
     tmp_path: Path, smtp_sink: SmtpSink
 ) -> None:
     app = make_app(tmp_path, smtp_sink)
-    simulate(app, at("2022-11-30"))  # nothing due yet
-    assert not smtp_sink.messages
+    simulate(app, at("2022-11-30"))  # no reminder due yet (the monthly report may go out)
+    assert [r.stage for r, _ in sent_rows(app) if r.kind == "reminder"] == []
     # The daemon was off from 30 November until 15 February.
     app.clock.set(at("2023-02-15"))  # type: ignore[attr-defined]
     simulate(app, at("2023-02-16"))
@@ -117,7 +117,8 @@ def test_after_downtime_only_the_latest_stage_is_sent_once(
     assert lead_stages == []
     head_stages = sorted(r.stage for r, who in sent_rows(app) if who == "so-tu-phap#head")
     assert head_stages == ["escalation"]
-    assert [r.stage for r, who in sent_rows(app) if who == "vp-ubnd"] == ["escalation"]
+    office = [r.stage for r, who in sent_rows(app) if who == "vp-ubnd" and r.kind == "reminder"]
+    assert office == ["escalation"]
 
 
 def test_a_broken_config_edit_is_refused_and_reminders_continue(
@@ -157,3 +158,60 @@ def test_sends_are_logged_one_line_each_without_secrets(
     lines = [r.getMessage() for r in caplog.records if "outcome=sent" in r.getMessage()]
     assert lines and all("channel=email" in line and "key=" in line for line in lines)
     assert len(lines) == len(sent_rows(app))
+
+
+def test_a_mail_server_down_is_tried_once_per_batch_and_nothing_is_lost(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    app = make_app(tmp_path, smtp_sink)
+    daemon = simulate(app, at("2023-01-02"))
+    smtp_sink.stop()  # Tuesday 3 January: due today, overdue, the head and the office all wait
+    simulate(app, at("2023-01-03", 9, 0), daemon)
+    with session_scope(app.engine) as session:
+        waiting = session.exec(
+            select(OutboxMessage).where(OutboxMessage.status == "pending")
+        ).all()
+        attempts = session.exec(
+            select(DeliveryAttempt, OutboxMessage)
+            .join(OutboxMessage, col(OutboxMessage.id) == DeliveryAttempt.outbox_id)
+            .where(col(DeliveryAttempt.at) >= at("2023-01-03"))
+        ).all()
+    assert len(waiting) >= 3
+    # Each try met the dead server with one message (one digest) only; the rest waited,
+    # uncharged.
+    recipients_per_try: dict[object, set[tuple[object, object]]] = {}
+    for attempt, row in attempts:
+        recipients_per_try.setdefault(attempt.at, set()).add(
+            (row.agency_id, row.context.get("audience"))
+        )
+    assert recipients_per_try
+    assert all(len(who) == 1 for who in recipients_per_try.values())
+    assert all(attempt.outcome == "retry" for attempt, _ in attempts)
+    smtp_sink.start()
+    simulate(app, at("2023-01-04"), daemon)
+    assert outbox_statuses(app) == {"sent": len(sent_rows(app))}
+    assert {tuple(m.recipients) for m in smtp_sink.messages} >= {
+        ("so-tu-phap@tinhmau.example",),
+        ("lanhdao.so-tu-phap@tinhmau.example",),
+        ("vp-ubnd@tinhmau.example",),
+    }
+
+
+def test_a_message_undeliverable_for_a_week_is_given_up_and_the_office_is_told(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    app = make_app(tmp_path, smtp_sink)
+    daemon = simulate(app, at("2022-12-18"))
+    smtp_sink.refuse("so-tu-phap@tinhmau.example", code=450)  # "try again later", for ever
+    simulate(app, at("2022-12-28"), daemon)
+    with session_scope(app.engine) as session:
+        upcoming = session.exec(
+            select(OutboxMessage).where(OutboxMessage.stage == "upcoming")
+        ).one()
+        notice = session.exec(
+            select(OutboxMessage).where(OutboxMessage.key == f"failed:{upcoming.key}")
+        ).one()
+    assert upcoming.status == "failed" and upcoming.attempts > 3
+    assert notice.status == "sent"
+    told = [m for m in smtp_sink.messages if m.recipients == ["vp-ubnd@tinhmau.example"]]
+    assert any("Sở Tư pháp" in m.text for m in told)

@@ -44,7 +44,9 @@ def explain(
         help="Liệt kê các hạn từ ngày này (YYYY-MM-DD hoặc DD/MM/YYYY); mặc định: hôm nay.",
     ),
     as_json: bool = typer.Option(False, "--json", help="In một đối tượng JSON."),
-    lang: str = typer.Option("vi", "--lang", help="Ngôn ngữ: vi | en."),
+    lang: str = typer.Option(
+        "vi", "--lang", envvar="DONDOC_LANG", help="Ngôn ngữ: vi | en (mặc định: DONDOC_LANG)."
+    ),
 ) -> None:
     """Giải thích cách dondoc hiểu một thời hạn và các ngày hạn tiếp theo."""
     if lang not in LANGS:
