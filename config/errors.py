@@ -9,3 +9,8 @@ class ConfigError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+def plain_message(pydantic_msg: object) -> str:
+    """A pydantic error message without the prefix it adds to our validators' sentences."""
+    return str(pydantic_msg).removeprefix("Value error, ").removeprefix("Assertion failed, ")

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, RootModel, ValidationError
 
-from config.errors import ConfigError
+from config.errors import ConfigError, plain_message
 from config.yaml_source import Loc, Located, load_located
 from rules.policy import DEADLINE_KINDS, RECIPIENT_WORDS, RuleConfig
 
@@ -102,7 +102,7 @@ def _message(item: Any, loc: Loc, is_key: bool) -> str:
         what = "khóa" if is_key else "giá trị"
         return f"{what} {item['input']!r} không hợp lệ; cho phép (allowed values): {expected}"
     if kind in ("value_error", "assertion_error"):
-        return str(item["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        return plain_message(item["msg"])
     if kind == "too_short":
         return "không được để trống (must not be empty)"
     if kind in ("greater_than_equal", "greater_than"):

@@ -20,7 +20,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from config.errors import ConfigError
+from config.errors import ConfigError, plain_message
 from config.yaml_source import Located, load_located
 
 ENV_PREFIX = "DONDOC_"
@@ -150,7 +150,7 @@ def _message(error: Any) -> str:
     template = _MESSAGES.get(error["type"])
     if template is None:
         message = str(error["msg"])
-        return message.removeprefix("Value error, ")
+        return plain_message(message)
     return template.format(**error.get("ctx", {}))
 
 

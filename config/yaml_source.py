@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from config.errors import ConfigError
+from config.errors import ConfigError, plain_message
 
 Loc = tuple[int | str, ...]
 
@@ -103,7 +103,7 @@ def describe_validation_error(source: Located, error: ValidationError) -> list[s
     for item in error.errors():
         loc = tuple(part for part in item["loc"] if not _is_union_tag(part))
         field = ".".join(str(part) for part in loc) or "(gốc)"
-        message = item["msg"]
+        message = plain_message(item["msg"])
         if item["type"] == "extra_forbidden":
             message = "khóa không được hỗ trợ (unknown key)"
         elif item["type"] == "missing":
