@@ -40,13 +40,17 @@ def make_app(
     rules_file: Path | None = None,
     plan: str = SMALL_PLAN,
     start: str = "2022-11-01",
+    **overrides: Any,
 ) -> App:
+    """A migrated store with the example directory and `plan`, and an App whose clock
+    stands at `start`; extra keyword arguments are settings (e.g. telegram={...})."""
     settings = load_settings(
         data_dir=tmp_path / "data",
         database_url=store_url,
         smtp={"host": sink.host, "port": sink.port, "sender": "dondoc@tinhmau.example"},
         http_port=0,
         rules_file=rules_file,
+        **overrides,
     )
     app = App(settings=settings, clock=ManualClock(at(start)))
     migrate(app.engine)
