@@ -73,6 +73,9 @@ def build_email(
 def _attachment_part(attachment: Attachment) -> MIMEBase:
     maintype, _, subtype = attachment.mime_type.partition("/")
     part = MIMEBase(maintype or "application", subtype or "octet-stream")
+    if maintype == "text":
+        # Reports are UTF-8 text: say so, or a mail client may read them as Latin-1.
+        part.set_param("charset", "utf-8")
     part.set_payload(attachment.content)
     encoders.encode_base64(part)
     name = attachment.filename

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from daemon_support import arrivals, at, make_app, outbox_statuses, sent_rows, simulate
+from daemon_support import VN, arrivals, at, make_app, outbox_statuses, sent_rows, simulate
 from fakes.smtp import SmtpSink
 from sqlmodel import col, select
 
@@ -168,9 +168,7 @@ def test_a_mail_server_down_is_tried_once_per_batch_and_nothing_is_lost(
     smtp_sink.stop()  # Tuesday 3 January: due today, overdue, the head and the office all wait
     simulate(app, at("2023-01-03", 9, 0), daemon)
     with session_scope(app.engine) as session:
-        waiting = session.exec(
-            select(OutboxMessage).where(OutboxMessage.status == "pending")
-        ).all()
+        waiting = session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
         attempts = session.exec(
             select(DeliveryAttempt, OutboxMessage)
             .join(OutboxMessage, col(OutboxMessage.id) == DeliveryAttempt.outbox_id)
@@ -215,3 +213,30 @@ def test_a_message_undeliverable_for_a_week_is_given_up_and_the_office_is_told(
     assert notice.status == "sent"
     told = [m for m in smtp_sink.messages if m.recipients == ["vp-ubnd@tinhmau.example"]]
     assert any("Sở Tư pháp" in m.text for m in told)
+
+
+def test_the_monthly_late_list_and_quarterly_report_reach_the_office_by_email(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    app = make_app(tmp_path, smtp_sink)
+    simulate(app, at("2023-03-20"))
+    office = [m for m in smtp_sink.messages if m.recipients == ["vp-ubnd@tinhmau.example"]]
+    reports = [m for m in office if any(True for _ in m.message.iter_attachments())]
+    names = {part.get_filename() for mail in reports for part in mail.message.iter_attachments()}
+    # January's list goes out on 5 February (the task was due 31/12/2022 and is overdue),
+    # the first quarter's report on 15 March; each with its HTML and CSV attached.
+    assert {"danh-sach-cham-muon-2023-01.html", "danh-sach-cham-muon-2023-01.csv"} <= names
+    assert {"bao-cao-quy-2023Q1.html", "bao-cao-quy-2023Q1.csv"} <= names
+    january = next(
+        part.get_content()
+        for mail in reports
+        for part in mail.message.iter_attachments()
+        if part.get_filename() == "danh-sach-cham-muon-2023-01.html"
+    )
+    assert "Sở Tư pháp" in january and "Xây dựng kế hoạch số hóa hồ sơ" in january
+    with session_scope(app.engine) as session:
+        sent = session.exec(
+            select(OutboxMessage).where(OutboxMessage.key == "report:late:2023-01:vp-ubnd:email")
+        ).one()
+    assert sent.status == "sent" and sent.sent_at is not None
+    assert sent.sent_at.astimezone(VN).date().isoformat() == "2023-02-06"  # 5 Feb is a Sunday
