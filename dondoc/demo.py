@@ -28,11 +28,13 @@ from config.settings import load_settings
 from dondoc.actions import set_status
 from dondoc.app import App
 from dondoc.clock import ManualClock
-from dondoc.directory import BUNDLED_DIRECTORY, load_directory, read_directory_file
+from dondoc.directory import BUNDLED_DIRECTORY, group_names, load_directory, read_directory_file
 from dondoc.logs import configure_logging
 from dondoc.models import Agency, Assignment, OutboxMessage, Plan, Task
 from dondoc.plan_import import import_plan
 from dondoc.store import migrate, session_scope
+from dondoc.task_table import task_table
+from dondoc.tasks import list_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLAN = ROOT / "examples" / "nq131-phu-luc.csv"
@@ -103,7 +105,10 @@ def _prepare(app: App) -> None:
             plan_code="nq131",
             title="Kế hoạch thực hiện Nghị quyết số 131/NQ-CP",
         )
+        views = list_tasks(session, plan="nq131")
+        groups = group_names(session)
     console.print(f"Đã nhập kế hoạch [bold]nq131[/]: {report.tasks_total} nhiệm vụ.")
+    console.print(task_table(views, groups))
 
 
 def _answer_some(app: App, when: datetime) -> list[str]:

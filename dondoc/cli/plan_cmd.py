@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -18,6 +17,7 @@ from dondoc.directory import group_names
 from dondoc.models import Agency, Plan, Task
 from dondoc.plan_import import ImportReport, import_plan
 from dondoc.store import session_scope
+from dondoc.task_table import task_table
 from dondoc.tasks import ROLE_LABELS, STATUS_LABELS, get_task, list_tasks
 
 plan_app = typer.Typer(help="Kế hoạch (plans).", no_args_is_help=True)
@@ -141,51 +141,7 @@ def tasks(
     if as_json:
         print_json(views)
         return
-    table = Table(title=f"Nhiệm vụ ({len(views)})", show_lines=True)
-    for column, width in (
-        ("ID", 4),
-        ("STT", 5),
-        ("Nhiệm vụ", 48),
-        ("Thời hạn", 18),
-        ("Chủ trì", 34),
-        ("Phối hợp", 34),
-    ):
-        table.add_column(column, max_width=width, overflow="fold")
-    for view in views:
-        table.add_row(
-            str(view["id"]),
-            escape(f"{view['section'] or ''} {view['number']}".strip()),
-            escape(_clip(view["title"], 140)),
-            escape(view["deadline_text"]) if view["deadline_text"] else "[yellow](chưa có)[/]",
-            _agencies(view, "lead", groups),
-            _agencies(view, "coordinator", groups),
-        )
-    console.print(table)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_MARKS = {"open": "", "acknowledged": " ✓nhận", "done": " ✔xong"}
-
-
-def _agencies(view: dict[str, Any], role: str, groups: dict[str, tuple[str, list[str]]]) -> str:
-    """Agencies in one role; a whole group still all open is shown as the group's name."""
-    items = [a for a in view["assignments"] if a["role"] == role]
-    open_codes = {a["agency"] for a in items if a["status"] == "open"}
-    lines: list[str] = []
-    covered: set[str] = set()
-    for name, members in groups.values():
-        if len(members) > 1 and set(members) <= open_codes - covered:
-            lines.append(f"{escape(name)} ({len(members)})")
-            covered |= set(members)
-    lines += [
-        f"{escape(a['agency_name'])}{_MARKS[a['status']]}"
-        for a in items
-        if a["agency"] not in covered
-    ]
-    return "\n".join(lines) or "—"
+    console.print(task_table(views, groups))
 
 
 @task_app.command("show")
