@@ -11,15 +11,8 @@ from functools import partial
 from rules import deadline_words as lex
 from rules.deadline import PERIOD_MONTHS, Expected, Recurrence
 from rules.deadline_clauses import span
-from rules.deadline_periods import (
-    EXPECT_DAY,
-    EXPECT_MONTH,
-    Period,
-    check_day,
-    check_month,
-    small_number,
-    year_part,
-)
+from rules.deadline_numbers import EXPECT_DAY, EXPECT_MONTH, small_number, year_part
+from rules.deadline_periods import Period, check_day, check_month
 from rules.deadline_tokens import Cursor, Token
 
 EXPECT_FREQUENCY = Expected(
