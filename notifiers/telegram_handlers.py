@@ -30,7 +30,14 @@ from dondoc.clock import Clock
 from dondoc.store import session_scope
 from notifiers.render import Renderer
 from notifiers.telegram import CallbackSigner
-from notifiers.telegram_parsing import Prompt, intent_of, parse_button, parse_extension
+from notifiers.telegram_parsing import (
+    Prompt,
+    answered_prompt,
+    intent_of,
+    parse_button,
+    parse_extension,
+)
+from notifiers.telegram_phrases import outcome_text
 
 log = logging.getLogger("dondoc.telegram")
 T = TypeVar("T")
@@ -38,23 +45,6 @@ Context = ContextTypes.DEFAULT_TYPE
 
 PROMPT_LIFETIME = timedelta(hours=24)
 MAX_LISTED_TASKS = 30
-# The values each chat.j2 phrase takes, picked from an outcome's agency, task and detail.
-_PHRASE_ARGS: dict[str, tuple[str, ...]] = {
-    "linked": ("agency",),
-    "already_linked": ("agency",),
-    "linked_elsewhere": ("agency",),
-    "refused": ("agency",),
-    "acknowledged": ("task", "agency"),
-    "done": ("task", "agency"),
-    "already_done": ("task",),
-    "occurrence_done": ("task", "occurrence"),
-    "note_saved": ("task",),
-    "explanation_saved": ("task",),
-    "extension_sent": ("task", "proposed", "office"),
-    "extension_pending": ("task", "proposed"),
-    "extension_date_not_future": ("proposed",),
-    "done_cancelled": ("task",),
-}
 
 
 class ChatHandlers:
@@ -83,12 +73,7 @@ class ChatHandlers:
         return await asyncio.to_thread(run)
 
     def say(self, outcome: ChatOutcome, phrase: str | None = None) -> str:
-        status = phrase or outcome.status
-        if status == "explanation_invalid":
-            return str(outcome.detail.get("message", ""))
-        values = {"agency": outcome.agency, "task": outcome.task, **outcome.detail}
-        arguments = {name: values.get(name) for name in _PHRASE_ARGS.get(status, ())}
-        return self._renderer.chat(status, locale=outcome.locale, **arguments)
+        return outcome_text(self._renderer, outcome, phrase)
 
     @staticmethod
     def _actor(update: Update) -> str:
@@ -350,17 +335,12 @@ class ChatHandlers:
     def _prompt_for(
         self, context: Context, replied: Message | None, accept_unreplied: bool
     ) -> int | None:
-        """The open question this message answers: the one it replies to, or in a private
-        chat (`accept_unreplied`) the latest one."""
-        prompts = _prompts(context)
-        now = self._now()
-        for key in [k for k, p in prompts.items() if p.expires <= now]:
-            del prompts[key]
-        if replied is not None:
-            return replied.message_id if replied.message_id in prompts else None
-        # In a private chat people often answer without pressing "reply"; "ok" or "xong"
-        # are answers to the reminder, not the explanation that was asked for.
-        return max(prompts) if accept_unreplied and prompts else None
+        return answered_prompt(
+            _prompts(context),
+            now=self._now(),
+            replied_id=replied.message_id if replied is not None else None,
+            accept_unreplied=accept_unreplied,
+        )
 
     async def _answer_prompt(
         self, update: Update, context: Context, message: Message, prompt_id: int
