@@ -16,11 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from dondoc.agency_cells import slug
 from dondoc.directory import default_office
 from dondoc.errors import UserError
 from dondoc.models import Agency, Assignment, AuditEntry, Plan, Task
 from dondoc.plan_reader import FIELD_LABELS, PlanTable, read_plan_table
-from dondoc.plan_rows import RowReader, TaskDraft, slug
+from dondoc.plan_rows import RowReader, TaskDraft
 from rules.text import fold_words
 
 _PLAN_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -11,24 +11,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from dondoc.directory import build_name_index, group_members
-from dondoc.models import Agency
-from dondoc.names import NameIndex, Target, name_key
+from dondoc.agency_cells import AgencyCellReader, NewAgency
 from dondoc.plan_reader import SourceRow
 from rules.deadline import ParseError, parse_deadline
-from rules.text import fold_words, nfc
+from rules.text import nfc
 
 # "I", "II.", "A" (and "I. TITLE" when the section row is merged across the table).
 _SECTION = re.compile(r"^(?P<code>[IVXLC]{1,6}|[A-ZĐ])(?:[.)]|\s*$|\s+)\s*(?P<rest>.*)$")
 _ARABIC = re.compile(r"^\d+(?:\.\d+)*$")
 _LETTER = re.compile(r"^[a-zđ]$")
 _ROLE_LABELS = {"lead": "Chủ trì", "coordinators": "Phối hợp"}
-
-
-def slug(text: str) -> str:
-    return "-".join(fold_words(text).split())[:60] or "co-quan"
 
 
 @dataclass
@@ -38,12 +32,6 @@ class TaskDraft:
     values: dict[str, Any]
     leads: list[str]
     coordinators: list[str]
-
-
-@dataclass
-class NewAgency:
-    code: str
-    name: str
 
 
 @dataclass
@@ -63,17 +51,16 @@ class RowReader:
 
     session: Session
     create_agencies: bool
-    index: NameIndex = field(init=False)
-    members: dict[str, list[str]] = field(init=False)
-    codes: set[str] = field(init=False)
-    created: dict[str, NewAgency] = field(default_factory=dict)  # name_key → new agency
+    cells: AgencyCellReader = field(init=False)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.index = build_name_index(self.session)
-        self.members = group_members(self.session)
-        self.codes = set(self.session.exec(select(Agency.code)).all())
+        self.cells = AgencyCellReader(self.session, create_agencies=self.create_agencies)
+
+    @property
+    def created(self) -> dict[str, NewAgency]:
+        return self.cells.created
 
     def problem(self, row: SourceRow, fieldname: str | None, message: str) -> None:
         where = f"dòng {row.line}" + (f", {row.columns[fieldname]}" if fieldname else "")
@@ -164,47 +151,13 @@ class RowReader:
         return TaskDraft(row.line, number, values, leads, coordinators)
 
     def _agencies(self, row: SourceRow, fieldname: str, notes: list[str]) -> list[str]:
-        reading = self.index.read_cell(row.cell(fieldname))
-        codes: list[str] = []
-        for target in reading.targets:
-            expanded = (
-                self.members.get(target.code, []) if target.kind == "group" else [target.code]
-            )
-            codes.extend(c for c in expanded if c not in codes)
-        for name in reading.unknown:
-            if self.create_agencies:
-                agency = self.created.get(name_key(name)) or self._new_agency(name)
-                codes.append(agency.code)
-                continue
-            hint = self.index.suggestions(name)
-            suggestion = f" Có phải: {'; '.join(hint)}?" if hint else ""
-            self.problem(
-                row,
-                fieldname,
-                f"không có cơ quan '{name}' trong danh bạ.{suggestion} (Thêm vào danh bạ bằng "
-                "`dondoc agencies load`, hoặc nhập với --create-agencies.)",
-            )
+        reading = self.cells.read(row.cell(fieldname), role=fieldname)
+        for message in reading.problems:
+            self.problem(row, fieldname, message)
         for note in reading.notes:
             notes.append(f"{_ROLE_LABELS[fieldname]}: {note}")
             self.notes.append(f"dòng {row.line}: ghi chú '{note}' (không phải người nhận)")
-        if fieldname == "lead" and row.cell("lead") and not codes and not reading.unknown:
-            self.problem(
-                row,
-                fieldname,
-                f"'{nfc(row.cell('lead'))}' không chỉ rõ cơ quan nào chủ trì; hãy ghi tên cơ quan.",
-            )
-        return codes
-
-    def _new_agency(self, name: str) -> NewAgency:
-        base = slug(name)
-        code, n = base, 2
-        while code in self.codes:
-            code, n = f"{base}-{n}", n + 1
-        self.codes.add(code)
-        agency = NewAgency(code=code, name=name)
-        self.created[name_key(name)] = agency
-        self.index.add(Target("agency", code, name), [name])
-        return agency
+        return reading.codes
 
     def _qualify_numbers(self, drafts: list[TaskDraft], column: str) -> list[TaskDraft]:
         # Plans that restart numbering in every section get "II.3"-style numbers.
