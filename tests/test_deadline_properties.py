@@ -14,7 +14,6 @@ from itertools import islice, pairwise
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rules import deadline_words
 from rules.deadline import (
     PERIOD_MONTHS,
     Deadline,
@@ -23,6 +22,7 @@ from rules.deadline import (
     month_end,
     parse_deadline,
 )
+from rules.deadline import words as deadline_words
 
 YEARS = st.integers(1900, 2199)
 DATES = st.dates(date(1900, 1, 1), date(2199, 12, 31))

@@ -7,10 +7,36 @@ echoing the phrase back.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from rules.deadline import Deadline, Recurrence
+# The shapes this module reads, so that it sits below `values` instead of importing it.
+
+
+class Recurrence(Protocol):
+    @property
+    def every_months(self) -> int: ...
+    @property
+    def day(self) -> int | None: ...
+    @property
+    def month_in_period(self) -> int | None: ...
+
+
+class Deadline(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def start(self) -> date | None: ...
+    @property
+    def target(self) -> date | None: ...
+    @property
+    def due(self) -> date | None: ...
+    @property
+    def recurrence(self) -> Recurrence | None: ...
+    @property
+    def depends_on(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+
 
 _MONTHS_EN = [
     "January",

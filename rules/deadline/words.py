@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rules.deadline_tokens import Vocab, words
+from rules.deadline.tokens import Vocab, words
 
 Relation = Literal["strict", "inclusive", "latest"]
 Role = Literal["reference", "document", "condition"]

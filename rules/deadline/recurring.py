@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
-from rules import deadline_words as lex
-from rules.deadline import PERIOD_MONTHS, Expected, Recurrence
-from rules.deadline_clauses import span
-from rules.deadline_numbers import EXPECT_DAY, EXPECT_MONTH, small_number, year_part
-from rules.deadline_periods import Period, check_day, check_month
-from rules.deadline_tokens import Cursor, Token
+from rules.deadline import words as lex
+from rules.deadline.clauses import span
+from rules.deadline.numbers import EXPECT_DAY, EXPECT_MONTH, small_number, year_part
+from rules.deadline.periods import Period, check_day, check_month
+from rules.deadline.tokens import Cursor, Token
+from rules.deadline.values import PERIOD_MONTHS, Expected, Recurrence
 
 EXPECT_FREQUENCY = Expected(
     "một chu kỳ như “Hàng tháng”, “Hàng quý”, “6 tháng một lần” hoặc “Hàng năm”",

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, Literal, NoReturn, TypeVar
 
-from rules.deadline import Expected, ParseError
+from rules.deadline.values import Expected, ParseError
 from rules.text import fold, nfc
 
 TokenKind = Literal["word", "num", "docref", "sep", "comma", "colon", "open", "close", "other"]

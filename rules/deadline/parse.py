@@ -9,9 +9,9 @@
     external  := head reference [, dated-phrase]      "Theo tiến độ của Đề án 06"
     trailer   := "(" … ")" | note | condition | reference | latest-clause
 
-Points live in `deadline_periods`, clauses and windows in `deadline_clauses`,
-recurrences in `deadline_recurring`, trailers in `deadline_draft`, the words in
-`deadline_words`; `deadline_tokens` has the tokenizer and the cursor.
+Points live in `periods`, clauses and windows in `clauses`, recurrences in
+`recurring`, trailers in `draft`, the words in `words`; `tokens` has the tokenizer
+and the cursor.
 
 Alternatives are tried in order and the first that reads the whole phrase wins; when
 none does, the error reported is the one that got furthest. A value that is wrong
@@ -24,10 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from rules import deadline_words as lex
-from rules.deadline import Deadline, Expected, ParseError, Recurrence
-from rules.deadline_clauses import clause, latest_clause
-from rules.deadline_draft import (
+from rules.deadline import words as lex
+from rules.deadline.clauses import clause, latest_clause
+from rules.deadline.draft import (
     EXPECT_END,
     Draft,
     add_bounds,
@@ -37,8 +36,8 @@ from rules.deadline_draft import (
     top_level,
     trailers,
 )
-from rules.deadline_periods import point
-from rules.deadline_recurring import (
+from rules.deadline.periods import point
+from rules.deadline.recurring import (
     EXPECT_FREQUENCY,
     Bounds,
     bounds,
@@ -46,7 +45,8 @@ from rules.deadline_recurring import (
     frequency,
     recurrence,
 )
-from rules.deadline_tokens import Committed, Cursor
+from rules.deadline.tokens import Committed, Cursor
+from rules.deadline.values import Deadline, Expected, ParseError, Recurrence
 from rules.text import nfc
 
 EXPECT_DEADLINE = Expected(

@@ -1,9 +1,9 @@
 """What a plan's deadline phrase means: immutable values and the dates they yield.
 
-`parse_deadline` turns a phrase such as "Tháng 11/2022, chậm nhất tháng 3/2023" into a
-`Deadline`; the grammar lives in `rules.deadline_parse`. Like APScheduler's triggers, a
-`Deadline` is a small frozen value with an `occurrences(after)` generator: no clock, no
-I/O, so the scheduler can ask it anything with any `now`.
+`rules.deadline.parse` turns a phrase such as "Tháng 11/2022, chậm nhất tháng 3/2023"
+into a `Deadline`; this module sits below the grammar and knows nothing of it. Like
+APScheduler's triggers, a `Deadline` is a small frozen value with an `occurrences(after)`
+generator: no clock, no I/O, so the scheduler can ask it anything with any `now`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal, NamedTuple, get_args
 
-from rules.deadline_text import describe_deadline
+from rules.deadline.describe import describe_deadline
 
 DeadlineKind = Literal["once", "recurring", "ongoing", "external"]
 KINDS: tuple[DeadlineKind, ...] = get_args(DeadlineKind)
@@ -223,14 +223,6 @@ class Deadline:
             )
         except KeyError as exc:
             raise ValueError(f"deadline data lacks {exc.args[0]!r}") from None
-
-
-def parse_deadline(text: str) -> Deadline:
-    """Read a deadline phrase; raises ParseError for anything it does not understand."""
-    # Imported here because the grammar builds the values defined in this module.
-    from rules.deadline_parse import parse
-
-    return parse(text)
 
 
 def _iso(value: date | None) -> str | None:

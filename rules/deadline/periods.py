@@ -11,9 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 
-from rules import deadline_words as lex
-from rules.deadline import Expected, month_end
-from rules.deadline_numbers import (
+from rules.deadline import words as lex
+from rules.deadline.numbers import (
     EXPECT_DAY,
     EXPECT_MONTH,
     EXPECT_QUARTER,
@@ -22,7 +21,8 @@ from rules.deadline_numbers import (
     year_number,
     year_part,
 )
-from rules.deadline_tokens import Cursor, Token, Vocab
+from rules.deadline.tokens import Cursor, Token, Vocab
+from rules.deadline.values import Expected, month_end
 
 EXPECT_POINT = Expected(
     "một mốc thời gian, ví dụ “Tháng 12/2022”, “Quý II/2023”, “6 tháng đầu năm 2023”,"

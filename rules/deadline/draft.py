@@ -13,10 +13,10 @@ from datetime import date
 from functools import partial
 from typing import TypeVar
 
-from rules import deadline_words as lex
-from rules.deadline import DeadlineKind, Expected, Recurrence
-from rules.deadline_clauses import Clause, clause, latest_clause
-from rules.deadline_recurring import (
+from rules.deadline import words as lex
+from rules.deadline.clauses import Clause, clause, latest_clause
+from rules.deadline.describe import format_date
+from rules.deadline.recurring import (
     Bounds,
     Frequency,
     bounds,
@@ -24,8 +24,8 @@ from rules.deadline_recurring import (
     last_occurrence,
     recurrence,
 )
-from rules.deadline_text import format_date
-from rules.deadline_tokens import Cursor, Token
+from rules.deadline.tokens import Cursor, Token
+from rules.deadline.values import DeadlineKind, Expected, Recurrence
 
 T = TypeVar("T")
 
