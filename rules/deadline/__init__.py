@@ -18,7 +18,7 @@ This facade is what the rest of dondoc imports.
 from __future__ import annotations
 
 from rules.deadline.describe import format_date
-from rules.deadline.parse import parse
+from rules.deadline.parse import MAX_PHRASE_LENGTH, parse
 from rules.deadline.values import (
     KINDS,
     PERIOD_MONTHS,
@@ -26,17 +26,20 @@ from rules.deadline.values import (
     DeadlineKind,
     Expected,
     ParseError,
+    PhraseTooLong,
     Recurrence,
     month_end,
 )
 
 __all__ = [
     "KINDS",
+    "MAX_PHRASE_LENGTH",
     "PERIOD_MONTHS",
     "Deadline",
     "DeadlineKind",
     "Expected",
     "ParseError",
+    "PhraseTooLong",
     "Recurrence",
     "format_date",
     "month_end",

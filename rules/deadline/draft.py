@@ -7,7 +7,7 @@ Brackets are read for dates first; what is not a date is kept, verbatim, as a no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -24,7 +24,7 @@ from rules.deadline.recurring import (
     last_occurrence,
     recurrence,
 )
-from rules.deadline.tokens import Cursor, Token
+from rules.deadline.tokens import Cursor
 from rules.deadline.values import DeadlineKind, Expected, Recurrence
 
 T = TypeVar("T")
@@ -111,7 +111,7 @@ def trailers(cur: Cursor, draft: Draft) -> None:
                 continue
         head = cur.here()
         if cur.accept(lex.NOTE_HEADS) is not None:  # "hoặc đột xuất": up to the next comma
-            end = next(top_level(cur.tokens, cur.i, "comma", "close"), len(cur.tokens))
+            end = next(cur.top_level(cur.i, "comma", "close"), len(cur.tokens))
             draft.notes.append(cur.text_between(head, cur.tokens[end - 1]))
             cur.i = end
             continue
@@ -134,7 +134,7 @@ def trailers(cur: Cursor, draft: Draft) -> None:
 
 def _condition_end(cur: Cursor) -> int:
     start = cur.i
-    for comma in top_level(cur.tokens, start, "comma"):
+    for comma in cur.top_level(start, "comma"):
         cur.i = comma + 1
         if cur.at(lex.RELATIONS):
             cur.i = start
@@ -145,7 +145,7 @@ def _condition_end(cur: Cursor) -> int:
 
 def _bracket(cur: Cursor, draft: Draft) -> None:
     opening = cur.next()
-    close = next(top_level(cur.tokens, cur.i, "close"), None)
+    close = next(cur.top_level(cur.i, "close"), None)
     if close is None:
         cur.commit_fail(Expected("dấu đóng ngoặc “)”", "a closing bracket “)”"), opening)
     inner = cur.sub(cur.i, close)
@@ -228,19 +228,6 @@ def _bracket_meaning(inner: Cursor, draft: Draft) -> bool:
             add_bounds(draft, found)
             return True
     return False
-
-
-def top_level(tokens: list[Token], start: int, *kinds: str) -> Iterator[int]:
-    """Indices of tokens of `kinds` outside brackets, from `start` on."""
-    depth = 0
-    for index in range(start, len(tokens)):
-        kind = tokens[index].kind
-        if kind == "close" and depth > 0:
-            depth -= 1
-        elif kind in kinds and depth == 0:
-            yield index
-        elif kind == "open":
-            depth += 1
 
 
 def joined(first: str | None, second: str | None) -> str | None:

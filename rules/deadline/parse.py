@@ -33,7 +33,6 @@ from rules.deadline.draft import (
     add_latest,
     close_bounds,
     joined,
-    top_level,
     trailers,
 )
 from rules.deadline.periods import point
@@ -45,9 +44,23 @@ from rules.deadline.recurring import (
     frequency,
     recurrence,
 )
-from rules.deadline.tokens import Committed, Cursor
-from rules.deadline.values import Deadline, Expected, ParseError, Recurrence
+from rules.deadline.tokens import Committed, Cursor, Meter, Mismatch
+from rules.deadline.values import (
+    Deadline,
+    Expected,
+    ParseError,
+    PhraseTooLong,
+    Recurrence,
+)
 from rules.text import nfc
+
+# A deadline cell is a line or two; anything longer is a pasted paragraph or an attack.
+MAX_PHRASE_LENGTH = 500
+# The grammar's work budget. Real phrases take under 50 steps per character (see
+# bench/bench_deadline.py); only phrases built to make the grammar backtrack could
+# reach it, and they are refused rather than read slowly.
+STEPS_PER_CHARACTER = 200
+STEPS_AT_LEAST = 20_000
 
 EXPECT_DEADLINE = Expected(
     "một thời hạn, ví dụ “Tháng 12/2022”, “Quý II/2023”, “Trước ngày 20/12/2022”,"
@@ -57,9 +70,22 @@ EXPECT_DEADLINE = Expected(
 )
 
 
-def parse(text: str) -> Deadline:
+def parse(
+    text: str,
+    *,
+    max_length: int | None = MAX_PHRASE_LENGTH,
+    meter: Meter | None = None,
+) -> Deadline:
+    """Read `text`; raises ParseError (only) for anything it does not understand.
+
+    `max_length` None lifts the length limit (benchmarks), `meter` counts the work.
+    """
     phrase = nfc(text)
-    cur = Cursor(phrase)
+    if max_length is not None and len(phrase) > max_length:
+        raise PhraseTooLong(phrase, max_length)
+    if meter is None:
+        meter = Meter(STEPS_PER_CHARACTER * len(phrase) + STEPS_AT_LEAST)
+    cur = Cursor(phrase, meter=meter)
     if not cur.tokens:
         raise ParseError(phrase, 0, EXPECT_DEADLINE)
     try:
@@ -68,12 +94,12 @@ def parse(text: str) -> Deadline:
         bodies = (_recurring, _ongoing, _external, _onwards, _once)
         draft = cur.first_of(*(partial(_complete, cur, body) for body in bodies))
     except Committed as exc:
-        raise ParseError(phrase, exc.position, exc.expected, len(exc.fragment)) from None
-    except ParseError:
+        raise exc.to_error(phrase) from None
+    except Mismatch:
         best = cur.furthest
         if best is None or best.position <= cur.tokens[0].start:
             best = cur.error(EXPECT_DEADLINE, cur.tokens[0])
-        raise ParseError(phrase, best.position, best.expected, len(best.fragment)) from None
+        raise best.to_error(phrase) from None
     try:
         return Deadline(
             phrase=text,
@@ -135,7 +161,7 @@ def _external(cur: Cursor) -> Draft:
         )
     reference = cur.here()
     # A later clause may still set a date: "Theo tiến độ Đề án 06, chậm nhất Quý IV/2023".
-    for comma in top_level(cur.tokens, cur.i + 1, "comma"):
+    for comma in cur.top_level(cur.i + 1, "comma"):
         cur.i = comma + 1
         dated = cur.optional(partial(_complete, cur, _dated))
         if dated is not None:

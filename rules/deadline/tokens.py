@@ -8,9 +8,9 @@ it, so an error can quote the exact fragment it stumbled on.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Generic, Literal, NoReturn, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from typing import Generic, Literal, NamedTuple, NoReturn, TypeVar
 
 from rules.deadline.values import Expected, ParseError
 from rules.text import fold, nfc
@@ -21,10 +21,7 @@ V = TypeVar("V")
 
 _TOKEN = re.compile(
     r"""
-    # A document number such as 131/NQ-CP, 107/2021/NĐ-CP or 52-NQ/TW: its digits
-    # are never a date. Two letters at least, so "2023-Q2" stays a quarter.
-      (?P<docref>\d+(?:[/.-]\d+)*[/-][^\W\d_]{2,}\w*(?:[/-]\w+)*)
-    | (?P<num>\d+)
+      (?P<num>\d+)
     | (?P<word>[^\W\d_]+)
     | (?P<sep>[/.\-\u2010-\u2015\u2212~])
     | (?P<comma>[,;])
@@ -34,43 +31,89 @@ _TOKEN = re.compile(
     | (?P<space>\s+)
     | (?P<other>.)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.DOTALL,
 )
+# A document number such as 131/NQ-CP, 107/2021/NĐ-CP or 52-NQ/TW: its digits are
+# never a date. Two letters at least, so "2023-Q2" stays a quarter. It is found in two
+# steps, the numbers and then the letters, each matched once: one pattern tried at
+# every number of "1/1/1/…" rescans the rest of the phrase each time (quadratic).
+_NUMBERS = re.compile(r"\d+(?:[/.-]\d+)*")
+_DOCUMENT_TAIL = re.compile(r"[/-][^\W\d_]{2,}\w*(?:[/-]\w+)*")
 
 
 # Older spellings still common in plans: "quí" for "quý", "định kì" for "định kỳ".
 _SPELLINGS = {"qui": "quy", "ki": "ky"}
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: phrases can hold thousands, each made cheaply
     kind: TokenKind
     text: str  # folded
     start: int  # [start, end) in the phrase as read
     end: int
 
 
-def tokenize(phrase: str) -> list[Token]:
-    """Tokens of `phrase` (already NFC with single spaces), matched on its folded form."""
-    folded: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(phrase):
-        # Folding one character at a time keeps a map back to the original position.
-        for out in " " if char.isspace() else fold(char):
-            folded.append(out)
-            origin.append(index)
+class Meter:
+    """The work spent reading one phrase, in steps: characters the tokenizer scanned,
+    tokens the grammar looked at. Every step is constant time, so a budget linear in
+    the phrase's length keeps the parser linear whatever the phrase."""
+
+    def __init__(self, budget: int | None = None) -> None:
+        self.steps = 0
+        self.budget = budget
+
+    def spend(self, steps: int = 1) -> bool:
+        """Count `steps`; False once the budget is exhausted."""
+        self.steps += steps
+        return self.budget is None or self.steps <= self.budget
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    return " " if char.isspace() else fold(char)
+
+
+def tokenize(phrase: str, meter: Meter | None = None) -> list[Token]:
+    """Tokens of `phrase` (already NFC with single spaces), matched on its folded form.
+
+    Linear in the length of the phrase: each pattern scans each character at most once
+    (`meter`, if given, counts the characters scanned).
+    """
+    meter = Meter() if meter is None else meter
+    # Folding one character at a time keeps a map back to the original position.
+    text = "".join(map(_fold_char, phrase))
+    origin: Sequence[int] = range(len(phrase))  # folding kept every character's place
+    if len(text) != len(phrase):  # a character folded into several ("한" into its jamo)
+        origin = [index for index, char in enumerate(phrase) for _ in _fold_char(char)]
+    meter.spend(len(phrase))
     tokens = []
-    for match in _TOKEN.finditer("".join(folded)):
-        kind = match.lastgroup
-        if kind is None or kind == "space":
-            continue
-        start, end = origin[match.start()], origin[match.end() - 1] + 1
-        value = match.group()
-        if kind == "sep" and value not in "/.":
-            value = "-"  # en dash, em dash, minus, tilde: people type any of them for a range
-        value = _SPELLINGS.get(value, value) if kind == "word" else value
-        tokens.append(Token(kind, value, start, end))  # type: ignore[arg-type]
+    pos, numbers_end = 0, -1
+    while pos < len(text):
+        if pos >= numbers_end and (numbers := _NUMBERS.match(text, pos)) is not None:
+            # Every later number of this run ends at the same place, so a run that is
+            # not a document number is not tried again from its inner numbers.
+            numbers_end = numbers.end()
+            tail = _DOCUMENT_TAIL.match(text, numbers_end)
+            meter.spend(numbers_end - pos + (tail.end() - numbers_end if tail else 1))
+            if tail is not None:
+                tokens.append(_token(phrase, origin, "docref", text, pos, tail.end()))
+                pos = tail.end()
+                continue
+        match = _TOKEN.match(text, pos)
+        if match is None:  # cannot happen: "other" matches any character
+            raise RuntimeError(f"the tokenizer is stuck at {pos} in {phrase!r}")
+        meter.spend(match.end() - pos)
+        pos = match.end()
+        if match.lastgroup != "space":
+            tokens.append(_token(phrase, origin, str(match.lastgroup), text, match.start(), pos))
     return tokens
+
+
+def _token(phrase: str, origin: Sequence[int], kind: str, text: str, start: int, end: int) -> Token:
+    value = text[start:end]
+    if kind == "sep" and value not in "/.":
+        value = "-"  # en dash, em dash, minus, tilde: people type any of them for a range
+    value = _SPELLINGS.get(value, value) if kind == "word" else value
+    return Token(kind, value, origin[start], origin[end - 1] + 1)  # type: ignore[arg-type]
 
 
 Words = tuple[str, ...]
@@ -97,32 +140,66 @@ def words(*phrases: str) -> Vocab[bool]:
     return Vocab(dict.fromkeys(phrases, True))
 
 
-class Committed(ParseError):
+class Mismatch(Exception):
+    """A rule did not match here; the grammar rewinds and tries another reading.
+
+    Backtracking raises thousands of these, so it carries only where and what: the
+    message (which quotes the whole phrase) is built once, in a `ParseError`, when
+    no reading is left. Building it here made parsing quadratic in the length.
+    """
+
+    def __init__(self, position: int, length: int, expected: Expected) -> None:
+        super().__init__(position, length, expected)
+        self.position, self.length, self.expected = position, length, expected
+
+    def to_error(self, phrase: str) -> ParseError:
+        return ParseError(phrase, self.position, self.expected, self.length)
+
+
+class Committed(Mismatch):
     """The words matched and the value is wrong (month 13): no other reading may hide it."""
+
+
+EXPECT_SIMPLER = Expected(
+    "một cách viết ngắn gọn hơn (cụm từ này có quá nhiều cách đọc phải thử)",
+    "a simpler wording (this phrase has too many readings to try)",
+)
 
 
 class Cursor:
     """Position in the token list plus the furthest failure seen, for the final message.
 
     Rules are plain functions of the cursor; a rule that does not match raises
-    ParseError (after the cursor records it) and `optional`/`first_of` rewind.
+    Mismatch (after the cursor records it) and `optional`/`first_of` rewind.
     """
 
     def __init__(
-        self, phrase: str, tokens: list[Token] | None = None, end: int | None = None
+        self,
+        phrase: str,
+        tokens: list[Token] | None = None,
+        end: int | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.phrase = phrase
-        self.tokens = tokenize(phrase) if tokens is None else tokens
+        self.meter = Meter() if meter is None else meter
+        self.tokens = tokenize(phrase, self.meter) if tokens is None else tokens
         self.end = len(phrase) if end is None else end
         self.i = 0
-        self.furthest: ParseError | None = None
+        self.furthest: Mismatch | None = None
 
     def sub(self, start: int, end: int) -> Cursor:
         """A cursor over tokens[start:end], e.g. the inside of a parenthesis."""
-        return Cursor(self.phrase, self.tokens[start:end], self.tokens[end].start)
+        self.spend(end - start)
+        return Cursor(self.phrase, self.tokens[start:end], self.tokens[end].start, self.meter)
+
+    def spend(self, steps: int = 1) -> None:
+        if not self.meter.spend(steps):
+            self.meter.budget = None  # the failure below must not fail again
+            self.commit_fail(EXPECT_SIMPLER, self.tokens[0], self.tokens[-1])
 
     # -- looking -------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token | None:
+        self.spend()
         index = self.i + ahead
         return self.tokens[index] if index < len(self.tokens) else None
 
@@ -151,7 +228,9 @@ class Cursor:
 
     def accept(self, vocab: Vocab[V]) -> V | None:
         """Consume the longest entry of `vocab` found here and return its value."""
+        self.spend()
         for length in range(min(vocab.longest, len(self.tokens) - self.i), 0, -1):
+            self.spend()
             key = tuple(t.text for t in self.tokens[self.i : self.i + length])
             if key in vocab.table:
                 self.i += length
@@ -176,15 +255,27 @@ class Cursor:
             return self.next()
         return None
 
+    def top_level(self, start: int, *kinds: TokenKind) -> Iterator[int]:
+        """Indices of tokens of `kinds` outside brackets, from `start` on."""
+        depth = 0
+        for index in range(start, len(self.tokens)):
+            self.spend()
+            kind = self.tokens[index].kind
+            if kind == "close" and depth > 0:
+                depth -= 1
+            elif kind in kinds and depth == 0:
+                yield index
+            elif kind == "open":
+                depth += 1
+
     # -- failing -------------------------------------------------------------------
     def error(
         self, expected: Expected, at: Token | None = None, until: Token | None = None
-    ) -> ParseError:
-        token = at or self.peek()
+    ) -> Mismatch:
+        token = at or (self.tokens[self.i] if self.i < len(self.tokens) else None)
         if token is None:
-            return ParseError(self.phrase, self.end, expected)
-        end = (until or token).end
-        return ParseError(self.phrase, token.start, expected, end - token.start)
+            return Mismatch(self.end, 0, expected)
+        return Mismatch(token.start, (until or token).end - token.start, expected)
 
     def fail(self, expected: Expected, at: Token | None = None) -> NoReturn:
         exc = self.error(expected, at)
@@ -198,7 +289,7 @@ class Cursor:
         self, expected: Expected, at: Token | None = None, until: Token | None = None
     ) -> NoReturn:
         exc = self.error(expected, at, until)
-        raise Committed(exc.phrase, exc.position, exc.expected, len(exc.fragment))
+        raise Committed(exc.position, exc.length, exc.expected)
 
     # -- combining -----------------------------------------------------------------
     def optional(self, rule: Callable[[], T]) -> T | None:
@@ -207,24 +298,25 @@ class Cursor:
             return rule()
         except Committed:
             raise
-        except ParseError:
+        except Mismatch:
             self.i = start
             return None
 
     def first_of(self, *rules: Callable[[], T]) -> T:
         start = self.i
-        last: ParseError | None = None
+        last: Mismatch | None = None
         for rule in rules:
             self.i = start
             try:
                 return rule()
             except Committed:
                 raise
-            except ParseError as exc:
+            except Mismatch as exc:
                 last = exc
         self.i = start
         raise self.furthest or last or self.error(Expected("một thời hạn", "a deadline"))
 
     def text_between(self, first: Token, last: Token) -> str:
         """The user's own text from `first` to `last`, trailing punctuation dropped."""
+        self.spend(last.end - first.start)
         return self.phrase[first.start : last.end].rstrip(" .,;:")

@@ -21,6 +21,7 @@ KINDS: tuple[DeadlineKind, ...] = get_args(DeadlineKind)
 # Periods must tile the calendar year so that "every quarter" means Jan-Mar, Apr-Jun...
 PERIOD_MONTHS = (1, 2, 3, 4, 6, 12)
 _FORMAT_VERSION = 1
+_QUOTED = 60  # characters of an overlong phrase quoted back
 
 
 class Expected(NamedTuple):
@@ -75,6 +76,32 @@ class ParseError(ValueError):
             else f"at the end (character {where})"
         )
         return f"Cannot read the deadline “{self.phrase}”: {spot} expected {expected}."
+
+
+class PhraseTooLong(ParseError):
+    """A deadline cell longer than any deadline: refused before reading it."""
+
+    def __init__(self, phrase: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            phrase, limit, Expected(f"tối đa {limit} ký tự", f"at most {limit} characters"), 1
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.phrase, self.limit))
+
+    def message(self, lang: str = "vi") -> str:
+        size, start = len(self.phrase), self.phrase[:_QUOTED].rstrip()
+        if lang == "en":
+            return (
+                f"The deadline is too long ({size:,} characters; at most {self.limit}):"
+                f" “{start}…”. Write the deadline briefly and keep explanations in another"
+                " column."
+            )
+        return (
+            f"Thời hạn quá dài ({size:,} ký tự; tối đa {self.limit} ký tự):".replace(",", ".")
+            + f" “{start}…”. Xin ghi thời hạn ngắn gọn, phần giải thích để ở cột khác."
+        )
 
 
 def month_end(year: int, month: int) -> date:
