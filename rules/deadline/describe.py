@@ -36,6 +36,8 @@ class Deadline(Protocol):
     def depends_on(self) -> str | None: ...
     @property
     def note(self) -> str | None: ...
+    @property
+    def report_to(self) -> str | None: ...
 
 
 _MONTHS_EN = [
@@ -84,6 +86,14 @@ def describe_deadline(deadline: Deadline, lang: str = "vi") -> str:
             if lang == "vi"
             else "Ongoing, with no fixed deadline; the periodic check-in applies"
         ]
+    elif deadline.kind == "event":
+        parts = [
+            f"Thực hiện khi có yêu cầu hoặc phát sinh (“{deadline.depends_on}”): chưa có"
+            " ngày cụ thể, văn phòng sẽ ấn định thời hạn khi có yêu cầu"
+            if lang == "vi"
+            else f"Done on request or as the need arises (“{deadline.depends_on}”): no date"
+            " yet, the office sets one when the request comes"
+        ]
     else:
         parts = [
             f"Chưa có ngày cụ thể: thời hạn phụ thuộc vào “{deadline.depends_on}”, sẽ được"
@@ -94,7 +104,13 @@ def describe_deadline(deadline: Deadline, lang: str = "vi") -> str:
         ]
     if deadline.kind in ("recurring", "ongoing"):
         parts.extend(_bounds(deadline, lang))
-    if deadline.depends_on and deadline.kind != "external":
+    if deadline.report_to:
+        parts.append(
+            f"báo cáo về {deadline.report_to}"
+            if lang == "vi"
+            else f"report to {deadline.report_to}"
+        )
+    if deadline.depends_on and deadline.kind not in ("external", "event"):
         parts.append(
             f"theo “{deadline.depends_on}”" if lang == "vi" else f"per “{deadline.depends_on}”"
         )

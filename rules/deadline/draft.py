@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from rules.deadline import words as lex
 from rules.deadline.clauses import Clause, clause, latest_clause
@@ -24,7 +24,7 @@ from rules.deadline.recurring import (
     last_occurrence,
     recurrence,
 )
-from rules.deadline.tokens import Cursor
+from rules.deadline.tokens import Cursor, Vocab
 from rules.deadline.values import DeadlineKind, Expected, Recurrence
 
 T = TypeVar("T")
@@ -49,6 +49,7 @@ class Draft:
     until: Bounds | None = None
     depends_on: str | None = None
     notes: list[str] = field(default_factory=list)
+    report_to: str | None = None
 
 
 def add_bounds(draft: Draft, found: Bounds | None) -> None:
@@ -109,6 +110,8 @@ def trailers(cur: Cursor, draft: Draft) -> None:
             if later is not None:
                 add_latest(cur, draft, later)
                 continue
+        if draft.kind in ("recurring", "ongoing") and cur.optional(partial(report, cur, draft)):
+            continue  # "Thường xuyên, báo cáo về Sở Nội vụ"
         head = cur.here()
         if cur.accept(lex.NOTE_HEADS) is not None:  # "hoặc đột xuất": up to the next comma
             end = next(cur.top_level(cur.i, "comma", "close"), len(cur.tokens))
@@ -130,6 +133,46 @@ def trailers(cur: Cursor, draft: Draft) -> None:
             reference = cur.text_between(cur.here(), cur.tokens[end - 1])
             draft.depends_on = joined(draft.depends_on, reference)
         cur.i = end
+
+
+def report(cur: Cursor, draft: Draft) -> bool:
+    """ "báo cáo về Sở Nội vụ", "báo cáo UBND tỉnh": where the periodic report goes.
+
+    Kept for people, never a date. An agency is written with a capital ("Sở", "UBND");
+    "báo cáo về kết quả thực hiện" names none, and is kept whole as a note instead.
+    """
+    first = cur.here()
+    lead = cur.accept(lex.REPORT_LEADS) is not None
+    if cur.accept(lex.REPORT_TO) is None and not lead:
+        cur.fail(Expected("“báo cáo về …”", "“report to …”"))
+    start = cur.i
+    while not (cur.at_end() or cur.at_kind("comma", "open", "close", "colon") or _ends_name(cur)):
+        cur.i += 1
+    if cur.i == start:
+        cur.fail(Expected("tên cơ quan nhận báo cáo", "the agency the report goes to"))
+    name = cur.tokens[start]
+    if cur.phrase[name.start].isupper():
+        draft.report_to = joined(draft.report_to, cur.text_between(name, cur.previous()))
+    else:
+        draft.notes.append(cur.text_between(first, cur.previous()))
+    return True
+
+
+def _ends_name(cur: Cursor) -> bool:
+    """Where a date or a period starts after an agency's name."""
+    token = cur.here()
+    if token.kind == "num" and [t.kind for t in cur.tokens[cur.i + 1 : cur.i + 3]] == [
+        "sep",
+        "num",
+    ]:
+        return True  # "15/12"
+    return any(cur.at(vocab) for vocab in _AFTER_NAME)
+
+
+_AFTER_NAME: tuple[Vocab[Any], ...] = (
+    lex.RELATIONS, lex.NOTE_HEADS, lex.EVENT_HEADS, lex.FREQUENCIES, lex.PERIODIC,
+    lex.ANCHOR_EVERY, lex.DATE_NOUNS,
+)  # fmt: skip
 
 
 def _condition_end(cur: Cursor) -> int:

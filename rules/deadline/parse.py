@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from rules.deadline import words as lex
 from rules.deadline.clauses import clause, latest_clause
@@ -33,6 +34,7 @@ from rules.deadline.draft import (
     add_latest,
     close_bounds,
     joined,
+    report,
     trailers,
 )
 from rules.deadline.periods import point
@@ -44,7 +46,7 @@ from rules.deadline.recurring import (
     frequency,
     recurrence,
 )
-from rules.deadline.tokens import Committed, Cursor, Meter, Mismatch
+from rules.deadline.tokens import Committed, Cursor, Meter, Mismatch, Vocab
 from rules.deadline.values import (
     Deadline,
     Expected,
@@ -88,17 +90,20 @@ def parse(
     cur = Cursor(phrase, meter=meter)
     if not cur.tokens:
         raise ParseError(phrase, 0, EXPECT_DEADLINE)
+    _skip_label(cur)
+    if cur.at_end():  # only a label: "Thời hạn:"
+        raise cur.error(EXPECT_DEADLINE).to_error(phrase)
     try:
         _refuse_document(cur)
         # Recurring first: "once a month" is a period, "once the decree is issued" is not.
-        bodies = (_recurring, _ongoing, _external, _onwards, _once)
+        bodies = (_recurring, _ongoing, _event, _external, _onwards, _once)
         draft = cur.first_of(*(partial(_complete, cur, body) for body in bodies))
     except Committed as exc:
         raise exc.to_error(phrase) from None
-    except Mismatch:
-        best = cur.furthest
-        if best is None or best.position <= cur.tokens[0].start:
-            best = cur.error(EXPECT_DEADLINE, cur.tokens[0])
+    except Mismatch as exc:
+        best = cur.furthest or exc
+        if best.position <= cur.tokens[cur.i].start:
+            best = cur.error(EXPECT_DEADLINE, cur.tokens[cur.i])
         raise best.to_error(phrase) from None
     try:
         return Deadline(
@@ -110,6 +115,7 @@ def parse(
             recurrence=draft.recurrence,
             depends_on=draft.depends_on,
             note="; ".join(draft.notes) or None,
+            report_to=draft.report_to,
         )
     except ValueError as exc:  # the grammar let an inconsistent value through: say so
         raise ParseError(phrase, 0, Expected("một thời hạn nhất quán", str(exc))) from None
@@ -124,8 +130,14 @@ def _complete(cur: Cursor, body: Callable[[Cursor], Draft]) -> Draft:
     return draft
 
 
+def _skip_label(cur: Cursor) -> None:
+    """ "Thời hạn: Quý III/2026": the column's header repeated in the cell."""
+    if cur.accept(lex.LABELS) is None or cur.accept_kind("colon") is None:
+        cur.i = 0
+
+
 def _refuse_document(cur: Cursor) -> None:
-    first = cur.tokens[0]
+    first = cur.here()
     if first.kind == "docref" or cur.at(lex.DOCUMENT_NOUNS):
         cur.commit_fail(
             Expected(
@@ -141,7 +153,35 @@ def _refuse_document(cur: Cursor) -> None:
         )
 
 
-# -- external -----------------------------------------------------------------------
+# -- event-driven and external ------------------------------------------------------
+def _event(cur: Cursor) -> Draft:
+    # "Khi có yêu cầu", "Theo yêu cầu của UBND tỉnh", "Khi phát sinh nhiệm vụ".
+    head = cur.here()
+    cur.expect(lex.EVENT_HEADS, Expected("“Khi có yêu cầu”", "“on request”"))
+    end = next(cur.top_level(cur.i, "comma", "open"), len(cur.tokens))
+    if cur.previous().text == "cua" and end == cur.i:
+        cur.commit_fail(
+            Expected("tên cơ quan yêu cầu sau “của”", "who makes the request, after “của”"),
+            head,
+            cur.previous(),
+        )
+    for index in range(cur.i, end):
+        cur.i = index
+        if cur.tokens[index].kind == "num" or any(cur.at(v) for v in _NOT_AN_EVENT):
+            # "Đột xuất hoặc hằng quý": a date or period too; another reading must explain it.
+            cur.fail(EXPECT_END)
+    cur.i = end
+    return Draft("event", depends_on=cur.text_between(head, cur.tokens[end - 1]))
+
+
+_NOT_AN_EVENT: tuple[Vocab[Any], ...] = (
+    lex.FREQUENCIES,
+    lex.PERIODIC,
+    lex.ONGOING,
+    lex.ANCHOR_EVERY,
+)
+
+
 def _external(cur: Cursor) -> Draft:
     head = cur.here()
     role = cur.expect(
@@ -207,14 +247,19 @@ def _recurring(cur: Cursor) -> Draft:
     cur.accept(lex.RECURRING_LEADS)
     periodic = cur.accept(lex.PERIODIC) is not None
     often = cur.optional(partial(frequency, cur, periodic))
+    sent = Draft("recurring")  # "định kỳ 6 tháng báo cáo về Sở Nội vụ"
     if often is not None:
+        cur.optional(partial(report, cur, sent))
         cur.accept_kind("comma", "sep", "colon")
     rule = cur.optional(partial(day_rule, cur))
     if rule is not None and often is None:
         often = cur.optional(partial(frequency, cur, False))
     if often is None and rule is None:
         cur.fail(EXPECT_FREQUENCY)
+    if rule is not None:
+        cur.optional(partial(report, cur, sent))
     draft = Draft("recurring", recurrence=recurrence(cur, often, rule), has_rule=bool(rule))
+    draft.report_to, draft.notes = sent.report_to, sent.notes
     add_bounds(draft, leading or cur.optional(partial(bounds, cur)))
     return draft
 

@@ -15,7 +15,9 @@ from typing import Any, Literal, NamedTuple, get_args
 
 from rules.deadline.describe import describe_deadline
 
-DeadlineKind = Literal["once", "recurring", "ongoing", "external"]
+DeadlineKind = Literal["once", "recurring", "ongoing", "external", "event"]
+# Kinds without a date of their own until the office sets one.
+UNDATED_KINDS: tuple[DeadlineKind, ...] = ("external", "event")
 KINDS: tuple[DeadlineKind, ...] = get_args(DeadlineKind)
 
 # Periods must tile the calendar year so that "every quarter" means Jan-Mar, Apr-Jun...
@@ -158,7 +160,9 @@ class Deadline:
     once: `due` (and `target` for "X, chậm nhất Y"; `start` for a window).
     recurring: `recurrence`, optionally bounded by `start` and by `due`, the last
     occurrence. ongoing: no date. external: no date until the office sets one for the
-    milestone named in `depends_on`.
+    milestone named in `depends_on`. event: done when something happens ("Khi có yêu
+    cầu", "Theo yêu cầu của UBND tỉnh", named in `depends_on`), no date until the office
+    sets one. `report_to` is the agency a periodic report goes to, kept for people.
     """
 
     phrase: str
@@ -169,6 +173,7 @@ class Deadline:
     recurrence: Recurrence | None = None
     depends_on: str | None = None
     note: str | None = None
+    report_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -177,8 +182,8 @@ class Deadline:
             raise ValueError("a recurrence belongs to recurring deadlines, and only to them")
         if self.kind == "once" and self.due is None:
             raise ValueError("a one-off deadline needs a due date")
-        if self.kind == "external" and (self.due or self.target):
-            raise ValueError("an external deadline has no date until the office sets one")
+        if self.kind in UNDATED_KINDS and (self.due or self.target):
+            raise ValueError(f"an {self.kind} deadline has no date until the office sets one")
         if self.due is not None:
             for name, other in (("start", self.start), ("target", self.target)):
                 if other is not None and other > self.due:
@@ -220,6 +225,7 @@ class Deadline:
             },
             "depends_on": self.depends_on,
             "note": self.note,
+            "report_to": self.report_to,
         }
 
     @classmethod
@@ -247,6 +253,7 @@ class Deadline:
                 ),
                 depends_on=_text(data, "depends_on"),
                 note=_text(data, "note"),
+                report_to=_text(data, "report_to"),
             )
         except KeyError as exc:
             raise ValueError(f"deadline data lacks {exc.args[0]!r}") from None
