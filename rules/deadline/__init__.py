@@ -22,6 +22,7 @@ from rules.deadline.parse import MAX_PHRASE_LENGTH, parse
 from rules.deadline.values import (
     KINDS,
     PERIOD_MONTHS,
+    UNDATED_KINDS,
     Deadline,
     DeadlineKind,
     Expected,
@@ -35,6 +36,7 @@ __all__ = [
     "KINDS",
     "MAX_PHRASE_LENGTH",
     "PERIOD_MONTHS",
+    "UNDATED_KINDS",
     "Deadline",
     "DeadlineKind",
     "Expected",
