@@ -8,8 +8,10 @@ on a busy machine, and bench/bench_deadline.py shows the times.
 from __future__ import annotations
 
 from contextlib import suppress
+from pathlib import Path
 
 import pytest
+from conftest import Cli
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +70,35 @@ def test_day_zero_says_which_days_the_month_has() -> None:
         parse_deadline("Giai đoạn 0/1/2023 - 2025")
     assert "một ngày có thật, từ 1 đến 31 (tháng 01/2023 có 31 ngày)" in str(caught.value)
     assert "a real date, from 1 to 31" in caught.value.message("en")
+
+
+def test_rules_explain_refuses_day_zero_without_a_traceback(cli: Cli) -> None:
+    result = cli("rules", "explain", "0/12/2022")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr
+    assert "Chưa hiểu thời hạn “0/12/2022”" in result.stderr
+
+
+def test_a_plan_with_impossible_or_overlong_deadlines_names_each_row(
+    cli: Cli, tmp_path: Path
+) -> None:
+    overlong = "Tháng 12/2026 " + "(1/" * 200 + ")"
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        "STT,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Sản phẩm công việc,Thời gian hoàn thành\n"
+        "1,A,Sở Nội vụ,,B,0/12/2026\n"
+        "2,A,Sở Nội vụ,,B,Giai đoạn 0/1/2026 - 2030\n"
+        f'3,A,Sở Nội vụ,,B,"{overlong}"\n',
+        encoding="utf-8",
+    )
+    assert cli("init").exit_code == 0
+    result = cli("plan", "import", str(plan), "--plan", "kh2")
+    assert result.exit_code != 0
+    assert "Traceback" not in result.stderr
+    assert "chưa nhập gì" in result.stderr
+    assert "dòng 2, cột 'Thời gian hoàn thành': Chưa hiểu thời hạn “0/12/2026”" in result.stderr
+    assert "dòng 3, cột 'Thời gian hoàn thành': Chưa hiểu thời hạn “Giai đoạn" in result.stderr
+    assert "dòng 4, cột 'Thời gian hoàn thành': Thời hạn quá dài" in result.stderr
 
 
 # -- length -------------------------------------------------------------------------
