@@ -166,18 +166,27 @@ def test_a_label_alone_asks_for_a_deadline() -> None:
     assert "ở cuối cụm từ" in str(caught.value) and "cần một thời hạn" in str(caught.value)
 
 
-# -- "theo định kỳ" is a period, not a reference ------------------------------------------
+# -- "theo định kỳ" and "6 tháng, năm" are periods, not references or errors ---------------
 PERIODIC = {
     "theo định kỳ hằng quý": every(3),
     "Theo định kỳ hằng quý": every(3),
     "Báo cáo theo định kỳ hằng quý": every(3),
     "định kỳ hằng năm": every(12),
     "Định kỳ hằng năm": every(12),
+    # Reports every 6 months and yearly: the yearly one falls on a half-year's end.
+    "Định kỳ 6 tháng, năm": every(6),
+    "Báo cáo định kỳ 6 tháng và năm": every(6),
+    "Định kỳ hằng quý, 6 tháng, năm": every(3),
+    "Định kỳ 6 tháng, hằng năm báo cáo về Sở Nội vụ": every(6, report_to="Sở Nội vụ"),
+    # A year after the period is a bound, not a coarser report.
+    "Hằng quý, năm 2026": every(3, start=date(2026, 1, 1), due=date(2026, 12, 31)),
 }
 
 
 @check(PERIODIC)
-def test_theo_dinh_ky_is_a_recurrence(phrase: str, meant: dict[str, Any]) -> None:
+def test_theo_dinh_ky_and_combined_periods_are_recurrences(
+    phrase: str, meant: dict[str, Any]
+) -> None:
     assert understood(phrase) == meant
 
 
@@ -204,8 +213,6 @@ REFUSED = {
     "Quý III, IV/2026": "IV",
     # A list of years is not a window.
     "Năm 2026, 2027": "",
-    # Reports every 6 months and yearly: dondoc will not guess which date is due.
-    "Định kỳ 6 tháng, năm": "",
 }
 
 

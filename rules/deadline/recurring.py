@@ -78,7 +78,24 @@ def frequency(cur: Cursor, periodic: bool) -> Frequency:
             first,
             cur.previous(),
         )
+    while cur.optional(partial(_coarser, cur, months)):
+        pass
     return Frequency(months, first, cur.previous())
+
+
+def _coarser(cur: Cursor, months: int) -> bool:
+    # "Định kỳ 6 tháng, năm", "hằng quý, 6 tháng, năm": the coarser reports fall due on
+    # days the finer period already has, so the finer one is the schedule.
+    if cur.accept_kind("comma") is None and cur.accept(lex.CLAUSE_JOINS) is None:
+        cur.fail(EXPECT_FREQUENCY)
+    word = cur.here()
+    coarser = cur.expect(lex.COARSER_PERIODS, EXPECT_FREQUENCY)
+    following = cur.peek()
+    if following is not None and following.kind == "num":  # "hằng quý, năm 2026": a bound
+        cur.fail(EXPECT_FREQUENCY, word)
+    if coarser <= months or coarser % months:
+        cur.fail(EXPECT_FREQUENCY, word)
+    return True
 
 
 def _every_n_months(cur: Cursor, periodic: bool) -> int:

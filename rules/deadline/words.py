@@ -157,6 +157,11 @@ def _frequencies() -> Vocab[int]:
 
 
 FREQUENCIES = _frequencies()
+# After a frequency, the coarser reports of the same cell: "6 tháng, năm".
+COARSER_PERIODS = Vocab(
+    {"năm": 12, "hằng năm": 12, "cả năm": 12, "6 tháng": 6, "sáu tháng": 6, "quý": 3,
+     "hằng quý": 3, "year": 12, "yearly": 12, "annually": 12, "half-yearly": 6}
+)  # fmt: skip
 
 # Day rules: "trước ngày 20 tháng cuối quý", "before the 20th of each month".
 LAST_DAY = words("cuối", "cuối cùng", "last", "final")
