@@ -89,6 +89,7 @@ EVENTS = {
     "Đột xuất": "Đột xuất",
     "khi co yeu cau": "khi co yeu cau",
     "On request": "On request",
+    "Theo yêu cầu của Ban Chỉ đạo 389": "Theo yêu cầu của Ban Chỉ đạo 389",
     "Thời hạn: Khi có yêu cầu": "Khi có yêu cầu",
 }
 
@@ -124,7 +125,10 @@ def test_a_request_with_a_latest_date_is_a_dated_deadline() -> None:
 
 @pytest.mark.parametrize(
     ("phrase", "fragment"),
-    [("Theo yêu cầu của", "Theo yêu cầu của"), ("Đột xuất hoặc hằng quý", "hằng")],
+    [
+        ("Theo yêu cầu của", "Theo yêu cầu của"),
+        ("Đột xuất hoặc hằng quý", "hằng"),
+    ],
 )
 def test_an_event_cell_that_says_too_little_or_too_much_is_refused(
     phrase: str, fragment: str

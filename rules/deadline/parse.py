@@ -167,11 +167,18 @@ def _event(cur: Cursor) -> Draft:
         )
     for index in range(cur.i, end):
         cur.i = index
-        if cur.tokens[index].kind == "num" or any(cur.at(v) for v in _NOT_AN_EVENT):
+        if _date_like(cur) or any(cur.at(v) for v in _NOT_AN_EVENT):
             # "Đột xuất hoặc hằng quý": a date or period too; another reading must explain it.
             cur.fail(EXPECT_END)
     cur.i = end
     return Draft("event", depends_on=cur.text_between(head, cur.tokens[end - 1]))
+
+
+def _date_like(cur: Cursor) -> bool:
+    """A year or a day/month here ("2026", "15/12"); "Ban Chỉ đạo 389" is a name."""
+    token = cur.here()
+    after = [t.kind for t in cur.tokens[cur.i + 1 : cur.i + 3]]
+    return token.kind == "num" and (len(token.text) == 4 or after == ["sep", "num"])
 
 
 _NOT_AN_EVENT: tuple[Vocab[Any], ...] = (
