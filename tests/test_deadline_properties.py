@@ -32,19 +32,11 @@ MONTH_NAMES = (
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
 
 
-def _vocabulary() -> list[str]:
-    entries: set[str] = set()
-    for value in vars(deadline_words).values():
-        table = getattr(value, "table", None)
-        if isinstance(table, dict):
-            entries.update(" ".join(key) for key in table)
-    return sorted(entries)
-
-
 # Words the grammar knows, numbers and punctuation: reaches deeper than random text.
 PIECES = st.sampled_from(
-    [*_vocabulary(), "2023", "12", "13", "0", "31", "15", "II", "V", "/", "-", ",", "(", ")", "…"]
-)
+    [*deadline_words.known_phrases(), "2023", "12", "13", "0", "31", "15", "II", "V", "/", "-",
+     ",", "(", ")", "…"]
+)  # fmt: skip
 DEADLINE_LIKE = st.lists(PIECES, max_size=8).map(" ".join)
 
 

@@ -273,3 +273,12 @@ REPORT_LEADS = words("báo cáo", "gửi báo cáo", "report", "reporting", "sen
 REPORT_TO = words("về", "cho", "lên", "gửi", "gửi về", "gửi cho", "to")
 # Words that end an agency's name: a date or a period follows.
 DATE_NOUNS = words("ngày", "tháng", "quý", "năm", "day", "month", "quarter", "year")
+
+
+def known_phrases() -> list[str]:
+    """Every entry of every vocabulary above, folded: the words fuzz tests build from."""
+    found: set[str] = set()
+    for value in globals().values():
+        if isinstance(value, Vocab):
+            found.update(" ".join(key) for key in value.table)
+    return sorted(found)
