@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections import Counter
 from datetime import UTC, date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -68,9 +68,13 @@ def test_an_event_task_is_chased_like_an_external_one_once_dated(
     assert effective_kind(deadline, milestone=milestone, due_override=due_override) == kind
 
 
-@pytest.fixture
-def planned(cli: Cli, tmp_path: Path) -> Cli:
-    plan = tmp_path / "kh-2026.csv"
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    home = tmp_path_factory.mktemp("events")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DONDOC_")}
+    env.update({"DONDOC_DATA_DIR": str(home / "data"), "COLUMNS": "200", "NO_COLOR": "1"})
+    cli = Cli(env=env, cwd=home)
+    plan = home / "kh-2026.csv"
     plan.write_text(PLAN, encoding="utf-8")
     assert cli("init").exit_code == 0
     imported = cli("plan", "import", str(plan), "--plan", "kh1")

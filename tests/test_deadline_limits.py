@@ -133,7 +133,7 @@ def test_hostile_phrases_below_the_cap_get_an_answer(family: str) -> None:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_the_work_doubles_when_a_hostile_phrase_doubles(family: str) -> None:
     counts = []
-    for length in (2_000, 4_000, 8_000):
+    for length in (1_000, 2_000, 4_000):
         meter = Meter()
         with suppress(ParseError):
             parse(phrase_of(FAMILIES[family], length), max_length=None, meter=meter)
