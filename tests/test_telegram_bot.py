@@ -254,7 +254,7 @@ async def test_a_chat_of_another_agency_pressing_the_same_button_is_refused_and_
     (entry,) = audit(bot.engine, "chat.refused")
     assert entry.detail == {
         "chat_id": str(TU_PHAP_GROUP),
-        "reason": "refused_button",
+        "reason": "button_signature",  # the check that refused: signed for another chat
         "attempted": "button",
     }
 
