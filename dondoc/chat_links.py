@@ -84,7 +84,7 @@ def chat_agency(session: Session, *, chat_id: str) -> Agency | None:
 
 def may_answer(session: Session, *, agency: Agency, user_id: int) -> bool:
     """Any member of a linked chat may answer, unless the office listed who may
-    (`dondoc agency members`)."""
+    (`dondoc agency members`, dondoc/chat_members.py)."""
     listed = session.exec(select(ChatMember).where(ChatMember.agency_id == agency.id)).all()
     return not listed or any(member.user_id == user_id for member in listed)
 

@@ -28,7 +28,7 @@ from notifiers.telegram_updates import Limit, Throttle
 T = TypeVar("T")
 
 # A person types a few messages a minute; a script sends hundreds.
-MESSAGE_LIMIT = Limit(20, timedelta(minutes=1))
+MESSAGE_LIMIT = Limit(30, timedelta(minutes=1))
 # Codes are 10 characters of a 31-letter alphabet: 5 guesses per 15 minutes is nothing.
 WRONG_CODE_LIMIT = Limit(5, timedelta(minutes=15))
 
