@@ -94,13 +94,23 @@ class Harness:
     async def remind(
         self, chat: int, assignment: int, *, template: str = "upcoming", **context: Any
     ) -> ChatMessage:
+        return await self.remind_all(chat, [assignment], template=template, **context)
+
+    async def remind_all(
+        self, chat: int, assignments: list[int], *, template: str = "upcoming", **context: Any
+    ) -> ChatMessage:
+        """One message about `assignments` (a digest when several); the one with buttons."""
+        items = []
         with session_scope(self.engine) as session:
-            parts = load_parts(session, assignment)
-            item = notice_context(session, parts=parts, recipient=parts.agency, template=template)
-            locale = parts.agency.locale
-        item.update(context)
+            for assignment in assignments:
+                parts = load_parts(session, assignment)
+                item = notice_context(
+                    session, parts=parts, recipient=parts.agency, template=template
+                )
+                items.append({**item, **context})
+            locale, agency_id = parts.agency.locale, parts.agency.id
         today = self.clock.now().date()
-        rendered = self.renderer.render(template, items=[item], locale=locale, today=today)
+        rendered = self.renderer.render(template, items=items, locale=locale, today=today)
         provider_id = await self.runner.channel.send(
             rendered.message(channel="telegram", address=str(chat))
         )
@@ -111,9 +121,9 @@ class Harness:
                     channel="telegram",
                     chat_id=chat_id,
                     message_id=message_id,
-                    agency_id=parts.agency.id,
-                    assignment_ids=[assignment],
-                    asks_explanation=bool(item.get("ask_explanation")),
+                    agency_id=agency_id,
+                    assignment_ids=assignments,
+                    asks_explanation=any(i.get("ask_explanation") for i in items),
                     at=self.clock.now(),
                 )
             )

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from telegram_support import (
     NOI_VU_CHAT,
     TU_PHAP_GROUP,
@@ -17,7 +18,7 @@ from telegram_support import (
 )
 
 from dondoc.chat_links import create_invite
-from dondoc.models import Agency, Explanation, ExtensionRequest, OutboxMessage
+from dondoc.models import Agency, Assignment, Explanation, ExtensionRequest, OutboxMessage
 from dondoc.store import session_scope
 from notifiers.telegram_parsing import intent_of, parse_extension
 
@@ -299,6 +300,46 @@ async def test_an_english_speaking_agency_is_answered_in_english(bot: Harness) -
     assert reminder.button_labels == ["Received", "Done", "Ask for extension"]
     answer = await bot.presses(NOI_VU_CHAT, reminder.message_id, "Received")
     assert answer["text"] == "Recorded."
+
+
+async def test_xong_after_a_digest_names_the_buttons_the_digest_shows(bot: Harness) -> None:
+    await bot.link(NOI_VU_CHAT, "so-noi-vu")
+    tasks = [assignment_id(bot.engine, number, "so-noi-vu") for number in ("1", "3")]
+    digest = await bot.remind_all(NOI_VU_CHAT, tasks, template="overdue")
+
+    said = await bot.says(NOI_VU_CHAT, "xong", reply_to=digest.message_id)
+    quoted = re.findall(r'"(\d+: [^"]+)"', said.text)
+    assert quoted == ["1: Đã hoàn thành", "3: Đã hoàn thành"]
+    assert all(label in digest.button_labels for label in quoted), (
+        quoted,
+        digest.button_labels,
+    )
+    assert 'bấm nút "Đã hoàn thành" có số thứ tự' in said.text
+    help_text = await bot.says(NOI_VU_CHAT, "/help")
+    for label in re.findall(r'bấm "([^"]+)"', help_text.text):
+        assert any(b.endswith(label) for b in [*digest.button_labels, "Gửi giải trình"]), label
+
+
+async def test_a_long_digest_is_split_between_its_items_never_inside_one(
+    bot: Harness,
+) -> None:
+    await bot.link(NOI_VU_CHAT, "so-noi-vu")
+    with session_scope(bot.engine) as session:
+        rows = session.exec(
+            select(Assignment)
+            .join(Agency, col(Agency.id) == Assignment.agency_id)
+            .where(Agency.code == "so-noi-vu")
+        ).all()
+        ids = [row.id or 0 for row in rows]
+    digest = await bot.remind_all(NOI_VU_CHAT, ids, template="overdue")
+    pieces = [m.text for m in bot.fake.sent(NOI_VU_CHAT)[1:]]
+    assert digest.text == pieces[-1]
+    assert len(pieces) >= 2 and all(len(piece) <= 4096 for piece in pieces)
+    # Each item ("N. [stage]" up to the next blank line) arrives whole in one piece.
+    items = [part for part in re.split(r"\n\n", "\n\n".join(pieces)) if re.match(r"\d+\. \[", part)]
+    assert len(items) == len(ids)
+    for item in items:
+        assert any(item in piece for piece in pieces), item[:200]
 
 
 @pytest.mark.parametrize(
