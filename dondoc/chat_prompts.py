@@ -29,6 +29,11 @@ def ask(
     lifetime: timedelta = PROMPT_LIFETIME,
 ) -> None:
     """Remember that the bot's message `message_id` asks `kind` about an assignment."""
+    # Questions of this chat that nobody answered in time are of no use any more.
+    for stale in session.exec(
+        select(ChatPrompt).where(ChatPrompt.chat_id == chat_id, ChatPrompt.expires_at <= now)
+    ):
+        session.delete(stale)
     session.add(
         ChatPrompt(
             chat_id=chat_id,

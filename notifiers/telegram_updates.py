@@ -103,6 +103,9 @@ class PerChatProcessor(BaseUpdateProcessor):
         """Nothing to free."""
 
 
+_MAX_TRACKED = 10_000
+
+
 @dataclass(frozen=True)
 class Limit:
     count: int
@@ -131,6 +134,10 @@ class Throttle:
             window.times.popleft()
         if len(window.times) < self.limit.count:
             window.throttled = False  # the burst is over
+        if len(self._windows) > _MAX_TRACKED:
+            # Forget quiet chats so that memory follows active chats, not all chats ever.
+            for key in [k for k, w in self._windows.items() if not w.times and k != chat_id]:
+                del self._windows[key]
         return window
 
     def blocked(self, chat_id: str, now: datetime) -> bool:
