@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from dondoc.chat_links import ChatOutcome, refuse
@@ -69,11 +70,34 @@ def open_prompt(
     return session.exec(latest).first()
 
 
-def close_prompt(session: Session, *, prompt_id: int, now: datetime) -> None:
-    prompt = session.get(ChatPrompt, prompt_id)
-    if prompt is not None and prompt.answered_at is None:
-        prompt.answered_at = now
-        session.add(prompt)
+# Outcomes after which the question stays open: the person is asked to answer again.
+RETRY = ("explanation_invalid", "extension_date_not_future")
+
+
+def answer_prompt(
+    session: Session,
+    *,
+    prompt_id: int,
+    operation: Callable[..., ChatOutcome],
+    now: datetime,
+    **kwargs: Any,
+) -> ChatOutcome | None:
+    """Claim the question (a conditional UPDATE: one answer wins, whichever daemon reads
+    it) and run `operation` on the answer; None when it was answered already. A refused
+    or invalid answer leaves the question open."""
+    claimed = session.execute(
+        update(ChatPrompt)
+        .where(col(ChatPrompt.id) == prompt_id, col(ChatPrompt.answered_at).is_(None))
+        .values(answered_at=now)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
+    outcome = operation(session, now=now, **kwargs)
+    if outcome.refused or outcome.status in RETRY:
+        session.execute(
+            update(ChatPrompt).where(col(ChatPrompt.id) == prompt_id).values(answered_at=None)
+        )
+    return outcome
 
 
 def press_once(

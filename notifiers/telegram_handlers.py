@@ -203,34 +203,33 @@ class ChatHandlers:
             "chat_id": chat_id_of(update),
             "assignment_id": prompt.assignment_id,
             "actor": actor_of(update),
-            "now": ctx.now(),
             "user_id": answering_user(update),
         }
+        now = ctx.now()
         if prompt.kind == "explanation":
-            outcome = await ctx.db(chat_actions.submit_explanation, text=words, **common)
-            if outcome.status == "explanation_invalid":
-                await message.reply_text(ctx.say(outcome))
-                return
+            operation: Callable[..., ChatOutcome] = chat_actions.submit_explanation
+            extra: dict[str, Any] = {"text": words}
         else:
             proposed, has_reason = parse_extension(words)
-            locale = await ctx.locale(common["chat_id"])
-            if proposed is None:
-                await message.reply_text(ctx.chat("extension_need_date", locale=locale))
+            if proposed is None or not has_reason:
+                phrase = "extension_need_date" if proposed is None else "extension_need_reason"
+                locale = await ctx.locale(common["chat_id"])
+                await message.reply_text(ctx.chat(phrase, locale=locale))
                 return
-            if not has_reason:
-                await message.reply_text(ctx.chat("extension_need_reason", locale=locale))
-                return
-            today = common["now"].astimezone(ctx.tz).date()
-            outcome = await ctx.db(
-                chat_actions.request_extension,
-                reason=words,
-                proposed_due=proposed,
-                today=today,
-                **common,
-            )
-            if outcome.status == "extension_date_not_future":
-                await message.reply_text(ctx.say(outcome))
-                return
-        if not outcome.refused:
-            await ctx.db(chat_prompts.close_prompt, prompt_id=prompt.id or 0, now=common["now"])
+            operation = chat_actions.request_extension
+            extra = {
+                "reason": words,
+                "proposed_due": proposed,
+                "today": now.astimezone(ctx.tz).date(),
+            }
+        outcome = await ctx.db(
+            chat_prompts.answer_prompt,
+            prompt_id=prompt.id or 0,
+            operation=operation,
+            now=now,
+            **common,
+            **extra,
+        )
+        if outcome is None:  # answered meanwhile (another daemon, a double send)
+            outcome = ChatOutcome("hint", locale=await ctx.locale(common["chat_id"]))
         await message.reply_text(ctx.say(outcome))
