@@ -30,7 +30,7 @@ from dondoc.models import (
     SentMessage,
     Task,
 )
-from dondoc.models_chat import ChatMember, ChatPrompt
+from dondoc.models_chat import ChatMember, ChatMigration, ChatPrompt
 
 # Outcomes that refuse; the audit row names the check that refused (`reason`).
 REFUSALS = (
@@ -110,6 +110,11 @@ def migrate_chat(
     for prompt in session.exec(select(ChatPrompt).where(ChatPrompt.chat_id == old_chat_id)):
         prompt.chat_id = new_chat_id
         session.add(prompt)
+    known = session.exec(
+        select(ChatMigration).where(ChatMigration.old_chat_id == old_chat_id)
+    ).first()
+    if known is None:
+        session.add(ChatMigration(old_chat_id=old_chat_id, new_chat_id=new_chat_id, at=now))
     linked = next((c for c in contacts if c.active), None)
     if linked is not None:
         session.add(
@@ -122,6 +127,12 @@ def migrate_chat(
             )
         )
     return linked is not None
+
+
+def former_chat_ids(session: Session, *, chat_id: str) -> list[str]:
+    """The ids a supergroup had as a group: its older buttons are signed for them."""
+    rows = session.exec(select(ChatMigration).where(ChatMigration.new_chat_id == chat_id))
+    return [row.old_chat_id for row in rows]
 
 
 def sent_message(session: Session, *, chat_id: str, message_id: str) -> SentMessage | None:

@@ -258,4 +258,9 @@ class DaemonState(SQLModel, table=True):
     updated_at: datetime | None = ts_column()
 
 
-from dondoc.models_chat import ChatButtonUse, ChatMember, ChatPrompt  # noqa: E402, F401
+from dondoc.models_chat import (  # noqa: E402, F401
+    ChatButtonUse,
+    ChatMember,
+    ChatMigration,
+    ChatPrompt,
+)

@@ -52,3 +52,12 @@ class ChatMember(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(sa.BigInteger(), nullable=False))
     name: str | None = Field(default=None, max_length=200)
     added_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ChatMigration(SQLModel, table=True):
+    """A group Telegram turned into a supergroup: buttons signed for the old id still work."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    old_chat_id: str = Field(max_length=64, unique=True)
+    new_chat_id: str = Field(max_length=64, index=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -51,6 +51,10 @@ class ButtonHandlers:
         ctx, chat_id = self.ctx, chat_id_of(update)
         message = query.message if isinstance(query.message, Message) else None
         press = ctx.signer.verify_press(chat_id, query.data or "") if message else None
+        if message is not None and press is None:
+            # Sent before the group became a supergroup: signed for the group's old id.
+            for former in await ctx.db(chat_links.former_chat_ids, chat_id=chat_id):
+                press = press or ctx.signer.verify_press(former, query.data or "")
         parsed = parse_button(press[0]) if press else None
         actor, now = actor_of(update), ctx.now()
         if message is None or press is None or parsed is None:

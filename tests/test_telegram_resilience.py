@@ -19,6 +19,7 @@ from telegram_support import (
     NOI_VU_CHAT,
     TU_PHAP_GROUP,
     Harness,
+    assignment,
     assignment_id,
     audit,
     start_bot,
@@ -193,6 +194,8 @@ async def test_the_longest_message_telegram_allows_is_kept_as_a_note(bot: Harnes
 
 async def test_a_group_that_becomes_a_supergroup_keeps_its_link(bot: Harness) -> None:
     await bot.link(TU_PHAP_GROUP, "so-tu-phap")
+    task_1 = assignment_id(bot.engine, "1", "so-tu-phap")
+    before = await bot.remind(TU_PHAP_GROUP, task_1)
     group_migrates(bot.fake, TU_PHAP_GROUP, SUPERGROUP)
     await bot.fake.wait_until(lambda: len(audit(bot.engine, "chat.migrated")) == 1)
     (entry,) = audit(bot.engine, "chat.migrated")
@@ -208,3 +211,8 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_link(bot: Harness) ->
     assert answer["text"] == "Đã ghi nhận."
     listing = await bot.says(SUPERGROUP, "/tasks")
     assert listing.text.startswith("Nhiệm vụ chưa hoàn thành của Sở Tư pháp:")
+    # A reminder sent to the group before the upgrade, pressed in the supergroup.
+    old_button = before.button_data("Đã nhận")
+    answer = await bot.presses(SUPERGROUP, before.message_id, data=old_button)
+    assert answer["text"] == "Đã ghi nhận."
+    assert assignment(bot.engine, task_1).status == "acknowledged"

@@ -1,4 +1,4 @@
-"""chat state: open questions, spent button nonces, members who may answer
+"""chat state: open questions, spent button nonces, members who may answer, migrated groups
 
 Revision ID: 0003
 Revises: 0001
@@ -56,7 +56,22 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_chatmember_agency_id'), ['agency_id'], unique=False)
 
 
+    op.create_table('chatmigration',
+    sa.Column('at', dondoc.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('old_chat_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('new_chat_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('old_chat_id')
+    )
+    with op.batch_alter_table('chatmigration', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chatmigration_new_chat_id'), ['new_chat_id'], unique=False)
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('chatmigration', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_chatmigration_new_chat_id'))
+    op.drop_table('chatmigration')
     with op.batch_alter_table('chatmember', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_chatmember_agency_id'))
     op.drop_table('chatmember')
