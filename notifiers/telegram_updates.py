@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections import deque
 from collections.abc import Awaitable
@@ -73,10 +74,17 @@ class ChatBot(ExtBot[Any]):
 
 
 class PerChatProcessor(BaseUpdateProcessor):
-    """Updates of one chat one after another, in order; different chats side by side."""
+    """Updates of one chat one after another, in order; different chats side by side.
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    An update waiting for its chat still holds one of PTB's `max_concurrent_updates`
+    slots, so a chat may keep at most `max_per_chat` updates waiting: beyond that it is
+    flooding (the throttle has told it so) and the rest is dropped unread.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256, *, max_per_chat: int = 40) -> None:
         super().__init__(max_concurrent_updates)
+        self.max_per_chat = max_per_chat
+        self.dropped = 0
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -86,6 +94,12 @@ class PerChatProcessor(BaseUpdateProcessor):
             await coroutine
             return
         key = chat.id
+        if self._waiting.get(key, 0) >= self.max_per_chat:
+            self.dropped += 1
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # never run: no "coroutine was never awaited" warning
+            log.debug("chat %s floods the bot: an update was dropped unread", key)
+            return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:

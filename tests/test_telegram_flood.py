@@ -11,16 +11,19 @@ from pathlib import Path
 
 from conftest import Cli
 from sqlmodel import select
+from telegram import Update
 from telegram_support import NOI_VU_CHAT, TU_PHAP_GROUP, Harness, assignment, assignment_id, audit
 
 from dondoc.chat_links import create_invite
 from dondoc.chat_members import add_member
 from dondoc.models import AuditEntry
 from dondoc.store import session_scope
+from notifiers.telegram_updates import PerChatProcessor
 
 pytest_plugins = ["fakes.fixtures", "telegram_support"]
 
 FLOODER = 6006  # a private chat sending wrong codes by script
+OTHER = 7007
 
 
 async def test_wrong_codes_are_throttled_per_chat_with_one_audit_row_per_burst(
@@ -143,3 +146,38 @@ async def test_a_group_limited_to_listed_members_refuses_anyone_else(
     with session_scope(bot.engine) as session:
         assert add_member(session, agency_code="so-tu-phap", user_id=515151, name=None,
                           actor="test", now=bot.clock.now()) is False  # fmt: skip
+
+
+def _update(update_id: int, chat: int) -> Update:
+    return Update.de_json(
+        {"update_id": update_id, "message": {
+            "message_id": update_id, "date": 0, "text": "x",
+            "chat": {"id": chat, "type": "private", "first_name": "A"},
+        }},
+        None,
+    )  # fmt: skip
+
+
+async def test_a_flooding_chat_holds_at_most_its_share_of_the_update_slots() -> None:
+    processor = PerChatProcessor(max_concurrent_updates=8, max_per_chat=3)
+    release, handled = asyncio.Event(), []
+
+    async def slow(tag: str) -> None:
+        await release.wait()
+        handled.append(tag)
+
+    async def quick(tag: str) -> None:
+        handled.append(tag)
+
+    flood = [
+        asyncio.create_task(processor.process_update(_update(n, FLOODER), slow(f"a{n}")))
+        for n in range(10)
+    ]
+    await asyncio.sleep(0.05)
+    other = asyncio.create_task(processor.process_update(_update(99, OTHER), quick("b")))
+    await asyncio.wait_for(other, timeout=2)  # not stuck behind the flood's slots
+    assert handled == ["b"]
+    release.set()
+    await asyncio.gather(*flood)
+    assert handled == ["b", "a0", "a1", "a2"]  # the chat's first updates, in order
+    assert processor.dropped == 7
