@@ -14,6 +14,7 @@ code, async code and daemon subprocesses alike.
     fake.user_says(chat_id, "/start ABC", reply_to=None, chat_type="private")
     fake.user_presses(chat_id, message_id, "Đã nhận")       # by button label …
     fake.user_presses(chat_id, message_id, data="a:1:sig")  # … or with raw callback data
+    # edits, photos, channel posts, supergroup migration, raw shapes: fakes/bot_api_events.py
     await fake.wait_until(lambda: len(fake.sent(1)) == 2)   # poll a condition (async)
     # failures
     fake.fail_next("sendMessage", times=3, status=429, retry_after=1)   # or 500, 502…
@@ -23,6 +24,9 @@ code, async code and daemon subprocesses alike.
     fake.limit_violations                #   and count every violation
 
 Chat ids: positive = private chat with the user of the same id; negative = a group.
+Like Telegram, it delivers only the update types in the bot's last `allowed_updates`,
+refuses user texts over 4096 characters, and answers a send to a group that became a
+supergroup with 400 and `migrate_to_chat_id`.
 """
 
 from __future__ import annotations
