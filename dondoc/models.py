@@ -256,3 +256,7 @@ class DaemonState(SQLModel, table=True):
     key: str = Field(max_length=64, primary_key=True)
     value: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     updated_at: datetime | None = ts_column()
+
+
+# Tables kept in modules of their own register here, so `dondoc.models` is the whole schema.
+from dondoc import models_agency_history  # noqa: E402, F401

@@ -187,22 +187,39 @@ class NameIndex:
         return _Piece(text, None, "note") if self.is_unspecific(text) else None
 
     def _segment(self, item: str, prefix: str = "") -> list[_Piece] | None:
-        """Fewest consecutive pieces of `item` that each resolve, or None."""
+        """Fewest consecutive pieces of `item` that each resolve, or None.
+
+        Among as few pieces, the reading whose notes hold the fewest fragments wins:
+        "Các sở, ngành, địa phương và đơn vị có liên quan" names the group of sở, ngành
+        and localities before it says "đơn vị có liên quan".
+        """
         parts = fragments(item)
         count = len(parts)
-        best: list[list[_Piece] | None] = [None] * (count + 1)
-        best[0] = []
+        best: list[tuple[int, int, list[_Piece]] | None] = [None] * (count + 1)
+        best[0] = (0, 0, [])
         for end in range(1, count + 1):
             for start in range(end):
-                head = best[start]
-                if head is None:
+                if best[start] is None:
                     continue
+                pieces, in_notes, so_far = best[start] or (0, 0, [])
                 text = join(parts[start:end])
                 piece = self._known(f"{prefix} {text}") if prefix else None
                 piece = piece or self._known(text)
-                if piece is not None and (best[end] is None or len(head) + 1 < len(best[end] or [])):
-                    best[end] = [*head, _Piece(text, piece.target, piece.kind)]
-        return best[count]
+                if piece is None or (piece.kind == "note" and not self._note_ok(parts, start, end)):
+                    continue
+                score = (pieces + 1, in_notes + (end - start if piece.kind == "note" else 0))
+                current = best[end]
+                if current is None or score < current[:2]:
+                    # A note keeps the cell's words; a name, the words that resolved.
+                    shown = text if piece.kind == "note" else piece.text
+                    best[end] = (*score, [*so_far, _Piece(shown, piece.target, piece.kind)])
+        result = best[count]
+        return result[2] if result is not None else None
+
+    def _note_ok(self, parts: list[Fragment], start: int, end: int) -> bool:
+        """A note never swallows a name the directory knows at its start: "các sở, ngành
+        và các đơn vị liên quan" is a group and a note, not one note."""
+        return not any(self.lookup(join(parts[start:k])) for k in range(start + 1, end))
 
     def _by_grammar(self, parts: list[Fragment]) -> list[_Piece]:
         """The cheapest reading of `parts` where names nobody knows stay one name each."""
@@ -239,10 +256,7 @@ class NameIndex:
             target = self.lookup(f"{inherited} {text}")
             if target is not None:
                 return _Piece(f"{inherited} {text}", target, "target"), _KNOWN
-        if self.is_unspecific(text) and not any(
-            self.lookup(join(parts[start:k])) for k in range(start + 1, end)
-        ):
-            # Never swallow a group the directory knows: "các sở, ngành và đơn vị liên quan".
+        if self.is_unspecific(text) and self._note_ok(parts, start, end):
             return _Piece(text, None, "note"), _NOTE
         separators = (end - start - 1) * _PER_SEPARATOR
         if name_key(text) in official_keys():
