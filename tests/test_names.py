@@ -20,8 +20,6 @@ from dondoc.names import NameIndex, Target
 from dondoc.store import make_engine, migrate, session_scope
 from rules.text import fold
 
-DEPARTMENTS = 16
-COMMUNES = 7
 
 
 @pytest.fixture(scope="module")
