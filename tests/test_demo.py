@@ -33,7 +33,7 @@ def test_the_demo_reminds_reports_and_says_where_to_read_the_emails(tmp_path: Pa
     assert f"trong {len(emails)} email" in done.stdout
     assert len(emails) > 100
     recipients = {str(message["To"]) for message in emails}
-    assert {"so-tttt@tinhmau.example", "vp-ubnd@tinhmau.example"} <= recipients
+    assert {"so-khcn@tinhmau.example", "vp-ubnd@tinhmau.example"} <= recipients
     reports = sorted(p.name for p in (tmp_path / "demo" / "reports").iterdir())
     assert "danh-sach-cham-muon-2023-03.html" in reports and "bao-cao-quy-2023Q1.csv" in reports
     assert str(maildir) in done.stdout

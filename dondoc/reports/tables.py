@@ -50,7 +50,7 @@ def item_row(item: Item, tz: tzinfo) -> list[str]:
         item.task_title,
         item.deadline_text or "",
         item.agency_code,
-        item.agency_name,
+        item.agency_label,
         ROLE_LABELS.get(item.role, item.role),
         obligation.due.isoformat() if obligation.due else "",
         str(item.category),
