@@ -182,7 +182,7 @@ def test_plan_import_reports_what_it_did(shared: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert out.startswith("Đã tạo kế hoạch moi: 29 nhiệm vụ.\n")
-    assert "  phân công: +599 / −0" in out
+    assert "  phân công: +466 / −0" in out
     assert "  cơ quan mới trong danh bạ: bo-cong-an (Bộ Công an)" in out
     assert "chưa có thời hạn (STT 1): sẽ nhắc Văn phòng đặt thời hạn." in out
     assert "lưu ý: dòng 61: ghi chú 'Phòng Tổng hợp' (không phải người nhận)" in result.stderr

@@ -27,7 +27,7 @@ def test_the_demo_reminds_reports_and_says_where_to_read_the_emails(tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr
     assert "Nhiệm vụ (28)" in done.stdout  # the imported plan, agencies by role
-    assert "Các sở, ban, ngành (19)" in done.stdout
+    assert "Các sở, ban, ngành (13)" in done.stdout
     maildir = tmp_path / "demo" / "maildir"
     emails = mailbox.Maildir(maildir, create=False)
     assert f"trong {len(emails)} email" in done.stdout
