@@ -19,6 +19,9 @@ _PLURAL = re.compile(r"^(?:cac|nhung|moi) ")
 _LOCAL_HEAD = re.compile(r"^uy ban nhan dan ")
 # Connectors after which a head word belongs to the name before: "Văn phòng của Sở …".
 _CONNECTORS = frozenset({"cua", "thuoc", "truc", "tai", "voi"})
+# Words after which a head word continues the name: "Văn phòng UBND tỉnh", "Cơ quan Công
+# an tỉnh" (a generic noun naming what follows).
+_NOT_A_NAME = frozenset({*HEAD_WORDS, "co quan", "don vi", "to chuc"})
 
 
 @dataclass(frozen=True)
@@ -91,22 +94,23 @@ def is_group_phrase(text: str) -> bool:
 
 
 def _run_on_names(text: str) -> list[str]:
-    """'Sở Y tế Sở Giáo dục' → ['Sở Y tế', 'Sở Giáo dục']: a capitalised head word after
-    a complete name (a head word and at least one word more) opens a second name."""
+    """'Sở Y tế Sở Giáo dục' → ['Sở Y tế', 'Sở Giáo dục']: a capitalised head word that
+    opens a name of its own (a head word and more) after some words starts a second name,
+    unless it follows a bare head word ("Văn phòng UBND tỉnh") or a connector ("của").
+    A name such as "Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh" that this cuts is joined again
+    by the lexicon or the directory, which may span any boundary."""
     words = text.split()
     parts: list[str] = []
     start = 0
-    for j in range(1, len(words)):
-        if not words[j][:1].isupper():
+    for j in range(start + 1, len(words)):
+        if not words[j][:1].isupper() or j == start:
             continue
-        before = words[start:j]
-        before_key = name_key(" ".join(before))
-        head = head_of(before_key)
-        if head is None or before_key == head or name_key(words[j - 1]) in _CONNECTORS:
+        before_key = name_key(" ".join(words[start:j]))
+        if before_key in _NOT_A_NAME or name_key(words[j - 1]) in _CONNECTORS:
             continue
         if not opens_name(" ".join(words[j:])):
             continue
-        parts.append(" ".join(before))
+        parts.append(" ".join(words[start:j]))
         start = j
     parts.append(" ".join(words[start:]))
     return parts

@@ -217,8 +217,10 @@ class NameIndex:
         return result[2] if result is not None else None
 
     def _note_ok(self, parts: list[Fragment], start: int, end: int) -> bool:
-        """A note never swallows a name the directory knows at its start: "các sở, ngành
-        và các đơn vị liên quan" is a group and a note, not one note."""
+        """A note never swallows a name: "các sở, ngành và các đơn vị liên quan" is a group
+        and a note, "các doanh nghiệp và các cơ quan liên quan" a group phrase and a note."""
+        if any(f.hard for f in parts[start + 1 : end]):
+            return False
         return not any(self.lookup(join(parts[start:k])) for k in range(start + 1, end))
 
     def _by_grammar(self, parts: list[Fragment]) -> list[_Piece]:

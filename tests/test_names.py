@@ -21,7 +21,6 @@ from dondoc.store import make_engine, migrate, session_scope
 from rules.text import fold
 
 
-
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NameIndex]:
     path: Path = tmp_path_factory.mktemp("names") / "dondoc.db"
