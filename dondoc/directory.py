@@ -14,7 +14,7 @@ from sqlmodel import Session, col, delete, select
 from config.errors import ConfigError
 from config.yaml_source import Located, describe_validation_error, load_located
 from dondoc.models import Agency, AgencyGroup, AgencyGroupMember, Contact
-from dondoc.models_agency_history import AgencyFormerName
+from dondoc.models_agency_history import AgencyChange, AgencyFormerName
 from dondoc.names import NameIndex, Target, name_key
 
 BUNDLED_DIRECTORY = Path(__file__).with_name("data") / "agencies.yaml"
@@ -270,7 +270,17 @@ def build_name_index(session: Session) -> NameIndex:
     index = NameIndex()
     agencies: dict[int | None, Target] = {}
     groups: dict[int | None, Target] = {}
+    # An agency merged into another is found by its former name, as the successor.
+    merged = set(
+        session.exec(
+            select(AgencyChange.old_agency_id).where(
+                AgencyChange.kind == "merge", col(AgencyChange.undone_at).is_(None)
+            )
+        ).all()
+    )
     for agency in session.exec(select(Agency)).all():
+        if agency.id in merged:
+            continue
         target = agencies[agency.id] = Target("agency", agency.code, agency.name)
         index.add(target, [agency.name, *agency.aliases])
     for group in session.exec(select(AgencyGroup)).all():

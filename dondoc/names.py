@@ -273,9 +273,7 @@ class NameIndex:
             return _Piece(named, None, "unknown"), price
         return _Piece(text, None, "unknown"), _STRAY + separators
 
-    def _read_prefixed_list(
-        self, item: str, previous: str
-    ) -> tuple[str, list[_Piece] | None]:
+    def _read_prefixed_list(self, item: str, previous: str) -> tuple[str, list[_Piece] | None]:
         """'Các Sở: Nội vụ, Tài chính' or 'Các sở Nội vụ, Tài chính' → 'Sở Nội vụ', 'Sở Tài chính'.
 
         Returns the prefix found (or `previous`) and the pieces, or None when nothing fits.

@@ -101,9 +101,7 @@ def test_marking_an_agency_done_and_reopening_is_shown_everywhere(shared: Cli) -
     assert lines[0] == "#13 — nq131 STT 13"
     assert "Thời hạn: Tháng 11/2022, chậm nhất tháng 3/2023" in lines
     done_line = next(line for line in lines if "[so-khcn]" in line)
-    assert done_line.startswith(
-        "  • chủ trì: Sở Khoa học và Công nghệ [so-khcn] — đã hoàn thành ("
-    )
+    assert done_line.startswith("  • chủ trì: Sở Khoa học và Công nghệ [so-khcn] — đã hoàn thành (")
     assert done_line.endswith(", cli)")
     assert "  • phối hợp: Văn phòng UBND tỉnh [vp-ubnd] — chưa xong" in lines
 
