@@ -103,13 +103,13 @@ def list_agencies(
             else f"Telegram {c.address}"
             for c in by_agency.get(agency.id or 0, [])
         )
-        former = "; ".join(
+        was = "; ".join(
             f"{f.name} (đến {f.until:%d/%m/%Y})" for f in former_names.get(agency.id or 0, [])
         )
         table.add_row(
             escape(agency.code),
             escape(agency.name),
-            escape(former) or "—",
+            escape(was) or "—",
             agency.kind,
             escape(reach) or "—",
         )
