@@ -132,7 +132,8 @@ def late_markdown(report: LateReport, *, tz: tzinfo) -> str:
             cells = [
                 item.task_number,
                 _md(item.task_title),
-                ROLE_LABELS.get(item.role, item.role),
+                ROLE_LABELS.get(item.role, item.role)
+                + (f" ({_md(item.former_name)})" if item.former_name else ""),
                 _md(item.deadline_text or "—"),
                 f"{due:%d/%m/%Y}" if due else "—",
                 str(item.obligation.days_late),
