@@ -143,10 +143,12 @@ def _day(text: str | None, option: str) -> date:
 
 def _print_change(report: ChangeReport) -> None:
     if report.undone:
-        console.print(
-            f"Đã hoàn tác: {report.note}; {report.moved} phân công trả về cơ quan cũ.",
-            markup=False,
+        after = (
+            f"{report.moved} phân công trả về {report.old}"
+            if report.kind == "merge"
+            else f"tên lại là '{report.old}'"
         )
+        console.print(f"Đã hoàn tác: {report.note}; {after}.", markup=False)
         return
     lines = [f"Đã ghi nhận: {report.note}."]
     if report.kind == "merge":
