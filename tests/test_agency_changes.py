@@ -25,6 +25,9 @@ from dondoc.errors import UserError
 from dondoc.models import Agency, AuditEntry, Contact
 from dondoc.plan_import import import_plan
 from dondoc.reports.data import gather
+from dondoc.reports.late import build_late_report
+from dondoc.reports.periods import Period
+from dondoc.reports.tables import late_markdown
 from dondoc.store import session_scope
 from dondoc.tasks import get_task
 
@@ -181,3 +184,25 @@ def test_the_cli_merges_renames_and_undoes_with_clear_messages(cli: Cli, tmp_pat
     health = next(a for a in listed if a["code"] == "so-y-te")
     assert health["name"] == "Sở Y tế tỉnh"
     assert {"name": "Sở Y tế", "until": "2026-07-01"} in health["former"]
+
+
+def test_the_late_list_after_a_merger_groups_items_under_the_successor_with_the_old_name(
+    store: Engine,
+) -> None:
+    def late_list(year: int, month: int) -> str:
+        with Session(store) as session:
+            report = build_late_report(
+                session,
+                period=Period("month", year, month),
+                now=datetime(2027, 1, 1, tzinfo=UTC),
+                tz=TZ,
+            )
+        return late_markdown(report, tz=TZ)
+
+    before = late_list(2023, 4)
+    assert "Sở Thông tin và Truyền thông — " in before
+    assert "(Sở Thông tin và Truyền thông)" not in before
+    after = late_list(2025, 4)
+    section = after.split("Sở Khoa học và Công nghệ — ", 1)[1].split("\n## ", 1)[0]
+    row_13 = next(line for line in section.splitlines() if line.startswith("| 13 |"))
+    assert "| chủ trì (Sở Thông tin và Truyền thông) |" in row_13

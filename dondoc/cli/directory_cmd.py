@@ -94,7 +94,7 @@ def list_agencies(
         )
         return
     table = Table(title="Danh bạ cơ quan")
-    for column in ("Mã", "Tên", "Tên cũ", "Loại", "Liên hệ"):
+    for column in ("Mã", "Tên", "Loại", "Liên hệ"):
         table.add_column(column)
     for agency in agencies:
         reach = ", ".join(
@@ -103,17 +103,16 @@ def list_agencies(
             else f"Telegram {c.address}"
             for c in by_agency.get(agency.id or 0, [])
         )
-        was = "; ".join(
-            f"{f.name} (đến {f.until:%d/%m/%Y})" for f in former_names.get(agency.id or 0, [])
-        )
-        table.add_row(
-            escape(agency.code),
-            escape(agency.name),
-            escape(was) or "—",
-            agency.kind,
-            escape(reach) or "—",
-        )
+        table.add_row(escape(agency.code), escape(agency.name), agency.kind, escape(reach) or "—")
     console.print(table)
+    by_code = {a.id: a.code for a in agencies}
+    was = [
+        f"{by_code.get(agency_id, '?')}: "
+        + "; ".join(f"{f.name} (đến {f.until:%d/%m/%Y})" for f in names)
+        for agency_id, names in former_names.items()
+    ]
+    if was:
+        console.print("Tên cũ: " + " | ".join(was), markup=False)
     console.print("Nhóm: " + "; ".join(f"{g.code} = {g.name}" for g in groups), markup=False)
 
 
