@@ -1,7 +1,7 @@
 """agency history
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-01 15:02:19.227919
 """
 from alembic import op
@@ -11,7 +11,7 @@ import dondoc.models
 
 
 revision = '0002'
-down_revision = '0001'
+down_revision = '0003'  # re-chained after main's 0003 (chat state)
 branch_labels = None
 depends_on = None
 
