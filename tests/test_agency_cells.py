@@ -4,6 +4,7 @@ report, groups stay groups, and whatever removes recipients is a warning."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,9 @@ from dondoc.directory import (
 from dondoc.models import Agency, AgencyGroup
 from dondoc.name_grammar import fragments, is_group_phrase, opens_name
 from dondoc.names import NameIndex
+from dondoc.plan_import import import_plan
 from dondoc.store import make_engine, migrate, session_scope
+from dondoc.tasks import get_task
 
 DIRECTORY = read_directory_file(BUNDLED_DIRECTORY)
 COMMUNES = [a.code for a in DIRECTORY.agencies if a.kind == "commune"]
@@ -380,3 +383,49 @@ def test_a_cell_built_from_names_gives_exactly_those_recipients(
     assert result.notes == ([tail.lstrip(" ,").removeprefix("và ")] if tail else [])
     for agency in reader.created.values():
         assert not any(f.hard for f in fragments(agency.name)), agency.name
+
+
+# --- Through the import ------------------------------------------------------------------
+
+
+def test_an_import_with_create_agencies_never_makes_a_phantom_agency(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "kh-2025.csv"
+    rows = [
+        "STT,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Thời gian hoàn thành",
+        "1,Phát triển kinh tế tập thể,Sở Tài chính,"
+        '"Ban Quản lý các khu công nghiệp, Sở Xây dựng, các hợp tác xã",Tháng 12/2025',
+        "2,Chuyển đổi số,Sở Khoa học và Công nghệ,"
+        '"Các sở, ngành, địa phương và đơn vị có liên quan",Quý IV/2025',
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with session_scope(sqlite_engine) as session:
+        load_directory(session, read_directory_file(BUNDLED_DIRECTORY))
+    with session_scope(sqlite_engine) as session:
+        report = import_plan(
+            session,
+            path=path,
+            now=datetime(2025, 10, 1, tzinfo=UTC),
+            plan_code="kh2025",
+            create_agencies=True,
+        )
+    assert report.new_agencies == [
+        "ban-quan-ly-cac-khu-cong-nghiep (Ban Quản lý các khu công nghiệp)"
+    ]
+    assert any("nhóm 'các hợp tác xã' (cac-hop-tac-xa) chưa có cơ quan" in n for n in report.notes)
+    with Session(sqlite_engine) as session:
+        group = session.exec(select(AgencyGroup).where(AgencyGroup.code == "cac-hop-tac-xa")).one()
+        assert group_members(session).get("cac-hop-tac-xa") is None
+        first = get_task(session, "kh2025/1")
+        second = get_task(session, "kh2025/2")
+        names = set(session.exec(select(Agency.name)).all())
+    assert group.name == "các hợp tác xã"
+    assert "các hợp tác xã" not in names
+    assert [a["agency"] for a in first["assignments"] if a["role"] == "coordinator"] == [
+        "so-xay-dung",
+        "ban-quan-ly-cac-khu-cong-nghiep",
+    ]
+    # The coordinators of the second task are 13 departments and 7 communes, not a note.
+    assert sum(a["role"] == "coordinator" for a in second["assignments"]) == 19
+    assert second["notes"] == "Phối hợp: đơn vị có liên quan"
