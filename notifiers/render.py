@@ -170,6 +170,7 @@ def _complete_task(task: Mapping[str, Any], locale: str) -> dict[str, Any]:
     complete = dict(task)
     for key in ("section", "product", "deadline_text", "target"):
         complete.setdefault(key, None)
+    complete.setdefault("leads", [])
     stored = task.get("deadline")
     deadline = None
     if isinstance(stored, Mapping) and ("due" not in task or "deadline_explained" not in task):
@@ -315,6 +316,16 @@ class Renderer:
                 and item.get("audience") != "office"
                 and recipient.get("code") == agency.get("code")
             )
+            # An explanation is asked of the late agency only, and only until it came in;
+            # the office is told that it was asked instead of being asked itself.
+            explained = bool(item.get("explained"))
+            asked = (
+                bool(item.get("ask_explanation")) or item.get("template") == "explanation_request"
+            ) and not explained
+            to_office = item.get("audience") == "office"
+            context["explained"] = explained
+            context["ask_explanation"] = asked and not to_office
+            context["explanation_pending"] = asked and to_office
         return context
 
     @staticmethod
