@@ -58,7 +58,7 @@ def test_the_demo_reminds_reports_and_says_where_to_read_the_emails(
 
 def _decoded(message: mailbox.MaildirMessage) -> tuple[str, str]:
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
-    body = parsed.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    body = parsed.get_body(preferencelist=("plain",))
     return str(parsed["Subject"]), body.get_content() if body is not None else ""
 
 
