@@ -172,3 +172,16 @@ def test_a_reload_of_a_hostile_file_keeps_the_rules_logs_short_lines_then_clears
     fixed = cli("status", "--json")
     assert json.loads(fixed.stdout)["daemon"]["config_error"] is None
     assert "Cấu hình bị từ chối" not in cli("status").stdout
+
+
+def test_a_date_that_does_not_exist_is_located_not_a_traceback(tmp_path: Path) -> None:
+    assert DEFAULT.count("milestones: {}") == 1
+    text = DEFAULT.replace("milestones: {}", "milestones: {de-an-06: 2022-13-45}")
+    path = tmp_path / "rules.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_rule_config(path)
+    (problem,) = caught.value.problems
+    line = text[: text.index("milestones:")].count("\n") + 1
+    assert problem.startswith(f"{path}:{line}:")
+    assert "'2022-13-45' không hợp lệ" in problem
