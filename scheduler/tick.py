@@ -193,6 +193,7 @@ def _render_context(
     facts: Facts,
 ) -> dict[str, Any]:
     office = directory.by_id.get(context.owner_id or 0)
+    explained = facts.explained(reminder.occurrence, context.task.get("deadline"))
     office_email = directory.reply_email.get(context.owner_id or 0)
     return {
         "assignment_id": reminder.assignment_id,
@@ -200,8 +201,9 @@ def _render_context(
         "stage": reminder.stage,
         "template": reminder.template,
         "repeat": reminder.repeat,
-        "ask_explanation": reminder.ask_explanation,
-        "explained": facts.explained(reminder.occurrence, context.task.get("deadline")),
+        # Once the agency has explained, no message asks again (nor waits for a reply).
+        "ask_explanation": reminder.ask_explanation and not explained,
+        "explained": explained,
         "occurrence": reminder.occurrence.isoformat() if reminder.occurrence else None,
         "audience": audience,
         "plan": {"code": context.plan_code, "title": context.plan_title},
