@@ -53,7 +53,7 @@ def item_row(item: Item) -> list[Cell]:
         item.task_title,
         item.deadline_text or "",
         item.agency_code,
-        item.agency_name,
+        item.agency_label,
         ROLE_LABELS.get(item.role, item.role),
         obligation.due,
         str(item.category),
@@ -129,7 +129,8 @@ def late_markdown(report: LateReport, *, tz: tzinfo) -> str:
             cells = [
                 markdown_text(item.task_number),
                 markdown_text(item.task_title),
-                ROLE_LABELS.get(item.role, item.role),
+                ROLE_LABELS.get(item.role, item.role)
+                + (f" ({markdown_text(item.former_name)})" if item.former_name else ""),
                 markdown_text(item.deadline_text or "—"),
                 f"{due:%d/%m/%Y}" if due else "—",
                 str(item.obligation.days_late),
