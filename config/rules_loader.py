@@ -14,7 +14,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, RootModel, ValidationError
 
-from config.errors import ConfigError, plain_message
+from config.errors import ConfigError, clip, plain_message
 from config.yaml_source import Loc, Located, load_located
 from rules.policy import DEADLINE_KINDS, RECIPIENT_WORDS, RuleConfig
 
@@ -100,7 +100,7 @@ def _message(item: Any, loc: Loc, is_key: bool) -> str:
         expected = str(item.get("ctx", {}).get("expected", "")).replace("'", "")
         expected = expected.replace(" or ", ", ")
         what = "khóa" if is_key else "giá trị"
-        return f"{what} {item['input']!r} không hợp lệ; cho phép (allowed values): {expected}"
+        return f"{what} {clip(item['input'])} không hợp lệ; cho phép (allowed values): {expected}"
     if kind in ("value_error", "assertion_error"):
         return plain_message(item["msg"])
     if kind == "too_short":
@@ -112,7 +112,7 @@ def _message(item: Any, loc: Loc, is_key: bool) -> str:
     message = _TYPE_MESSAGES.get(kind)
     if message is None:
         return str(item["msg"])
-    return message if kind == "missing" else f"{message}, không phải {item['input']!r}"
+    return message if kind == "missing" else f"{message}, không phải {clip(item['input'])}"
 
 
 def _is_union_tag(part: int | str) -> bool:

@@ -115,6 +115,7 @@ class Daemon:
             self.last_error = exc.problems[0] if exc.problems else str(exc)
             return False
         self.config = config
+        self.last_error = None  # /healthz and `dondoc status` stop reporting the fixed error
         self._reevaluate_all(now)
         log.info("config reloaded from %s", self.rules_path)
         return True
