@@ -30,9 +30,14 @@ def test_reminders_arrive_on_the_expected_virtual_days_in_office_hours(
     # The coordinator hears three days ahead, a Wednesday.
     assert found[("coordinators", "so-noi-vu")] == {at("2022-12-28", 7, 30)}
     # Due on Saturday 31/12; 1 and 2 January are the New Year holiday and its
-    # substitute day, so "due today" and "overdue" both reach the office on Tuesday.
-    assert found[("due_today", "so-tu-phap")] == {at("2023-01-03", 7, 30)}
-    assert found[("due_today", "so-tu-phap#head")] == {at("2023-01-03", 7, 30)}
+    # substitute day, so "due today" waits until Tuesday, by which time "overdue" came
+    # due too: only the latest stage goes out.
+    assert ("due_today", "so-tu-phap") not in found
+    assert ("due_today", "so-tu-phap#head") not in found
+    assert found[("overdue", "so-tu-phap#head")] == {
+        at("2023-01-03", 7, 30),
+        at("2023-01-09", 7, 30),
+    }
     assert found[("overdue", "vp-ubnd")] == {at("2023-01-03", 7, 30), at("2023-01-09", 7, 30)}
     # The overdue stage repeats weekly while nobody answers: Sunday 8/1 waits for Monday.
     assert found[("overdue", "so-tu-phap")] == {at("2023-01-03", 7, 30), at("2023-01-09", 7, 30)}
@@ -45,7 +50,10 @@ def test_reminders_arrive_on_the_expected_virtual_days_in_office_hours(
     assert ("lanhdao.so-tu-phap@tinhmau.example",) in by_recipient
     lead_mail = [m for m in smtp_sink.messages if m.recipients == ["so-tu-phap@tinhmau.example"]]
     assert [m for m in lead_mail if "Xây dựng kế hoạch số hóa hồ sơ" in m.text]
-    assert outbox_statuses(app) == {"sent": len(sent_rows(app))}
+    assert outbox_statuses(app) == {
+        "sent": len(sent_rows(app)),
+        "skipped": 2,
+    }  # due today: lead, head
 
 
 def test_evaluating_again_sends_nothing_twice(tmp_path: Path, smtp_sink: SmtpSink) -> None:
@@ -165,7 +173,7 @@ def test_a_mail_server_down_is_tried_once_per_batch_and_nothing_is_lost(
 ) -> None:
     app = make_app(tmp_path, smtp_sink)
     daemon = simulate(app, at("2023-01-02"))
-    smtp_sink.stop()  # Tuesday 3 January: due today, overdue, the head and the office all wait
+    smtp_sink.stop()  # Tuesday 3 January: overdue to the lead, the head and the office waits
     simulate(app, at("2023-01-03", 9, 0), daemon)
     with session_scope(app.engine) as session:
         waiting = session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
@@ -187,7 +195,8 @@ def test_a_mail_server_down_is_tried_once_per_batch_and_nothing_is_lost(
     assert all(attempt.outcome == "retry" for attempt, _ in attempts)
     smtp_sink.start()
     simulate(app, at("2023-01-04"), daemon)
-    assert outbox_statuses(app) == {"sent": len(sent_rows(app))}
+    # "Due today" (lead, head) was superseded by "overdue" before it could go out.
+    assert outbox_statuses(app) == {"sent": len(sent_rows(app)), "skipped": 2}
     assert {tuple(m.recipients) for m in smtp_sink.messages} >= {
         ("so-tu-phap@tinhmau.example",),
         ("lanhdao.so-tu-phap@tinhmau.example",),
@@ -240,3 +249,21 @@ def test_the_monthly_late_list_and_quarterly_report_reach_the_office_by_email(
         ).one()
     assert sent.status == "sent" and sent.sent_at is not None
     assert sent.sent_at.astimezone(VN).date().isoformat() == "2023-02-06"  # 5 Feb is a Sunday
+
+
+def test_a_digest_lists_a_task_once_when_two_stages_meet_after_a_holiday(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    plan = (
+        "STT,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Sản phẩm,Thời gian hoàn thành\n"
+        "3,Rà soát thủ tục hành chính,Sở Tư pháp,,Báo cáo,Tháng 12/2022\n"
+        "8,Số hóa hồ sơ hộ tịch,Sở Tư pháp,,Cơ sở dữ liệu,31/12/2022\n"
+    )
+    app = make_app(tmp_path, smtp_sink, plan=plan)
+    simulate(app, at("2023-01-03", 12, 0))
+    to_lead = [m for m in smtp_sink.messages if m.recipients == ["so-tu-phap@tinhmau.example"]]
+    assert len(to_lead) == 2  # two weeks ahead (19/12/2022), then Tuesday 03/01/2023
+    text = to_lead[-1].text
+    assert "quá hạn" in text.lower()
+    assert text.count("Rà soát thủ tục hành chính") == 1
+    assert text.count("Số hóa hồ sơ hộ tịch") == 1
