@@ -133,17 +133,19 @@ def load_directory(session: Session, directory: DirectoryIn) -> LoadSummary:
     by_code = {a.code: a for a in session.exec(select(Agency)).all()}
     for item in directory.agencies:
         agency = by_code.get(item.code)
+        before = None if agency is None else _agency_facts(session, agency)
         if agency is None:
             agency = Agency(code=item.code, name=item.name)
             summary.added.append(item.code)
-        else:
-            summary.updated.append(item.code)
         agency.name, agency.kind, agency.locale = item.name, item.kind, item.locale
         agency.aliases = list(item.aliases)
         session.add(agency)
         session.flush()
         by_code[item.code] = agency
         _replace_email_contacts(session, agency, item.contacts)
+        # Loading the same file again changes nothing, and says so.
+        if before is not None and before != _agency_facts(session, agency):
+            summary.updated.append(item.code)
     problems = []
     for g, group_in in enumerate(directory.groups):
         missing = [(m, code) for m, code in enumerate(group_in.members) if code not in by_code]
@@ -196,6 +198,17 @@ def _check_names_unique(session: Session, directory: DirectoryIn) -> None:
             )
     if problems:
         raise ConfigError(problems)
+
+
+def _agency_facts(session: Session, agency: Agency) -> tuple[object, ...]:
+    """What a directory file sets for one agency, to tell an update from a no-op."""
+    session.flush()
+    contacts = session.exec(
+        select(Contact.address, Contact.name, Contact.is_head).where(
+            col(Contact.agency_id) == agency.id, col(Contact.channel) == "email"
+        )
+    ).all()
+    return (agency.name, agency.kind, agency.locale, list(agency.aliases), sorted(contacts))
 
 
 def _replace_email_contacts(session: Session, agency: Agency, contacts: list[ContactIn]) -> None:
