@@ -184,15 +184,15 @@ class EmailChannel:
         )
         try:
             await smtp.connect()
-            if settings.username and not smtp.get_transport_info("sslcontext"):
-                if not settings.allow_insecure_auth:
-                    smtp.close()
-                    raise ChannelError(
-                        f"Máy chủ thư {self._where}: kết nối không mã hóa, dondoc không gửi mật "
-                        "khẩu; đặt DONDOC_SMTP__SECURITY=starttls hoặc tls (or explicitly "
-                        "DONDOC_SMTP__ALLOW_INSECURE_AUTH=true).",
-                        permanent=False,
-                    )
+            encrypted = bool(smtp.get_transport_info("sslcontext"))
+            if settings.username and not encrypted and not settings.allow_insecure_auth:
+                smtp.close()
+                raise ChannelError(
+                    f"Máy chủ thư {self._where}: kết nối không mã hóa, dondoc không gửi mật "
+                    "khẩu; đặt DONDOC_SMTP__SECURITY=starttls hoặc tls (or explicitly "
+                    "DONDOC_SMTP__ALLOW_INSECURE_AUTH=true).",
+                    permanent=False,
+                )
             if settings.username:
                 password = settings.password.get_secret_value() if settings.password else ""
                 await smtp.login(settings.username, password)
