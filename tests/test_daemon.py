@@ -267,3 +267,33 @@ def test_a_digest_lists_a_task_once_when_two_stages_meet_after_a_holiday(
     assert "quá hạn" in text.lower()
     assert text.count("Rà soát thủ tục hành chính") == 1
     assert text.count("Số hóa hồ sơ hộ tịch") == 1
+
+
+LATE_IN_NOVEMBER = """STT,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Sản phẩm,Thời gian hoàn thành
+1,Xây dựng kế hoạch số hóa hồ sơ,Sở Tư pháp,,Kế hoạch,Tháng 11/2022
+"""
+
+
+def test_an_acknowledgement_silences_the_repeats_until_it_lapses(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    # Due 30/11/2022: "overdue" goes out on Thursday 01/12 and would repeat weekly on
+    # 08/12, 15/12 and 22/12. The agency presses "Đã nhận" on 01/12 at 09:00.
+    app = make_app(tmp_path, smtp_sink, plan=LATE_IN_NOVEMBER)
+    daemon = simulate(app, at("2022-12-01", 9, 0))
+    assert arrivals(app)[("overdue", "so-tu-phap")] == {at("2022-12-01", 7, 30)}
+    with session_scope(app.engine) as session:
+        lead = session.exec(select(Assignment).where(Assignment.role == "lead")).one()
+        set_status(
+            session, assignment=lead, status="acknowledged", actor="test", now=app.clock.now()
+        )
+    simulate(app, at("2023-01-10"), daemon)
+    found = arrivals(app)
+    # No repeat on 08/12, 15/12 nor 22/12: the acknowledgement holds for 45 days.
+    assert found[("overdue", "so-tu-phap")] == {at("2022-12-01", 7, 30)}
+    assert found[("overdue", "so-tu-phap#head")] == {at("2022-12-01", 7, 30)}
+    # A later stage is not a repeat: a month late, the head and the office still hear.
+    assert found[("escalation", "so-tu-phap#head")] == {at("2022-12-30", 7, 30)}
+    # Every email says when it was written in the office's own zone.
+    assert smtp_sink.messages
+    assert all(str(m.header("Date")).endswith("+0700") for m in smtp_sink.messages)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import ssl
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from fakes.smtp import SmtpSink
 from pydantic import SecretStr
 
-from config.settings import SmtpSettings
+from config.settings import SmtpSettings, load_settings
 from dondoc.clock import ManualClock
 from notifiers.base import Attachment, ChannelError, OutgoingMessage
 from notifiers.email import EmailChannel
+from notifiers.registry import build_channels
 
 if TYPE_CHECKING:
     from fakes.fixtures import TlsFiles, TlsPair
@@ -296,3 +298,17 @@ async def test_attachments_travel_with_the_text_and_html(smtp_sink: SmtpSink) ->
     (mail,) = smtp_sink.wait_for(1)
     assert mail.text.strip() == "Kính gửi: Văn phòng UBND tỉnh"
     assert mail.attachments() == [("bao-cao-cham-2023-03.csv", "STT,Nhiệm vụ\n1,Ví dụ\n".encode())]
+
+
+async def test_the_date_header_is_in_the_offices_zone_whatever_the_clock_says(
+    smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    # The system clock (and a simulation after a store round trip) stands in UTC.
+    settings = load_settings(
+        data_dir=tmp_path, smtp={"host": smtp_sink.host, "port": smtp_sink.port, "sender": SENDER}
+    )
+    clock = ManualClock(datetime(2022, 11, 25, 2, 0, tzinfo=UTC))
+    channel = build_channels(settings, clock=clock)["email"]
+    await channel.send(reminder())
+    (mail,) = smtp_sink.wait_for(1)
+    assert mail.header("Date") == "Fri, 25 Nov 2022 09:00:00 +0700"
