@@ -297,3 +297,44 @@ def test_an_acknowledgement_silences_the_repeats_until_it_lapses(
     # Every email says when it was written in the office's own zone.
     assert smtp_sink.messages
     assert all(str(m.header("Date")).endswith("+0700") for m in smtp_sink.messages)
+
+
+TWO_TASKS_SAME_DAY = """STT,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Sản phẩm,Thời gian hoàn thành
+1,Rà soát thủ tục hành chính,Sở Tư pháp,,Báo cáo,Tháng 12/2022
+2,Số hóa hồ sơ hộ tịch,Sở Tư pháp,,Cơ sở dữ liệu,31/12/2022
+"""
+
+
+@pytest.mark.parametrize(("digest", "emails"), [("true", 1), ("false", 2)])
+def test_reminders_due_together_arrive_as_one_digest_unless_digests_are_off(
+    tmp_path: Path, smtp_sink: SmtpSink, digest: str, emails: int
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    default = (Path(__file__).parent.parent / "config" / "rules.yaml").read_text(encoding="utf-8")
+    rules.write_text(default.replace("digest: true", f"digest: {digest}"), encoding="utf-8")
+    app = make_app(tmp_path, smtp_sink, plan=TWO_TASKS_SAME_DAY, rules_file=rules)
+    simulate(app, at("2022-12-20"))  # "upcoming" for both, on Monday 19/12
+    to_lead = [m for m in smtp_sink.messages if m.recipients == ["so-tu-phap@tinhmau.example"]]
+    assert len(to_lead) == emails
+    text = "".join(m.text for m in to_lead)
+    assert "Rà soát thủ tục hành chính" in text and "Số hóa hồ sơ hộ tịch" in text
+
+
+def test_a_failure_notice_that_cannot_be_delivered_is_not_reported_again(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    # The agency's mailbox and the office's both refuse mail for good: the office is told
+    # about the agency's reminder once, and that notice's own failure stops there.
+    smtp_sink.refuse("so-tu-phap@tinhmau.example", code=550)
+    smtp_sink.refuse("vp-ubnd@tinhmau.example", code=550)
+    app = make_app(tmp_path, smtp_sink)
+    simulate(app, at("2022-12-19", 9, 0))  # "upcoming" failed at 07:30, its notice after
+    with session_scope(app.engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    notices = [r for r in rows if r.kind == "notice"]
+    assert not [n.key for n in notices if n.key.startswith("failed:failed:")]
+    failed_reminder = [r for r in rows if r.kind == "reminder" and r.status == "failed"]
+    assert failed_reminder, "the refused reminder must fail for the scenario to mean anything"
+    assert {n.key for n in notices} >= {f"failed:{r.key}" for r in failed_reminder}
+    assert all(n.status == "failed" for n in notices)  # the office's mailbox refuses too
+    assert len(notices) == len([r for r in rows if r.kind != "notice" and r.status == "failed"])
