@@ -38,6 +38,20 @@ def test_an_acknowledgement_reads_as_received_only_until_it_lapses(shared: Cli) 
     assert acked.exit_code == 0, acked.stderr
     assert acked.stdout.strip() == "Nhiệm vụ #13, so-tttt: đã nhận."
 
+    # The preview agrees: the monthly "target missed" repeat of 31/12 is silenced until
+    # the acknowledgement lapses on 15/01/2023; then the repeats resume.
+    preview = cli(
+        "--now", "2022-12-01T10:00", "preview", "--from", "2022-12-01", "--to", "2023-01-31",
+        "--plan", "nq131", "--agency", "so-tttt", "--json",
+    )  # fmt: skip
+    assert preview.exit_code == 0, preview.stderr
+    repeats = [
+        (r["send_at"][:10], r["repeat"])
+        for r in json.loads(preview.stdout)
+        if r["task"]["number"] == "13" and r["stage"] == "target_missed" and r["repeat"] > 0
+    ]
+    assert repeats and all(day >= "2023-01-15" for day, _ in repeats), repeats
+
     within = cli("--now", "2022-12-20", "task", "show", "nq131/13")
     line = _lead_line(within.stdout, "so-tttt")
     assert "— đã nhận (dừng nhắc lặp lại đến 15/01/2023 09:00)" in line
