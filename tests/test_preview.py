@@ -104,7 +104,10 @@ def test_the_quarterly_task_runs_one_cycle_per_quarter(year: list[Row]) -> None:
         assert sorted(set(cycles)) == quarters
         for quarter in quarters:
             stages = [r["stage"] for r in rows if r["occurrence"] == quarter]
-            assert stages[:2] == ["upcoming", "due_today"]
+            # 31/12/2022 is a Saturday before the New Year holiday: "due today" would wait
+            # until Tuesday 03/01, when "overdue" is due too, so only "overdue" goes out.
+            second = "overdue" if quarter == "2022-12-31" else "due_today"
+            assert stages[:2] == ["upcoming", second]
 
 
 def test_nothing_goes_out_on_a_weekend_outside_office_hours_or_during_tet_2023(
