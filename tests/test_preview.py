@@ -104,9 +104,10 @@ def test_the_quarterly_task_runs_one_cycle_per_quarter(year: list[Row]) -> None:
         assert sorted(set(cycles)) == quarters
         for quarter in quarters:
             stages = [r["stage"] for r in rows if r["occurrence"] == quarter]
-            # 31/12/2022 is a Saturday before the New Year holiday: "due today" would wait
-            # until Tuesday 03/01, when "overdue" is due too, so only "overdue" goes out.
-            second = "overdue" if quarter == "2022-12-31" else "due_today"
+            # A quarter ending on a weekend (31/12/2022, 30/09/2023, 31/12/2023): "due
+            # today" would wait for Monday, when "overdue" is due too; only that goes out.
+            weekend = date.fromisoformat(quarter).weekday() >= 5
+            second = "overdue" if weekend else "due_today"
             assert stages[:2] == ["upcoming", second]
 
 
