@@ -119,7 +119,7 @@ def simulation_summary(
             )
         ).all()
         waiting = session.exec(
-            select(OutboxMessage.next_attempt_at).where(
+            select(OutboxMessage.stage, OutboxMessage.channel, OutboxMessage.next_attempt_at).where(
                 col(OutboxMessage.status).in_(["pending", "sending"]),
                 col(OutboxMessage.due_at) <= until,
             )
@@ -137,11 +137,15 @@ def simulation_summary(
         extra += f", {skipped} bỏ qua (bước sau thay thế)" if skipped else ""
         lines.append(f"  {stage} / {channel}: {sent} đã gửi{extra}")
     if waiting:
-        first = min((w for w in waiting if w is not None), default=None)
+        first = min((w for _, _, w in waiting if w is not None), default=None)
         when = f"; sớm nhất lúc {local(first, tz)}" if first is not None else ""
+        which = Counter((stage, channel) for stage, channel, _ in waiting)
+        listed = ", ".join(
+            f"{stage} / {channel}: {n}" for (stage, channel), n in sorted(which.items())
+        )
         lines.append(
             f"  CÒN {len(waiting)} tin đã đến hạn trước {local(until, tz)} nhưng CHƯA GỬI "
-            f"(chờ giờ làm việc hoặc gửi lại{when}): chạy tiếp với --simulate "
+            f"({listed}; chờ giờ làm việc hoặc gửi lại{when}): chạy tiếp với --simulate "
             f"{until.astimezone(tz).date().isoformat()} NGÀY_SAU để gửi chúng."
         )
     return lines

@@ -50,6 +50,7 @@ def test_a_simulation_ends_with_counts_per_stage_and_says_what_it_leaves_pending
     assert "  coordinators / email: 1 đã gửi" in lines
     pending = next(line for line in lines if "CHƯA GỬI" in line)
     assert pending.startswith("  CÒN 2 tin đã đến hạn trước 31/12/2022 12:00 nhưng CHƯA GỬI")
+    assert "(due_today / email: 2;" in pending  # the lead and its head
     assert "sớm nhất lúc 03/01/2023 07:30" in pending
 
 
