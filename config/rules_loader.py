@@ -201,6 +201,7 @@ def _references(
                 f"chính sách '{chosen}' không có {needs} cho loại '{kind}', nên sẽ không nhắc gì "
                 "(the policy would never remind tasks of this kind)",
             )
+    yield from _ack_timeout(config, source)
     for policy_name, policy in config.policies.items():
         for index, stage in enumerate(policy.stages):
             loc: Loc = ("policies", policy_name, index)
@@ -213,6 +214,26 @@ def _references(
                 )
             yield from _recipients(source, loc, stage.to, agencies)
     yield from _recipients(source, ("reports",), config.reports.to, agencies, words=("office",))
+
+
+def _ack_timeout(config: RuleConfig, source: Located) -> Iterator[_Problem]:
+    # An acknowledgement silences repeats until it lapses: no longer than the repeat, it
+    # would at most delay one by a few hours (as on-call tools, the timeout is longer).
+    repeats = [
+        (stage.repeat.every, f"{name}/{stage.name}")
+        for name, policy in config.policies.items()
+        for stage in policy.stages
+        if stage.repeat is not None
+    ]
+    longest = max(repeats, default=None)
+    if longest is not None and config.ack_timeout <= longest[0]:
+        yield _problem(
+            source,
+            ("ack_timeout",),
+            f"phải dài hơn khoảng lặp dài nhất ({longest[0].days}d, bước '{longest[1]}'), nếu "
+            "không, xác nhận đã nhận không chặn được lần nhắc lặp nào (must be longer than "
+            "every repeat interval, or an acknowledgement silences no repeat)",
+        )
 
 
 def _recipients(

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
 from dondoc.message_facts import Facts, load_facts
-from dondoc.models import Agency, Assignment, Contact
+from dondoc.models import Agency, Assignment, Contact, OutboxMessage
 from dondoc.outbox import enqueue_many
 from dondoc.store import session_scope
 from rules.calendar import WorkCalendar
@@ -34,6 +34,7 @@ class TickResult:
     evaluated: int = 0
     enqueued: int = 0
     skipped: list[str] = field(default_factory=list)
+    superseded: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def run_tick(
             # Rows load_states leaves out (their task was dropped) must not come back.
             updates: list[dict[str, Any]] = [{"a_id": i, "next": None} for i in ids]
             rows: list[dict[str, Any]] = []
+            latest: dict[int, tuple[str, list[str]]] = {}  # assignment → (stage, new keys)
             position = {i: n for n, i in enumerate(ids)}
             states = list(
                 load_states(
@@ -100,21 +102,27 @@ def run_tick(
             for context, state, _policy_name, policy in states:
                 evaluation = evaluate(state, policy, now, config=config)
                 for reminder in evaluation.reminders:
-                    rows.extend(
-                        _outbox_rows(
-                            reminder,
-                            context,
-                            directory,
-                            calendar,
-                            now,
-                            channels,
-                            telegram_link,
-                            facts.get(context.assignment_id, Facts()),
-                        )
+                    new = _outbox_rows(
+                        reminder,
+                        context,
+                        directory,
+                        calendar,
+                        now,
+                        channels,
+                        telegram_link,
+                        facts.get(context.assignment_id, Facts()),
+                    )
+                    rows.extend(new)
+                    # Keys of every reminder due now stay: only older, unsent ones go.
+                    _, kept = latest.get(reminder.assignment_id, ("", []))
+                    latest[reminder.assignment_id] = (
+                        reminder.stage,
+                        kept + [r["key"] for r in new],
                     )
                 updates[position[state.assignment_id]]["next"] = evaluation.next_at
                 result.evaluated += 1
             result.enqueued += enqueue_many(session, rows, now=now)
+            result.superseded += _supersede_pending(session, latest)
             if updates:
                 table = Assignment.__table__  # type: ignore[attr-defined]
                 session.connection().execute(
@@ -125,6 +133,30 @@ def run_tick(
                 )
             if len(ids) < BATCH:
                 return result
+
+
+def _supersede_pending(session: Session, latest: dict[int, tuple[str, list[str]]]) -> int:
+    """Drop the unsent reminders a newer stage replaces: only the latest due stage goes out.
+
+    A stage queued for the next office hours (a deadline on a Saturday, then a holiday)
+    is still waiting when the next stage comes due; both would reach the agency in the
+    same message. Rows already being sent, and notices or reports, are left alone.
+    """
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    count = 0
+    for assignment_id, (stage, keys) in latest.items():
+        statement = (
+            table.update()
+            .where(
+                table.c.assignment_id == assignment_id,
+                table.c.kind == "reminder",
+                table.c.status == "pending",
+                table.c.key.not_in(keys),
+            )
+            .values(status="skipped", last_error=f"superseded by stage {stage}")
+        )
+        count += int(session.connection().execute(statement).rowcount or 0)
+    return count
 
 
 def _recipients(
