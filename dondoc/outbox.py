@@ -59,6 +59,7 @@ def _row(
         "attempts": 0,
         "next_attempt_at": send_after,
         "created_at": now,
+        "delivered_to": [],
     }
 
 

@@ -1,8 +1,11 @@
-"""`dondoc run`: one step = reload config if changed → tick → deliver → reports → publish.
+"""`dondoc run`: one step = reload config if changed → tick → reports → publish, while a
+delivery worker per channel drains the outbox (scheduler/workers.py).
 
 The same `step()` runs under APScheduler on the wall clock, and under `--simulate` on a
 virtual clock that jumps from one due moment to the next, so the demo and the tests drive
-the real daemon rather than a stand-in.
+the real daemon rather than a stand-in. On the wall clock the workers run on their own
+and a step only wakes them; on the virtual clock each step drains them, since time
+stands still until the step ends.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import hashlib
 import logging
 import os
 import signal
+import socket
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,12 +39,13 @@ from notifiers.base import Channel
 from notifiers.render import Renderer
 from notifiers.telegram import chat_link
 from rules.policy import RuleConfig
-from scheduler.delivery import Deliverer
 from scheduler.lock import StoreLock
 from scheduler.metrics import HealthServer, Metrics
-from scheduler.queue import release_stale
+from scheduler.outcomes import Tally
+from scheduler.queue import fail_unconfigured, release_claim, release_stale
 from scheduler.reports import enqueue_due_reports, next_report_time
 from scheduler.tick import TickResult, run_tick
+from scheduler.workers import ChannelWorker, DeliveryContext
 
 log = logging.getLogger("dondoc.daemon")
 
@@ -85,6 +91,21 @@ class Daemon:
         self.last_good_tick: datetime | None = None
         self.last_error: str | None = None
         self.started_at = clock.now()
+        # Every claim this process makes starts with this: its rows, whatever happens.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:"
+        self._office: tuple[int | None] | None = None
+        self._continuous = False  # True while workers run on their own (the wall clock)
+        self.workers = {
+            name: ChannelWorker(
+                channel=channel,
+                engine=engine,
+                clock=clock,
+                context=self._delivery_context,
+                metrics=self.metrics,
+                owner=self.owner,
+            )
+            for name, channel in channels.items()
+        }
 
     # --- configuration ----------------------------------------------------------------
 
@@ -142,7 +163,7 @@ class Daemon:
                 channels=set(self.channels),
                 telegram_link=chat_link(self.settings.telegram),
             )
-            office = self._office_id()
+            office = self._office_id(refresh=True)
             enqueue_due_reports(
                 self.engine,
                 config=self.config,
@@ -151,26 +172,40 @@ class Daemon:
                 data_dir=self.settings.data_dir,
                 office_agency_id=office,
             )
-            deliverer = Deliverer(
-                engine=self.engine,
-                channels=self.channels,
-                renderer=self.renderer,
-                calendar=calendar,
-                metrics=self.metrics,
-                office_agency_id=office,
-                digest=self.config.digest,
-            )
-            delivered = await deliverer.deliver(now=now, should_stop=self._stop.is_set)
+            fail_unconfigured(self.engine, channels=list(self.workers), now=now)
+            delivered = await self._deliver()
             self.metrics.tick_seconds.observe(time.perf_counter() - started)
             self.metrics.last_good_tick.set(time.time())
             self.last_good_tick = now
             self._publish(now, time.perf_counter() - started)
             return StepResult(now, tick, delivered.sent, delivered.retried, delivered.failed)
 
-    def _office_id(self) -> int | None:
-        with session_scope(self.engine) as session:
-            office = default_office(session)
-            return office.id if office else None
+    async def _deliver(self) -> Tally:
+        """On the virtual clock, drain every channel now; on the wall clock, wake them."""
+        tally = Tally()
+        if self._continuous:
+            for worker in self.workers.values():
+                worker.wake.set()
+            return tally
+        drains = [w.drain(self._stop.is_set) for w in self.workers.values()]
+        for result in await asyncio.gather(*drains):
+            tally.add(result)
+        return tally
+
+    def _delivery_context(self) -> DeliveryContext:
+        return DeliveryContext(
+            calendar=self.config.calendar(),
+            renderer=self.renderer,
+            digest=self.config.digest,
+            office_agency_id=self._office_id(),
+        )
+
+    def _office_id(self, *, refresh: bool = False) -> int | None:
+        if self._office is None or refresh:
+            with session_scope(self.engine) as session:
+                office = default_office(session)
+                self._office = (office.id if office else None,)
+        return self._office[0]
 
     def _publish(self, now: datetime, seconds: float) -> None:
         with session_scope(self.engine) as session:
@@ -222,10 +257,23 @@ class Daemon:
             loop.add_signal_handler(sig, self.request_stop)
 
     def health(self) -> dict[str, Any]:
+        """The scheduler and each channel's worker apart: busy is healthy, stuck is not."""
         now = self.clock.now()
         limit = timedelta(seconds=max(3 * self.settings.tick_seconds, 180))
-        ok = self.last_good_tick is not None and now - self.last_good_tick <= limit
-        return {"ok": ok, "last_good_tick": self.last_good_tick, "config_error": self.last_error}
+        ticking = self.last_good_tick is not None and now - self.last_good_tick <= limit
+        channels = {name: worker.health() for name, worker in self.workers.items()}
+        return {
+            "ok": ticking and all(c["ok"] for c in channels.values()),
+            "scheduler": {
+                "ok": ticking,
+                "last_good_tick": self.last_good_tick,
+                "config_error": self.last_error,
+            },
+            "channels": channels,
+            # Kept at the top level for probes written against earlier versions.
+            "last_good_tick": self.last_good_tick,
+            "config_error": self.last_error,
+        }
 
     async def _safe_step(self) -> None:
         try:
@@ -239,6 +287,8 @@ class Daemon:
         server: HealthServer | None = None
         try:
             self._reevaluate_all(self.clock.now())
+            # Under the lock no other daemon holds rows: a crash's leftovers come back now
+            # rather than when their lease runs out.
             released = release_stale(self.engine)
             if released:
                 log.warning(
@@ -256,17 +306,48 @@ class Daemon:
             if self.bot is not None:
                 await self.bot.start()
             if simulate_until is not None:
-                await self._simulate(simulate_until, speed)
+                main = self._simulate(simulate_until, speed)
             else:
-                await self._run_scheduled()
+                main = self._run_scheduled()
+            await self._until_stopped(asyncio.ensure_future(main))
         finally:
-            if self.bot is not None:
-                await self.bot.stop()
-            if server is not None:
-                server.stop()
-            lock.release()
+            try:
+                returned = release_claim(self.engine, self.owner)
+                if returned:
+                    log.warning("%d claimed messages were returned unsent", returned)
+            finally:
+                if self.bot is not None:
+                    await self.bot.stop()
+                if server is not None:
+                    server.stop()
+                lock.release()
+
+    async def _until_stopped(self, main: asyncio.Future[None]) -> None:
+        """Run `main`; once a stop is asked, give in-flight sends the grace period to
+        finish, then cancel what is left (its claims go back to pending)."""
+        stop: asyncio.Future[Any] = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait([main, stop], return_when=asyncio.FIRST_COMPLETED)
+            if not main.done():
+                grace = self.settings.shutdown_grace
+                done, _ = await asyncio.wait({main}, timeout=grace)
+                if not done:
+                    log.warning("in-flight sends did not finish within %g s: stopping them", grace)
+                    main.cancel()
+                    await asyncio.gather(main, return_exceptions=True)
+                    return
+            main.result()  # a failure of the daemon itself is raised, not swallowed
+        finally:
+            stop.cancel()
+            if not main.done():
+                main.cancel()
+                await asyncio.gather(main, return_exceptions=True)
 
     async def _run_scheduled(self) -> None:
+        self._continuous = True
+        workers = [
+            asyncio.ensure_future(worker.run(self._stop)) for worker in self.workers.values()
+        ]
         scheduler = AsyncIOScheduler(timezone=self.settings.timezone)
         scheduler.add_job(
             self._safe_step,
@@ -281,9 +362,15 @@ class Daemon:
         scheduler.start()
         try:
             await self._stop.wait()
+            # Workers stop claiming and finish what they have in flight.
+            await asyncio.gather(*workers)
         finally:
             scheduler.shutdown(wait=False)
-            async with self._step_lock:  # let the in-flight step finish its sends
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            self._continuous = False
+            async with self._step_lock:  # let a tick in progress finish its writes
                 pass
 
     def _warn_if_assigned_later(self, start: datetime) -> None:
