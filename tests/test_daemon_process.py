@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 import json
 import os
 import signal
@@ -110,17 +111,50 @@ def test_a_daemon_killed_mid_run_loses_nothing_and_resends_nothing_sent(
     assert every_sent <= set(received)
 
 
+def _message_id(raw: bytes) -> str:
+    # Long Message-IDs are folded onto a continuation line: compare them unfolded.
+    return "".join(str(email.message_from_bytes(raw)["Message-ID"] or "").split())
+
+
 def test_sigterm_finishes_in_flight_sends_and_exits_cleanly(
     tmp_path: Path, smtp_sink: SmtpSink
 ) -> None:
     env = _prepared(tmp_path, smtp_sink)
+    smtp_sink.answer_delay = 1.0  # every send is in flight for a second
     daemon = _start(env, "--simulate", "2022-11-01", "2023-06-30", "--speed", "1000000")
     _wait_for(lambda: len(_outbox(tmp_path, "status = 'sent'")) >= 5)
+    _wait_for(lambda: len(smtp_sink.started) > len(smtp_sink.messages))
     daemon.send_signal(signal.SIGTERM)
+    in_flight = {_message_id(raw) for raw in list(smtp_sink.started)} - {
+        _message_id(m.raw) for m in list(smtp_sink.messages)
+    }
     _, err = daemon.communicate(timeout=60)
     assert daemon.returncode == 0, err
     assert "stopped cleanly" in err
     assert _outbox(tmp_path, "status = 'sending'") == []
+
+    received = Counter(_message_id(m.raw) for m in smtp_sink.messages)
+    assert in_flight and in_flight <= set(received)  # finished, not released unsent
+    sent = {p for _, _, p in _outbox(tmp_path, "status = 'sent'")}
+    assert in_flight <= sent
+    assert max(received.values()) == 1 and set(received) == sent
+
+
+def test_sigterm_stops_sends_that_outlast_the_grace_and_returns_them(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    env = _prepared(tmp_path, smtp_sink, DONDOC_SHUTDOWN_GRACE="0.5")
+    smtp_sink.answer_delay = 30.0  # a server that hangs
+    daemon = _start(env, "--simulate", "2022-11-01", "2023-06-30", "--speed", "1000000")
+    _wait_for(lambda: len(smtp_sink.started) >= 1)
+    started = time.monotonic()
+    daemon.send_signal(signal.SIGTERM)
+    _, err = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, err
+    assert time.monotonic() - started < 10
+    assert _outbox(tmp_path, "status = 'sending'") == []
+    assert _outbox(tmp_path, "status = 'pending'")  # returned, to be sent by the next run
+    assert smtp_sink.messages == []
 
 
 def test_a_second_daemon_on_the_same_store_refuses_to_start(
