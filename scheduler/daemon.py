@@ -39,8 +39,9 @@ from notifiers.base import Channel
 from notifiers.render import Renderer
 from notifiers.telegram import chat_link
 from rules.policy import RuleConfig
+from scheduler.http import HttpServer, build_http_app
 from scheduler.lock import StoreLock
-from scheduler.metrics import HealthServer, Metrics
+from scheduler.metrics import Metrics
 from scheduler.outcomes import Tally
 from scheduler.queue import fail_unconfigured, release_claim, release_stale
 from scheduler.reports import enqueue_due_reports, next_report_time
@@ -174,10 +175,11 @@ class Daemon:
             )
             fail_unconfigured(self.engine, channels=list(self.workers), now=now)
             delivered = await self._deliver()
+            self._publish(now, time.perf_counter() - started)
+            # Stamped only after the last write: a store that refuses writes turns health red.
             self.metrics.tick_seconds.observe(time.perf_counter() - started)
             self.metrics.last_good_tick.set(time.time())
             self.last_good_tick = now
-            self._publish(now, time.perf_counter() - started)
             return StepResult(now, tick, delivered.sent, delivered.retried, delivered.failed)
 
     async def _deliver(self) -> Tally:
@@ -284,7 +286,7 @@ class Daemon:
     async def run(self, *, simulate_until: datetime | None = None, speed: float = 0.0) -> None:
         lock = StoreLock(self.engine)
         lock.acquire()
-        server: HealthServer | None = None
+        server: HttpServer | None = None
         try:
             self._reevaluate_all(self.clock.now())
             # Under the lock no other daemon holds rows: a crash's leftovers come back now
@@ -295,14 +297,13 @@ class Daemon:
                     "%d messages left in 'sending' by a previous run will be retried", released
                 )
             self._install_signals()
-            if self.settings.http_port:
-                server = HealthServer(
-                    host=self.settings.http_host,
-                    port=self.settings.http_port,
-                    metrics=self.metrics,
-                    health=self.health,
-                )
-                server.start()
+            # A rehearsal on a virtual clock has no health to probe, and must run next to
+            # the real daemon, whose port it would find taken.
+            if self.settings.http_port and simulate_until is None:
+                app = build_http_app(health=self.health, metrics=self.metrics)
+                server = HttpServer(
+                    app=app, host=self.settings.http_host, port=self.settings.http_port
+                ).start()
             if self.bot is not None:
                 await self.bot.start()
             if simulate_until is not None:

@@ -204,3 +204,23 @@ def test_health_and_metrics_are_served_on_loopback(tmp_path: Path, smtp_sink: Sm
         daemon.send_signal(signal.SIGTERM)
         daemon.communicate(timeout=60)
     assert daemon.returncode == 0
+
+
+def test_a_busy_http_port_is_one_line_and_a_rehearsal_still_runs(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    import socket
+
+    with socket.socket() as taken:  # as if a real daemon were serving its /healthz
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _prepared(tmp_path, smtp_sink, DONDOC_HTTP_PORT=str(port))
+        refused = _dondoc(env, "run")
+        assert refused.returncode == 2
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1, refused.stderr
+        assert f"127.0.0.1:{port}" in lines[0] and "DONDOC_HTTP_PORT" in lines[0]
+        rehearsal = _dondoc(env, "run", "--simulate", "2022-11-01", "2022-12-31")
+        assert rehearsal.returncode == 0, rehearsal.stderr
+    assert _outbox(tmp_path, "status = 'sent'")
