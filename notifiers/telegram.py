@@ -150,12 +150,12 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         chat (or a bot-wide flood ban); the bot-wide rate itself is not counted."""
         now = self._clock()
         moments = [self._resume_at]
-        for gate in (self._chats.get(chat), self._groups.get(chat)):
-            if gate is None:
-                continue
-            moments.append(gate.free_at())
-            if gate.lock.locked():  # another send to this chat is already waiting
-                moments.append(now + gate.period)
+        own = self._chats.get(chat)
+        if own is not None and own.lock.locked():  # another send to this chat is under way
+            moments.append(now + self._per_chat)
+        for gate in (own, self._groups.get(chat)):
+            if gate is not None:
+                moments.append(gate.free_at())
         return max(0.0, max(moments) - now)
 
     async def process_request(

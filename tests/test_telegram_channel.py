@@ -257,3 +257,16 @@ async def test_messages_to_one_chat_wait_for_the_answer_of_the_previous_one() ->
     await limiter.process_request(slow_answer, (), {}, "sendMessage", {"chat_id": 1001}, None)
     # Telegram may have counted it as late as its answer: a full second from then.
     assert limiter.wait_for("1001") > 1.0
+
+
+async def test_a_group_with_a_send_under_way_waits_a_second_not_a_minute() -> None:
+    clock = ManualTime()
+    # One message a second for the whole bot keeps the group's send waiting on the bot.
+    limiter = TelegramRateLimiter(clock=clock, overall=(1, 1.0))
+    await limiter.process_request(_answered, (), {}, "sendMessage", {"chat_id": 1001}, None)
+    waiting = asyncio.ensure_future(
+        limiter.process_request(_answered, (), {}, "sendMessage", {"chat_id": -1005}, None)
+    )
+    await asyncio.sleep(0.05)  # the group's send holds its chat and group, waiting its turn
+    assert 0.9 < limiter.wait_for("-1005") <= 1.1
+    await waiting
