@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.metadata
 import logging
 import os
 import signal
@@ -39,6 +40,7 @@ from notifiers.base import Channel
 from notifiers.render import Renderer
 from notifiers.telegram import chat_link
 from rules.policy import RuleConfig
+from scheduler import reevaluation
 from scheduler.http import HttpServer, build_http_app
 from scheduler.lock import StoreLock
 from scheduler.metrics import Metrics
@@ -49,6 +51,13 @@ from scheduler.tick import TickResult, run_tick
 from scheduler.workers import ChannelWorker, DeliveryContext
 
 log = logging.getLogger("dondoc.daemon")
+
+
+def _dondoc_version() -> str:
+    try:
+        return importlib.metadata.version("dondoc")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 class Bot(Protocol):
@@ -96,6 +105,7 @@ class Daemon:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:"
         self._office: tuple[int | None] | None = None
         self._continuous = False  # True while workers run on their own (the wall clock)
+        self._catching_up: asyncio.Future[None] | None = None
         self.workers = {
             name: ChannelWorker(
                 channel=channel,
@@ -142,11 +152,12 @@ class Daemon:
         return True
 
     def _reevaluate_all(self, now: datetime) -> None:
-        """Evaluate every active assignment at the next tick: after an edit of the rules,
-        and at start-up (the rules or the clock may have changed while we were down)."""
-        table = Assignment.__table__  # type: ignore[attr-defined]
-        with session_scope(self.engine) as session:
-            session.execute(table.update().where(table.c.active.is_(True)).values(next_due_at=now))
+        """Evaluate every active assignment again, in batches, when the rules in force are
+        not those its `next_due_at` was computed under (an edit, an upgrade, a first run);
+        a start under unchanged rules evaluates only what is due."""
+        version = f"{self._config_digest}:{_dondoc_version()}"
+        if reevaluation.require(self.engine, version=version, now=now):
+            log.info("the rules changed: every assignment is evaluated again, in batches")
 
     # --- one step ---------------------------------------------------------------------
 
@@ -155,6 +166,10 @@ class Daemon:
             started = time.perf_counter()
             now = self.clock.now()
             self.maybe_reload(now)
+            # On the wall clock one batch a step (more steps follow at once, see
+            # _catch_up); on the virtual clock time waits, so all of it now.
+            while reevaluation.advance(self.engine, now=now) and not self._continuous:
+                pass
             calendar = self.config.calendar()
             tick = run_tick(
                 self.engine,
@@ -282,6 +297,21 @@ class Daemon:
             await self.step()
         except Exception:  # one bad tick must not kill the daemon; /healthz turns red
             log.exception("tick failed")
+            return
+        idle = self._catching_up is None or self._catching_up.done()
+        if idle and self._continuous and reevaluation.pending(self.engine):
+            self._catching_up = asyncio.ensure_future(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        """Steps back to back while a re-evaluation is under way, each one batch; the
+        pause between them lets the delivery workers and the HTTP side run."""
+        while not self._stop.is_set() and reevaluation.pending(self.engine):
+            await asyncio.sleep(0.05)
+            try:
+                await self.step()
+            except Exception:
+                log.exception("tick failed")
+                return
 
     async def run(self, *, simulate_until: datetime | None = None, speed: float = 0.0) -> None:
         lock = StoreLock(self.engine)
@@ -367,6 +397,9 @@ class Daemon:
             await asyncio.gather(*workers)
         finally:
             scheduler.shutdown(wait=False)
+            if self._catching_up is not None:
+                self._catching_up.cancel()
+                await asyncio.gather(self._catching_up, return_exceptions=True)
             for task in workers:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
