@@ -36,7 +36,7 @@ from dondoc.clock import Clock, ManualClock
 from dondoc.directory import default_office
 from dondoc.models import Agency, Assignment, DaemonState, OutboxMessage
 from dondoc.store import session_scope
-from notifiers.base import Channel
+from notifiers.base import Channel, ChannelError
 from notifiers.render import Renderer
 from notifiers.telegram import chat_link
 from rules.policy import RuleConfig
@@ -51,6 +51,11 @@ from scheduler.tick import TickResult, run_tick
 from scheduler.workers import ChannelWorker, DeliveryContext
 
 log = logging.getLogger("dondoc.daemon")
+
+
+# A bot that could not start is tried again after this, then twice as long each time.
+BOT_RETRY_FIRST = 15.0
+BOT_RETRY_MAX = 600.0
 
 
 def _dondoc_version() -> str:
@@ -106,6 +111,8 @@ class Daemon:
         self._office: tuple[int | None] | None = None
         self._continuous = False  # True while workers run on their own (the wall clock)
         self._catching_up: asyncio.Future[None] | None = None
+        self.bot_error: str | None = None
+        self._bot_retry: asyncio.Future[None] | None = None
         self.workers = {
             name: ChannelWorker(
                 channel=channel,
@@ -279,8 +286,13 @@ class Daemon:
         limit = timedelta(seconds=max(3 * self.settings.tick_seconds, 180))
         ticking = self.last_good_tick is not None and now - self.last_good_tick <= limit
         channels = {name: worker.health() for name, worker in self.workers.items()}
+        bot = {"ok": self.bot_error is None, "error": self.bot_error}
         return {
+            # A bot that cannot start is reported, not made fatal: restarting the daemon
+            # would not bring Telegram back, and would interrupt email.
             "ok": ticking and all(c["ok"] for c in channels.values()),
+            "degraded": not bot["ok"],
+            "bot": bot if self.bot is not None else None,
             "scheduler": {
                 "ok": ticking,
                 "last_good_tick": self.last_good_tick,
@@ -335,7 +347,7 @@ class Daemon:
                     app=app, host=self.settings.http_host, port=self.settings.http_port
                 ).start()
             if self.bot is not None:
-                await self.bot.start()
+                await self._start_bot()
             if simulate_until is not None:
                 main = self._simulate(simulate_until, speed)
             else:
@@ -347,11 +359,42 @@ class Daemon:
                 if returned:
                     log.warning("%d claimed messages were returned unsent", returned)
             finally:
+                if self._bot_retry is not None:
+                    self._bot_retry.cancel()
+                    await asyncio.gather(self._bot_retry, return_exceptions=True)
                 if self.bot is not None:
                     await self.bot.stop()
                 if server is not None:
                     server.stop()
                 lock.release()
+
+    async def _start_bot(self) -> None:
+        """A bot that cannot start (Bot API down, wrong token) is reported and retried in
+        the background: email and the rest of the daemon go on without it."""
+        if self.bot is None:
+            return
+        try:
+            await self.bot.start()
+        except ChannelError as exc:
+            self.bot_error = exc.message
+            log.error("%s; retrying in the background", exc.message)
+            self._bot_retry = asyncio.ensure_future(self._retry_bot())
+            return
+        self.bot_error = None
+
+    async def _retry_bot(self, first: float = BOT_RETRY_FIRST) -> None:
+        delay = first
+        while self.bot is not None and not self._stop.is_set():
+            await asyncio.sleep(delay)
+            try:
+                await self.bot.start()
+            except ChannelError as exc:
+                self.bot_error = exc.message
+                delay = min(delay * 2, BOT_RETRY_MAX)
+                continue
+            self.bot_error = None
+            log.info("the Telegram bot has started")
+            return
 
     async def _until_stopped(self, main: asyncio.Future[None]) -> None:
         """Run `main`; once a stop is asked, give in-flight sends the grace period to
