@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(default=60.0, gt=0)
     # On SIGTERM, how long in-flight sends may take to finish before they are stopped.
     shutdown_grace: float = Field(default=20.0, ge=0)
+    # Days sent messages keep their content: long enough for the yearly report.
+    retention: int = Field(default=400, ge=1)
     smtp: SmtpSettings = SmtpSettings()
     telegram: TelegramSettings = TelegramSettings()
 

@@ -15,7 +15,7 @@ from sqlmodel import Column, Field, SQLModel
 
 ROLES = ("lead", "coordinator")
 STATUSES = ("open", "acknowledged", "done")
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "pruned")
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

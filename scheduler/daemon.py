@@ -35,6 +35,7 @@ from config.settings import Settings
 from dondoc.clock import Clock, ManualClock
 from dondoc.directory import default_office
 from dondoc.models import Agency, Assignment, DaemonState, OutboxMessage
+from dondoc.outbox import prune_sent
 from dondoc.store import session_scope
 from notifiers.base import Channel, ChannelError
 from notifiers.render import Renderer
@@ -197,6 +198,8 @@ class Daemon:
             )
             fail_unconfigured(self.engine, channels=list(self.workers), now=now)
             delivered = await self._deliver()
+            with session_scope(self.engine) as session:  # a batch a step: never a long stall
+                prune_sent(session, before=now - timedelta(days=self.settings.retention))
             self._publish(now, time.perf_counter() - started)
             # Stamped only after the last write: a store that refuses writes turns health red.
             self.metrics.tick_seconds.observe(time.perf_counter() - started)
