@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import bench_delivery, bench_email, bench_telegram, bench_tick
+from bench import bench_delivery, bench_email, bench_startup, bench_telegram, bench_tick
 
 BENCHES: tuple[Callable[[], None], ...] = (
     bench_email.main,
     bench_telegram.main,
     bench_delivery.main,
     bench_tick.main,
+    bench_startup.main,
 )
 
 

@@ -21,7 +21,8 @@ from dondoc.models import Assignment, DaemonState
 from dondoc.store import session_scope
 
 STATE_KEY = "reevaluation"
-BATCH = 5000
+# About a second of evaluation: the event loop (sends, health) is never held long.
+BATCH = 1000
 
 
 @dataclass(frozen=True)
