@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import bench_delivery, bench_email, bench_startup, bench_telegram, bench_tick
+from bench import (
+    bench_cli,
+    bench_delivery,
+    bench_email,
+    bench_startup,
+    bench_telegram,
+    bench_tick,
+)
 
 BENCHES: tuple[Callable[[], None], ...] = (
     bench_email.main,
@@ -12,6 +19,7 @@ BENCHES: tuple[Callable[[], None], ...] = (
     bench_delivery.main,
     bench_tick.main,
     bench_startup.main,
+    bench_cli.main,
 )
 
 
