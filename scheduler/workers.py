@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ from rules.calendar import WorkCalendar
 from scheduler.delivery import Recipients, Sender, channels_down
 from scheduler.metrics import Metrics
 from scheduler.outcomes import RowOutcome, Tally, record
-from scheduler.queue import BATCH, Group, backoff, claim, group_rows, release, release_claim
+from scheduler.queue import BATCH, LEASE, Group, backoff, claim, group_rows, release, release_claim
 
 log = logging.getLogger("dondoc.delivery")
 
@@ -41,6 +41,8 @@ FLUSH_SECONDS = 0.25
 # A worker in the middle of a batch that has finished no send for this long is stuck:
 # every send has its own timeout far shorter than this.
 STUCK_AFTER = 300.0
+# The part of its lease a batch may use for sending.
+LEASE_USE = 0.8
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class ChannelWorker:
         metrics: Metrics,
         owner: str,
         batch: int = BATCH,
+        lease: timedelta = LEASE,
         rng: random.Random | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -85,6 +88,7 @@ class ChannelWorker:
         self.metrics = metrics
         self.owner = owner  # prefix of every claim token: the daemon's rows, at shutdown
         self.batch = batch
+        self.lease = lease
         self.rng = rng or random.Random()
         self._monotonic = monotonic
         self._unwritten: list[RowOutcome] = []
@@ -137,7 +141,14 @@ class ChannelWorker:
                 if context.calendar.next_working_time(now) != now:
                     break  # rows wait; the next event is the next office opening
                 token = f"{self.owner}:{uuid.uuid4().hex}"
-                rows = claim(self.engine, now=now, channel=self.name, limit=self.batch, token=token)
+                rows = claim(
+                    self.engine,
+                    now=now,
+                    channel=self.name,
+                    limit=self.batch,
+                    lease=self.lease,
+                    token=token,
+                )
                 if not rows:
                     break
                 if not opened:
@@ -178,9 +189,13 @@ class ChannelWorker:
                 return True
             slots = asyncio.Semaphore(max(1, self.channel.concurrency))
 
+            # Fencing: past most of the lease another worker may take these rows, so
+            # what is not sent by then is given back rather than sent twice.
+            fence = self.busy_since + self.lease.total_seconds() * LEASE_USE
+
             async def one(group: Group) -> None:
                 async with slots:
-                    if should_stop():
+                    if should_stop() or self._monotonic() > fence:
                         return  # released unsent below, uncharged
                     outcomes = await sender.send(self.channel, group, recipients, now)
                     self._collect(outcomes)

@@ -203,3 +203,23 @@ async def test_concurrent_claims_on_postgresql_never_share_a_row(
     batches = await asyncio.gather(*(asyncio.to_thread(take, f"t{n}") for n in range(8)))
     ids = [i for batch in batches for i in batch]
     assert len(ids) == len(set(ids)) == 200  # 8 × 30 places for 200 rows: all taken once
+
+
+async def test_a_batch_past_most_of_its_lease_gives_the_rest_back_unsent(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    app = make_app(tmp_path, smtp_sink, start="2022-12-19")
+    app.clock.set(MONDAY_MORNING)  # type: ignore[attr-defined]
+    agency = add_contact(app, "so-noi-vu", "email", "so-noi-vu.2@tinhmau.example")
+    for n in range(12):
+        notice(app, key=f"n{n}", channel="email", agency_id=agency)
+    smtp_sink.answer_delay = 0.3  # 4 connections, 2 addresses: ~0.15 s a message
+    worker = worker_for(app, "email", lease=timedelta(seconds=1), batch=20)
+    tally = await worker.drain(lambda: False)  # one batch: it holds fewer rows than 20
+    # Within 0.8 s only part of the batch could go; the rest was returned, uncharged.
+    assert 0 < tally.sent < 12 and tally.interrupted == 12 - tally.sent
+    with session_scope(app.engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    unsent = [r for r in rows if r.status == "pending"]
+    assert len(unsent) == 12 - tally.sent and all(r.attempts == 0 for r in unsent)
+    assert all(r.claimed_by is None for r in rows)
