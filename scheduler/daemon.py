@@ -333,6 +333,14 @@ class Daemon:
         lock.acquire()
         server: HttpServer | None = None
         try:
+            # First, so that a port in use stops the start before anything is done.
+            # A rehearsal on a virtual clock has no health to probe, and must run next to
+            # the real daemon, whose port it would find taken.
+            if self.settings.http_port and simulate_until is None:
+                app = build_http_app(health=self.health, metrics=self.metrics)
+                server = HttpServer(
+                    app=app, host=self.settings.http_host, port=self.settings.http_port
+                ).start()
             self._reevaluate_all(self.clock.now())
             # Under the lock no other daemon holds rows: a crash's leftovers come back now
             # rather than when their lease runs out.
@@ -342,13 +350,6 @@ class Daemon:
                     "%d messages left in 'sending' by a previous run will be retried", released
                 )
             self._install_signals()
-            # A rehearsal on a virtual clock has no health to probe, and must run next to
-            # the real daemon, whose port it would find taken.
-            if self.settings.http_port and simulate_until is None:
-                app = build_http_app(health=self.health, metrics=self.metrics)
-                server = HttpServer(
-                    app=app, host=self.settings.http_host, port=self.settings.http_port
-                ).start()
             if self.bot is not None:
                 await self._start_bot()
             if simulate_until is not None:

@@ -4,7 +4,6 @@ outcome per address. Real store, real SMTP server, the real PTB stack against th
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -148,16 +147,13 @@ async def test_a_group_at_its_limit_is_rescheduled_while_other_chats_go_on(
             notice(app, key=f"chat{n}", channel="telegram", agency_id=agency_id)
         chats = len(others) - 1
         worker = worker_for(app, "telegram")
-        started = time.monotonic()
         tally = await worker.drain(lambda: False)
-        took = time.monotonic() - started
         await worker.channel.shutdown()  # type: ignore[attr-defined]
 
     assert fake.limit_violations == 0
     assert tally.sent == chats + 1 and tally.deferred == 3
+    # A drain that slept on the group would have sent all four before returning.
     assert len(fake.sent(-100500)) == 1
-    # 40 chats at 30 a second; a drain that slept on the group would take 3 s more.
-    assert took < 2.8
     with session_scope(app.engine) as session:
         waiting = session.exec(
             select(OutboxMessage).where(col(OutboxMessage.key).startswith("group"))
