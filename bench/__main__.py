@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bench import (
+    bench_chat_flood,
     bench_cli,
     bench_delivery,
     bench_email,
@@ -14,6 +15,7 @@ from bench import (
 )
 
 BENCHES: tuple[Callable[[], None], ...] = (
+    bench_chat_flood.main,
     bench_email.main,
     bench_telegram.main,
     bench_delivery.main,
