@@ -7,6 +7,7 @@ from collections.abc import Callable
 from bench import (
     bench_chat_flood,
     bench_cli,
+    bench_deadline,
     bench_delivery,
     bench_email,
     bench_startup,
@@ -16,6 +17,7 @@ from bench import (
 
 BENCHES: tuple[Callable[[], None], ...] = (
     bench_chat_flood.main,
+    bench_deadline.main,
     bench_email.main,
     bench_telegram.main,
     bench_delivery.main,

@@ -1,14 +1,14 @@
 """delivery workers: per-address outcomes and a per-channel claim index
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0004'
-down_revision = '0003'
+down_revision = '0002'  # after main's 0003 → 0002 chain
 branch_labels = None
 depends_on = None
 
