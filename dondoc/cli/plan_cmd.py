@@ -24,7 +24,7 @@ from dondoc.store import session_scope
 from dondoc.task_table import task_table
 from dondoc.tasks import ROLE_LABELS, STATUS_LABELS, get_task, list_tasks
 from rules.deadline import Deadline
-from rules.deadline_text import describe_deadline
+from rules.deadline.describe import describe_deadline
 
 plan_app = typer.Typer(help="Kế hoạch (plans).", no_args_is_help=True)
 task_app = typer.Typer(help="Một nhiệm vụ (one task).", no_args_is_help=True)
