@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import bench_chat_flood, bench_deadline, bench_email, bench_telegram, bench_tick
+from bench import (
+    bench_chat_flood,
+    bench_cli,
+    bench_deadline,
+    bench_delivery,
+    bench_email,
+    bench_startup,
+    bench_telegram,
+    bench_tick,
+)
 
 BENCHES: tuple[Callable[[], None], ...] = (
     bench_chat_flood.main,
     bench_deadline.main,
     bench_email.main,
     bench_telegram.main,
+    bench_delivery.main,
     bench_tick.main,
+    bench_startup.main,
+    bench_cli.main,
 )
 
 

@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8765, ge=0, le=65535)
     tick_seconds: float = Field(default=60.0, gt=0)
+    # On SIGTERM, how long in-flight sends may take to finish before they are stopped.
+    shutdown_grace: float = Field(default=20.0, ge=0)
+    # Days sent messages keep their content: long enough for the yearly report.
+    retention: int = Field(default=400, ge=1)
     smtp: SmtpSettings = SmtpSettings()
     telegram: TelegramSettings = TelegramSettings()
 

@@ -15,7 +15,7 @@ from sqlmodel import Column, Field, SQLModel
 
 ROLES = ("lead", "coordinator")
 STATUSES = ("open", "acknowledged", "done")
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped", "pruned")
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -168,7 +168,11 @@ class OutboxMessage(SQLModel, table=True):
     """One message to one recipient on one channel; `key` makes re-evaluation a no-op."""
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # Each channel's worker claims its own due rows.
+        sa.Index("ix_outbox_channel_status_next", "channel", "status", "next_attempt_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=300, unique=True)
     kind: str = Field(default="reminder", max_length=16)  # "reminder" | "report" | "notice"
@@ -188,6 +192,8 @@ class OutboxMessage(SQLModel, table=True):
     provider_id: str | None = Field(default=None, max_length=300)
     last_error: str | None = None
     created_at: datetime | None = ts_column()
+    # Addresses that already have this message: a retry goes to the others only.
+    delivered_to: list[str] = Field(default_factory=list, sa_column=json_column())
 
 
 class DeliveryAttempt(SQLModel, table=True):

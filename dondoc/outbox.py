@@ -1,7 +1,8 @@
 """The outbox: everything dondoc sends is first a row here, keyed for idempotency.
 
 Reminders, notices (extension requests, failures reported to the office) and scheduled
-reports all enter through `enqueue`; only the daemon's delivery path sends them.
+reports all enter through `enqueue`; only the daemon's delivery path sends them. Rows
+sent longer ago than the retention are emptied by `prune_sent`; their keys stay.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from dondoc.models import OutboxMessage
+from dondoc.models import DeliveryAttempt, OutboxMessage, SentMessage
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> int:
@@ -28,7 +29,8 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime)
         return sum(enqueue(session, now=now, **row) for row in rows)
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(table).values(values).on_conflict_do_nothing(index_elements=["key"])
-    return int(getattr(session.execute(statement), "rowcount", 0) or 0)
+    # Counted from RETURNING: with it, PostgreSQL's driver reports no rowcount (-1).
+    return len(session.execute(statement.returning(table.c.id)).all())
 
 
 def _row(
@@ -59,6 +61,7 @@ def _row(
         "attempts": 0,
         "next_attempt_at": send_after,
         "created_at": now,
+        "delivered_to": [],
     }
 
 
@@ -105,5 +108,41 @@ def enqueue(
         if exists:
             return False
         statement = sa.insert(table).values(**values)
+    if dialect in ("postgresql", "sqlite"):
+        # rowcount is -1 on PostgreSQL here (an implicit RETURNING): ask for the row.
+        return session.execute(statement.returning(table.c.id)).first() is not None
     result = session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
+
+
+def prune_sent(session: Session, *, before: datetime, limit: int = 1000) -> int:
+    """Empty up to `limit` messages sent before `before`: their render context and
+    delivery attempts go, their key stays (as status "pruned"), so evaluating again still
+    sends nothing twice. Chat message links of that age go too; the audit log stays."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    ids = list(
+        session.execute(
+            sa.select(table.c.id)
+            .where(
+                table.c.status == "sent",
+                table.c.next_attempt_at < before,  # the (status, next_attempt_at) index
+                table.c.sent_at < before,
+            )
+            .limit(limit)
+        ).scalars()
+    )
+    if ids:
+        attempts = DeliveryAttempt.__table__  # type: ignore[attr-defined]
+        session.execute(sa.delete(attempts).where(attempts.c.outbox_id.in_(ids)))
+        session.execute(
+            sa.update(table)
+            .where(table.c.id.in_(ids))
+            .values(status="pruned", context={}, last_error=None, delivered_to=[])
+        )
+    links = SentMessage.__table__  # type: ignore[attr-defined]
+    stale = list(
+        session.execute(sa.select(links.c.id).where(links.c.at < before).limit(limit)).scalars()
+    )
+    if stale:
+        session.execute(sa.delete(links).where(links.c.id.in_(stale)))
+    return len(ids)

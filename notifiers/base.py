@@ -58,6 +58,8 @@ class OutgoingMessage:
 
 class Channel(Protocol):
     name: str
+    # How many sends the delivery worker may have in flight at once on this channel.
+    concurrency: int
 
     async def open(self) -> None:
         """Prepare for a batch (one SMTP connection for all of it)."""
@@ -69,4 +71,9 @@ class Channel(Protocol):
 
     async def close(self) -> None:
         """End the batch; the channel may be opened again later."""
+        ...
+
+    def wait_for(self, address: str) -> float:
+        """Seconds before `address` may be sent to without breaking the provider's limits
+        (0 when it may be now). The delivery path reschedules rather than wait."""
         ...

@@ -76,6 +76,15 @@ def build_email(
     return email
 
 
+async def _quit(smtp: aiosmtplib.SMTP) -> None:
+    if not smtp.is_connected:
+        return
+    try:
+        await smtp.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        smtp.close()
+
+
 def _attachment_part(attachment: Attachment) -> MIMEBase:
     maintype, _, subtype = attachment.mime_type.partition("/")
     part = MIMEBase(maintype or "application", subtype or "octet-stream")
@@ -91,7 +100,11 @@ def _attachment_part(attachment: Attachment) -> MIMEBase:
 
 
 class EmailChannel:
-    """Sends `OutgoingMessage`s as multipart text + HTML email."""
+    """Sends `OutgoingMessage`s as multipart text + HTML email over a small connection pool.
+
+    A few connections in parallel hide each message's round trips; more would only make
+    a real mail server throttle or refuse us.
+    """
 
     name = "email"
 
@@ -101,16 +114,21 @@ class EmailChannel:
         *,
         tls_context: ssl.SSLContext | None = None,
         clock: Clock | None = None,
+        connections: int = 4,
         tz: tzinfo | None = None,
     ) -> None:
         if not settings.host:
             raise ValueError("EmailChannel needs settings.smtp.host")
+        if connections < 1:
+            raise ValueError("EmailChannel needs at least one connection")
         self._tz = tz
         self._settings = settings
         self._host = settings.host
         self._tls_context = tls_context
         self._clock = clock
-        self._smtp: aiosmtplib.SMTP | None = None
+        self.concurrency = connections
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._idle: list[aiosmtplib.SMTP] = []
         self._in_batch = False
         self.connections_opened = 0  # for the benchmark and tests: proof of reuse
 
@@ -121,54 +139,76 @@ class EmailChannel:
 
     async def close(self) -> None:
         self._in_batch = False
-        smtp, self._smtp = self._smtp, None
-        if smtp is not None and smtp.is_connected:
-            try:
-                await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                smtp.close()
+        idle, self._idle = self._idle, []
+        for smtp in idle:
+            await _quit(smtp)
+
+    def wait_for(self, address: str) -> float:
+        return 0.0  # the pool's size is the only limit
 
     async def send(self, message: OutgoingMessage) -> str:
         email = self._build(message)
         message_id = str(email["Message-ID"])
-        for attempt in (1, 2):
-            smtp = await self._connect()
-            try:
-                await smtp.send_message(
-                    email, sender=self._settings.sender, recipients=[message.address]
-                )
-            except aiosmtplib.SMTPServerDisconnected as exc:
-                self._discard()
-                if attempt == 1:
-                    continue  # an idle connection the server closed: reconnect once
-                raise ChannelError(
-                    f"Máy chủ thư {self._where} ngắt kết nối khi đang gửi: {exc}", permanent=False
-                ) from None
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                raise self._refused(message.address, exc) from None
-            except aiosmtplib.SMTPResponseException as exc:
-                self._discard()
-                if exc.code == _CLOSING and attempt == 1:
-                    continue
-                raise self._response_error(exc) from None
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                self._discard()
-                raise ChannelError(
-                    f"Lỗi khi gửi thư qua {self._where}: {exc}", permanent=False
-                ) from None
-            if not self._in_batch:
-                await self.close()
-            return message_id
+        async with self._semaphore():
+            for attempt in (1, 2):
+                smtp = await self._checkout()
+                try:
+                    await smtp.send_message(
+                        email, sender=self._settings.sender, recipients=[message.address]
+                    )
+                except aiosmtplib.SMTPServerDisconnected as exc:
+                    smtp.close()
+                    if attempt == 1:
+                        continue  # an idle connection the server closed: reconnect once
+                    raise ChannelError(
+                        f"Máy chủ thư {self._where} ngắt kết nối khi đang gửi: {exc}",
+                        permanent=False,
+                    ) from None
+                except aiosmtplib.SMTPRecipientsRefused as exc:
+                    self._checkin(smtp)  # the connection is fine; the address is not
+                    raise self._refused(message.address, exc) from None
+                except aiosmtplib.SMTPResponseException as exc:
+                    smtp.close()
+                    if exc.code == _CLOSING and attempt == 1:
+                        continue
+                    raise self._response_error(exc) from None
+                except (aiosmtplib.SMTPException, OSError) as exc:
+                    smtp.close()
+                    raise ChannelError(
+                        f"Lỗi khi gửi thư qua {self._where}: {exc}", permanent=False
+                    ) from None
+                except BaseException:
+                    smtp.close()  # cancelled mid-send: the connection is in an unknown state
+                    raise
+                if self._in_batch:
+                    self._checkin(smtp)
+                else:
+                    await _quit(smtp)
+                return message_id
         raise ChannelError(f"Máy chủ thư {self._where} liên tục ngắt kết nối.", permanent=False)
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        # One per event loop: the daemon's simulations run one loop after another.
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.concurrency))
+            self._idle = []
+        return self._slots[1]
+
+    def _checkin(self, smtp: aiosmtplib.SMTP) -> None:
+        if smtp.is_connected:
+            self._idle.append(smtp)
 
     @property
     def _where(self) -> str:
         return f"{self._host}:{self._settings.port}"
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        if self._smtp is not None and self._smtp.is_connected:
-            return self._smtp
-        self._discard()
+    async def _checkout(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            smtp = self._idle.pop()
+            if smtp.is_connected:
+                return smtp
+            smtp.close()
         settings = self._settings
         if settings.security != "none" and self._tls_context is None:
             # Loading the system trust store takes tens of milliseconds: once per channel,
@@ -208,14 +248,8 @@ class EmailChannel:
             raise ChannelError(
                 f"Không kết nối được máy chủ thư {self._where}: {exc}", permanent=False
             ) from None
-        self._smtp = smtp
         self.connections_opened += 1
         return smtp
-
-    def _discard(self) -> None:
-        smtp, self._smtp = self._smtp, None
-        if smtp is not None:
-            smtp.close()
 
     def _build(self, message: OutgoingMessage) -> Message:
         now = self._clock.now() if self._clock is not None else datetime.now(UTC)

@@ -1,18 +1,24 @@
-"""`dondoc run`: one step = reload config if changed → tick → deliver → reports → publish.
+"""`dondoc run`: one step = reload config if changed → tick → reports → publish, while a
+delivery worker per channel drains the outbox (scheduler/workers.py).
 
 The same `step()` runs under APScheduler on the wall clock, and under `--simulate` on a
 virtual clock that jumps from one due moment to the next, so the demo and the tests drive
-the real daemon rather than a stand-in.
+the real daemon rather than a stand-in. On the wall clock the workers run on their own
+and a step only wakes them; on the virtual clock each step drains them, since time
+stands still until the step ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.metadata
 import logging
 import os
 import signal
+import socket
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,20 +35,36 @@ from config.settings import Settings
 from dondoc.clock import Clock, ManualClock
 from dondoc.directory import default_office
 from dondoc.models import Agency, Assignment, DaemonState, OutboxMessage
+from dondoc.outbox import prune_sent
 from dondoc.store import session_scope
-from notifiers.base import Channel
+from notifiers.base import Channel, ChannelError
 from notifiers.render import Renderer
 from notifiers.telegram import chat_link
 from rules.policy import RuleConfig
-from scheduler.delivery import Deliverer
+from scheduler import reevaluation
+from scheduler.http import HttpServer, build_http_app
 from scheduler.lock import StoreLock
-from scheduler.metrics import HealthServer, Metrics
-from scheduler.queue import release_stale
+from scheduler.metrics import Metrics
+from scheduler.outcomes import Tally
+from scheduler.queue import fail_unconfigured, release_claim, release_stale
 from scheduler.reports import enqueue_due_reports, next_report_time
 from scheduler.summary import simulation_summary, start_summary
 from scheduler.tick import TickResult, run_tick
+from scheduler.workers import ChannelWorker, DeliveryContext
 
 log = logging.getLogger("dondoc.daemon")
+
+
+# A bot that could not start is tried again after this, then twice as long each time.
+BOT_RETRY_FIRST = 15.0
+BOT_RETRY_MAX = 600.0
+
+
+def _dondoc_version() -> str:
+    try:
+        return importlib.metadata.version("dondoc")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 class Bot(Protocol):
@@ -86,6 +108,24 @@ class Daemon:
         self.last_good_tick: datetime | None = None
         self.last_error: str | None = None
         self.started_at = clock.now()
+        # Every claim this process makes starts with this: its rows, whatever happens.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:"
+        self._office: tuple[int | None] | None = None
+        self._continuous = False  # True while workers run on their own (the wall clock)
+        self._catching_up: asyncio.Future[None] | None = None
+        self.bot_error: str | None = None
+        self._bot_retry: asyncio.Future[None] | None = None
+        self.workers = {
+            name: ChannelWorker(
+                channel=channel,
+                engine=engine,
+                clock=clock,
+                context=self._delivery_context,
+                metrics=self.metrics,
+                owner=self.owner,
+            )
+            for name, channel in channels.items()
+        }
 
     # --- configuration ----------------------------------------------------------------
 
@@ -122,11 +162,12 @@ class Daemon:
         return True
 
     def _reevaluate_all(self, now: datetime) -> None:
-        """Evaluate every active assignment at the next tick: after an edit of the rules,
-        and at start-up (the rules or the clock may have changed while we were down)."""
-        table = Assignment.__table__  # type: ignore[attr-defined]
-        with session_scope(self.engine) as session:
-            session.execute(table.update().where(table.c.active.is_(True)).values(next_due_at=now))
+        """Evaluate every active assignment again, in batches, when the rules in force are
+        not those its `next_due_at` was computed under (an edit, an upgrade, a first run);
+        a start under unchanged rules evaluates only what is due."""
+        version = f"{self._config_digest}:{_dondoc_version()}"
+        if reevaluation.require(self.engine, version=version, now=now):
+            log.info("the rules changed: every assignment is evaluated again, in batches")
 
     # --- one step ---------------------------------------------------------------------
 
@@ -135,6 +176,10 @@ class Daemon:
             started = time.perf_counter()
             now = self.clock.now()
             self.maybe_reload(now)
+            # On the wall clock one batch a step (more steps follow at once, see
+            # _catch_up); on the virtual clock time waits, so all of it now.
+            while reevaluation.advance(self.engine, now=now) and not self._continuous:
+                pass
             calendar = self.config.calendar()
             tick = run_tick(
                 self.engine,
@@ -144,7 +189,7 @@ class Daemon:
                 channels=set(self.channels),
                 telegram_link=chat_link(self.settings.telegram),
             )
-            office = self._office_id()
+            office = self._office_id(refresh=True)
             enqueue_due_reports(
                 self.engine,
                 config=self.config,
@@ -153,26 +198,43 @@ class Daemon:
                 data_dir=self.settings.data_dir,
                 office_agency_id=office,
             )
-            deliverer = Deliverer(
-                engine=self.engine,
-                channels=self.channels,
-                renderer=self.renderer,
-                calendar=calendar,
-                metrics=self.metrics,
-                office_agency_id=office,
-                digest=self.config.digest,
-            )
-            delivered = await deliverer.deliver(now=now, should_stop=self._stop.is_set)
+            fail_unconfigured(self.engine, channels=list(self.workers), now=now)
+            delivered = await self._deliver()
+            with session_scope(self.engine) as session:  # a batch a step: never a long stall
+                prune_sent(session, before=now - timedelta(days=self.settings.retention))
+            self._publish(now, time.perf_counter() - started)
+            # Stamped only after the last write: a store that refuses writes turns health red.
             self.metrics.tick_seconds.observe(time.perf_counter() - started)
             self.metrics.last_good_tick.set(time.time())
             self.last_good_tick = now
-            self._publish(now, time.perf_counter() - started)
             return StepResult(now, tick, delivered.sent, delivered.retried, delivered.failed)
 
-    def _office_id(self) -> int | None:
-        with session_scope(self.engine) as session:
-            office = default_office(session)
-            return office.id if office else None
+    async def _deliver(self) -> Tally:
+        """On the virtual clock, drain every channel now; on the wall clock, wake them."""
+        tally = Tally()
+        if self._continuous:
+            for worker in self.workers.values():
+                worker.wake.set()
+            return tally
+        drains = [w.drain(self._stop.is_set) for w in self.workers.values()]
+        for result in await asyncio.gather(*drains):
+            tally.add(result)
+        return tally
+
+    def _delivery_context(self) -> DeliveryContext:
+        return DeliveryContext(
+            calendar=self.config.calendar(),
+            renderer=self.renderer,
+            digest=self.config.digest,
+            office_agency_id=self._office_id(),
+        )
+
+    def _office_id(self, *, refresh: bool = False) -> int | None:
+        if self._office is None or refresh:
+            with session_scope(self.engine) as session:
+                office = default_office(session)
+                self._office = (office.id if office else None,)
+        return self._office[0]
 
     def _publish(self, now: datetime, seconds: float) -> None:
         with session_scope(self.engine) as session:
@@ -224,52 +286,149 @@ class Daemon:
             loop.add_signal_handler(sig, self.request_stop)
 
     def health(self) -> dict[str, Any]:
+        """The scheduler and each channel's worker apart: busy is healthy, stuck is not."""
         now = self.clock.now()
         limit = timedelta(seconds=max(3 * self.settings.tick_seconds, 180))
-        ok = self.last_good_tick is not None and now - self.last_good_tick <= limit
-        return {"ok": ok, "last_good_tick": self.last_good_tick, "config_error": self.last_error}
+        ticking = self.last_good_tick is not None and now - self.last_good_tick <= limit
+        channels = {name: worker.health() for name, worker in self.workers.items()}
+        bot = {"ok": self.bot_error is None, "error": self.bot_error}
+        return {
+            # A bot that cannot start is reported, not made fatal: restarting the daemon
+            # would not bring Telegram back, and would interrupt email.
+            "ok": ticking and all(c["ok"] for c in channels.values()),
+            "degraded": not bot["ok"],
+            "bot": bot if self.bot is not None else None,
+            "scheduler": {
+                "ok": ticking,
+                "last_good_tick": self.last_good_tick,
+                "config_error": self.last_error,
+            },
+            "channels": channels,
+            # Kept at the top level for probes written against earlier versions.
+            "last_good_tick": self.last_good_tick,
+            "config_error": self.last_error,
+        }
 
     async def _safe_step(self) -> None:
         try:
             await self.step()
         except Exception:  # one bad tick must not kill the daemon; /healthz turns red
             log.exception("tick failed")
+            return
+        idle = self._catching_up is None or self._catching_up.done()
+        if idle and self._continuous and reevaluation.pending(self.engine):
+            self._catching_up = asyncio.ensure_future(self._catch_up())
+
+    async def _catch_up(self) -> None:
+        """Steps back to back while a re-evaluation is under way, each one batch; the
+        pause between them lets the delivery workers and the HTTP side run."""
+        while not self._stop.is_set() and reevaluation.pending(self.engine):
+            await asyncio.sleep(0.05)
+            try:
+                await self.step()
+            except Exception:
+                log.exception("tick failed")
+                return
 
     async def run(self, *, simulate_until: datetime | None = None, speed: float = 0.0) -> None:
         lock = StoreLock(self.engine)
         lock.acquire()
-        server: HealthServer | None = None
+        server: HttpServer | None = None
         try:
+            # First, so that a port in use stops the start before anything is done.
+            # A rehearsal on a virtual clock has no health to probe, and must run next to
+            # the real daemon, whose port it would find taken.
+            if self.settings.http_port and simulate_until is None:
+                app = build_http_app(health=self.health, metrics=self.metrics)
+                server = HttpServer(
+                    app=app, host=self.settings.http_host, port=self.settings.http_port
+                ).start()
             self._reevaluate_all(self.clock.now())
+            # Under the lock no other daemon holds rows: a crash's leftovers come back now
+            # rather than when their lease runs out.
             released = release_stale(self.engine)
             if released:
                 log.warning(
                     "%d messages left in 'sending' by a previous run will be retried", released
                 )
             self._install_signals()
-            if self.settings.http_port:
-                server = HealthServer(
-                    host=self.settings.http_host,
-                    port=self.settings.http_port,
-                    metrics=self.metrics,
-                    health=self.health,
-                )
-                server.start()
             if self.bot is not None:
-                await self.bot.start()
+                await self._start_bot()
             self._log_start(simulate_until)
             if simulate_until is not None:
-                await self._simulate(simulate_until, speed)
+                main = self._simulate(simulate_until, speed)
             else:
-                await self._run_scheduled()
+                main = self._run_scheduled()
+            await self._until_stopped(asyncio.ensure_future(main))
         finally:
-            if self.bot is not None:
-                await self.bot.stop()
-            if server is not None:
-                server.stop()
-            lock.release()
+            try:
+                returned = release_claim(self.engine, self.owner)
+                if returned:
+                    log.warning("%d claimed messages were returned unsent", returned)
+            finally:
+                if self._bot_retry is not None:
+                    self._bot_retry.cancel()
+                    await asyncio.gather(self._bot_retry, return_exceptions=True)
+                if self.bot is not None:
+                    await self.bot.stop()
+                if server is not None:
+                    server.stop()
+                lock.release()
+
+    async def _start_bot(self) -> None:
+        """A bot that cannot start (Bot API down, wrong token) is reported and retried in
+        the background: email and the rest of the daemon go on without it."""
+        if self.bot is None:
+            return
+        try:
+            await self.bot.start()
+        except ChannelError as exc:
+            self.bot_error = exc.message
+            log.error("%s; retrying in the background", exc.message)
+            self._bot_retry = asyncio.ensure_future(self._retry_bot())
+            return
+        self.bot_error = None
+
+    async def _retry_bot(self, first: float = BOT_RETRY_FIRST) -> None:
+        delay = first
+        while self.bot is not None and not self._stop.is_set():
+            await asyncio.sleep(delay)
+            try:
+                await self.bot.start()
+            except ChannelError as exc:
+                self.bot_error = exc.message
+                delay = min(delay * 2, BOT_RETRY_MAX)
+                continue
+            self.bot_error = None
+            log.info("the Telegram bot has started")
+            return
+
+    async def _until_stopped(self, main: asyncio.Future[None]) -> None:
+        """Run `main`; once a stop is asked, give in-flight sends the grace period to
+        finish, then cancel what is left (its claims go back to pending)."""
+        stop: asyncio.Future[Any] = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait([main, stop], return_when=asyncio.FIRST_COMPLETED)
+            if not main.done():
+                grace = self.settings.shutdown_grace
+                done, _ = await asyncio.wait({main}, timeout=grace)
+                if not done:
+                    log.warning("in-flight sends did not finish within %g s: stopping them", grace)
+                    main.cancel()
+                    await asyncio.gather(main, return_exceptions=True)
+                    return
+            main.result()  # a failure of the daemon itself is raised, not swallowed
+        finally:
+            stop.cancel()
+            if not main.done():
+                main.cancel()
+                await asyncio.gather(main, return_exceptions=True)
 
     async def _run_scheduled(self) -> None:
+        self._continuous = True
+        workers = [
+            asyncio.ensure_future(worker.run(self._stop)) for worker in self.workers.values()
+        ]
         scheduler = AsyncIOScheduler(timezone=self.settings.timezone)
         scheduler.add_job(
             self._safe_step,
@@ -284,9 +443,18 @@ class Daemon:
         scheduler.start()
         try:
             await self._stop.wait()
+            # Workers stop claiming and finish what they have in flight.
+            await asyncio.gather(*workers)
         finally:
             scheduler.shutdown(wait=False)
-            async with self._step_lock:  # let the in-flight step finish its sends
+            if self._catching_up is not None:
+                self._catching_up.cancel()
+                await asyncio.gather(self._catching_up, return_exceptions=True)
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            self._continuous = False
+            async with self._step_lock:  # let a tick in progress finish its writes
                 pass
 
     def _warn_if_assigned_later(self, start: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 import json
 import os
 import signal
@@ -113,17 +114,50 @@ def test_a_daemon_killed_mid_run_loses_nothing_and_resends_nothing_sent(
     assert every_sent <= set(received)
 
 
+def _message_id(raw: bytes) -> str:
+    # Long Message-IDs are folded onto a continuation line: compare them unfolded.
+    return "".join(str(email.message_from_bytes(raw)["Message-ID"] or "").split())
+
+
 def test_sigterm_finishes_in_flight_sends_and_exits_cleanly(
     tmp_path: Path, smtp_sink: SmtpSink
 ) -> None:
     env = _prepared(tmp_path, smtp_sink)
+    smtp_sink.answer_delay = 1.0  # every send is in flight for a second
     daemon = _start(env, "--simulate", "2022-11-01", "2023-06-30", "--speed", "1000000")
     _wait_for(lambda: len(_outbox(tmp_path, "status = 'sent'")) >= 5)
+    _wait_for(lambda: len(smtp_sink.started) > len(smtp_sink.messages))
     daemon.send_signal(signal.SIGTERM)
+    in_flight = {_message_id(raw) for raw in list(smtp_sink.started)} - {
+        _message_id(m.raw) for m in list(smtp_sink.messages)
+    }
     _, err = daemon.communicate(timeout=60)
     assert daemon.returncode == 0, err
     assert "stopped cleanly" in err
     assert _outbox(tmp_path, "status = 'sending'") == []
+
+    received = Counter(_message_id(m.raw) for m in smtp_sink.messages)
+    assert in_flight and in_flight <= set(received)  # finished, not released unsent
+    sent = {p for _, _, p in _outbox(tmp_path, "status = 'sent'")}
+    assert in_flight <= sent
+    assert max(received.values()) == 1 and set(received) == sent
+
+
+def test_sigterm_stops_sends_that_outlast_the_grace_and_returns_them(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    env = _prepared(tmp_path, smtp_sink, DONDOC_SHUTDOWN_GRACE="0.5")
+    smtp_sink.answer_delay = 30.0  # a server that hangs
+    daemon = _start(env, "--simulate", "2022-11-01", "2023-06-30", "--speed", "1000000")
+    _wait_for(lambda: len(smtp_sink.started) >= 1)
+    started = time.monotonic()
+    daemon.send_signal(signal.SIGTERM)
+    _, err = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, err
+    assert time.monotonic() - started < 10
+    assert _outbox(tmp_path, "status = 'sending'") == []
+    assert _outbox(tmp_path, "status = 'pending'")  # returned, to be sent by the next run
+    assert smtp_sink.messages == []
 
 
 def test_a_second_daemon_on_the_same_store_refuses_to_start(
@@ -173,3 +207,76 @@ def test_health_and_metrics_are_served_on_loopback(tmp_path: Path, smtp_sink: Sm
         daemon.send_signal(signal.SIGTERM)
         daemon.communicate(timeout=60)
     assert daemon.returncode == 0
+
+
+def test_a_busy_http_port_is_one_line_and_a_rehearsal_still_runs(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    import socket
+
+    with socket.socket() as taken:  # as if a real daemon were serving its /healthz
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _prepared(tmp_path, smtp_sink, DONDOC_HTTP_PORT=str(port))
+        refused = _dondoc(env, "run")
+        assert refused.returncode == 2
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1, refused.stderr
+        assert f"127.0.0.1:{port}" in lines[0] and "DONDOC_HTTP_PORT" in lines[0]
+        rehearsal = _dondoc(env, "run", "--simulate", "2022-11-01", "2022-12-31")
+        assert rehearsal.returncode == 0, rehearsal.stderr
+    assert _outbox(tmp_path, "status = 'sent'")
+
+
+def _always_open_rules(tmp_path: Path) -> Path:
+    """The bundled rules with the office open all day today and tomorrow, so the real
+    daemon on the wall clock has work to deliver whenever the test runs."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    days = f"[{today.isoformat()}, {(today + timedelta(days=1)).isoformat()}]"
+    text = (Path(__file__).parent.parent / "config" / "rules.yaml").read_text(encoding="utf-8")
+    text = text.replace('office_hours: "07:30-17:00"', 'office_hours: "00:00-23:59"')
+    text = text.replace("working_days: []", f"working_days: {days}")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(text, encoding="utf-8")
+    return rules
+
+
+def test_the_real_daemon_delivers_stays_healthy_while_busy_and_stops_cleanly(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = _prepared(
+        tmp_path,
+        smtp_sink,
+        DONDOC_RULES_FILE=str(_always_open_rules(tmp_path)),
+        DONDOC_TICK_SECONDS="1",
+        DONDOC_HTTP_PORT=str(port),
+    )
+    smtp_sink.answer_delay = 0.3  # a backlog that takes a while
+    daemon = _start(env)
+    try:
+        _wait_for(lambda: len(_outbox(tmp_path, "status = 'sent'")) >= 3)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            health = json.load(response)
+        assert response.status == 200 and health["channels"]["email"]["ok"]
+        _wait_for(lambda: len(smtp_sink.started) > len(smtp_sink.messages))
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        in_flight = {_message_id(raw) for raw in list(smtp_sink.started)} - {
+            _message_id(m.raw) for m in list(smtp_sink.messages)
+        }
+        _, err = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, err
+    assert _outbox(tmp_path, "status = 'sending'") == []
+    received = Counter(_message_id(m.raw) for m in smtp_sink.messages)
+    assert in_flight and in_flight <= set(received)
+    assert max(received.values()) == 1
+    assert set(received) == {p for _, _, p in _outbox(tmp_path, "status = 'sent'")}

@@ -18,9 +18,23 @@ from notifiers.telegram import CallbackSigner, TelegramChannel, TelegramRateLimi
 
 pytest_plugins = ["fakes.fixtures"]
 
-# Gaps are measured where requests arrive; on a loaded machine one request of a pair may
-# arrive late by a tenth of a second. A limiter that does not pace at all gives gaps of ~0.
-LATE_BY_LOAD = 0.85
+# Gaps are measured where requests arrive, against Telegram's exact windows: the limiter
+# counts a send from its answer, so a request that travels slowly cannot shorten a gap.
+SECOND = 1.0
+
+
+class ManualTime:
+    """A monotonic clock the test moves by hand, for limits measured in minutes."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _answered() -> dict[str, object]:
+    return {}
 
 
 def reminder(chat: int, text: str = "🔔 Nhắc việc: STT 5 sắp đến hạn") -> OutgoingMessage:
@@ -85,7 +99,7 @@ async def test_after_a_flood_answer_every_send_waits_before_asking_again(
         await channel.send(reminder(1001))
     refused_at = fake_bot_api.calls_to("sendMessage")[0].at
     await channel.send(reminder(2002))  # another chat: the ban is bot-wide
-    assert fake_bot_api.calls_to("sendMessage")[1].at - refused_at >= LATE_BY_LOAD
+    assert fake_bot_api.calls_to("sendMessage")[1].at - refused_at >= SECOND
 
 
 async def test_a_server_error_is_retryable(
@@ -134,7 +148,7 @@ async def test_messages_to_one_chat_are_at_least_a_second_apart(
     await asyncio.gather(*(channel.send(reminder(1001)) for _ in range(3)))
     times = [c.at for c in fake_bot_api.calls_to("sendMessage")]
     assert len(times) == 3
-    assert min(b - a for a, b in itertools.pairwise(times)) >= LATE_BY_LOAD
+    assert min(b - a for a, b in itertools.pairwise(times)) >= SECOND
 
 
 async def test_a_group_gets_no_more_than_its_quota_per_window(fake_bot_api: FakeBotApi) -> None:
@@ -144,19 +158,19 @@ async def test_a_group_gets_no_more_than_its_quota_per_window(fake_bot_api: Fake
     await asyncio.gather(*(channel.send(reminder(-1005)) for _ in range(4)))
     times = [c.at for c in fake_bot_api.calls_to("sendMessage")]
     assert times[2] - started < 0.5
-    assert times[3] - times[0] >= LATE_BY_LOAD
+    assert times[3] - times[0] >= SECOND
     await channel.shutdown()
 
 
 async def test_many_chats_at_once_stay_within_the_bot_wide_limit() -> None:
-    with FakeBotApi(limits=Limits(tolerance=1 - LATE_BY_LOAD)) as fake:
+    with FakeBotApi(limits=Limits()) as fake:
         channel = channel_for(fake)
         await asyncio.gather(*(channel.send(reminder(3000 + n)) for n in range(45)))
         await channel.shutdown()
     assert fake.limit_violations == 0
     assert len(fake.sent()) == 45
     times = sorted(c.at for c in fake.calls_to("sendMessage"))
-    assert times[30] - times[0] >= LATE_BY_LOAD
+    assert times[30] - times[0] >= SECOND
 
 
 async def test_a_flood_storm_delays_reminders_but_loses_none(fake_bot_api: FakeBotApi) -> None:
@@ -208,3 +222,52 @@ async def test_the_registry_lists_only_the_configured_channels(fake_bot_api: Fak
     await telegram.send(reminder(1001))
     assert len(fake_bot_api.sent(1001)) == 1
     await shared.shutdown()
+
+
+async def test_a_chat_that_just_had_a_message_must_wait_its_second(
+    fake_bot_api: FakeBotApi, channel: TelegramChannel
+) -> None:
+    assert channel.wait_for("1001") == 0
+    await channel.send(reminder(1001))
+    assert 0.9 < channel.wait_for("1001") <= 1.02
+    assert channel.wait_for("2002") == 0  # other chats are free
+
+
+async def test_a_group_waits_out_telegrams_twenty_a_minute() -> None:
+    clock = ManualTime()
+    limiter = TelegramRateLimiter(clock=clock)
+    for _ in range(20):
+        await limiter.process_request(_answered, (), {}, "sendMessage", {"chat_id": -1005}, None)
+        clock.now += 1.5  # past the one-a-second limit of the chat itself
+    # The first of the 20 left 30 s ago: the group may have its next message in 30 s.
+    assert 29.5 < limiter.wait_for("-1005") <= 30.1
+    assert limiter.wait_for("1001") == 0
+    clock.now += 30.1
+    assert limiter.wait_for("-1005") == 0
+
+
+async def test_messages_to_one_chat_wait_for_the_answer_of_the_previous_one() -> None:
+    clock = ManualTime()
+    limiter = TelegramRateLimiter(clock=clock)
+
+    async def slow_answer() -> dict[str, object]:
+        clock.now += 0.7  # the request took 0.7 s to reach Telegram and come back
+        return {}
+
+    await limiter.process_request(slow_answer, (), {}, "sendMessage", {"chat_id": 1001}, None)
+    # Telegram may have counted it as late as its answer: a full second from then.
+    assert limiter.wait_for("1001") > 1.0
+
+
+async def test_a_group_with_a_send_under_way_waits_a_second_not_a_minute() -> None:
+    clock = ManualTime()
+    # One message a second for the whole bot keeps the group's send waiting on the bot.
+    limiter = TelegramRateLimiter(clock=clock, overall=(1, 1.0))
+    await limiter.process_request(_answered, (), {}, "sendMessage", {"chat_id": 1001}, None)
+    waiting = asyncio.ensure_future(
+        limiter.process_request(_answered, (), {}, "sendMessage", {"chat_id": -1005}, None)
+    )
+    await asyncio.sleep(0.05)  # the group's send holds its chat and group, waiting its turn
+    assert 0.9 < limiter.wait_for("-1005") <= 1.1
+    clock.now += 1.1  # the bot's second passes: the group's send leaves
+    await asyncio.wait_for(waiting, timeout=10)

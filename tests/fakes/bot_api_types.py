@@ -9,16 +9,16 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Limits:
-    """Telegram's flood limits as sliding windows over arrival times.
+    """Telegram's flood limits as sliding windows over arrival times, of exactly
+    Telegram's length: a client must leave the margin for late arrivals itself.
 
-    `tolerance` shortens each window: a request released on time by the client may reach
-    this thread late when the machine is busy (Telegram itself is far less exact).
+    `tolerance` shortens each window; only a test about something else may ask for it.
     """
 
     overall: tuple[int, float] = (30, 1.0)
     per_chat: tuple[int, float] = (1, 1.0)
     group: tuple[int, float] = (20, 60.0)
-    tolerance: float = 0.1
+    tolerance: float = 0.0
 
 
 @dataclass

@@ -11,6 +11,8 @@
     sink.drop_on_next_mail(1)    # abort the connection when the next MAIL FROM arrives
     sink.stop(); sink.start()    # the server goes down and comes back on the same port
     sink.connections             # client connections accepted so far
+    sink.answer_delay = 1.5      # wait before answering DATA (a slow server)
+    sink.started                 # [bytes]: every message whose DATA arrived, answered or not
     sink.logins                  # [(user, password)] of successful AUTH
 
 Options: SmtpSink(users={"user": "secret"}) requires AUTH; tls_context=ctx with
@@ -110,6 +112,14 @@ class _Handler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.content if isinstance(envelope.content, bytes) else b""
+        with self.sink._lock:
+            self.sink.started.append(raw)
+        if self.sink.answer_delay:
+            await asyncio.sleep(self.sink.answer_delay)
+            transport = server.transport
+            if transport is None or transport.is_closing():
+                # The client gave up before the answer: it cannot know the mail went out.
+                return "451 4.3.0 client went away"
         mail = ReceivedMail(
             sender=str(envelope.mail_from), recipients=list(envelope.rcpt_tos), raw=raw
         )
@@ -145,6 +155,8 @@ class SmtpSink:
         self.messages: list[ReceivedMail] = []
         self.logins: list[tuple[str, str]] = []
         self.connections = 0
+        self.answer_delay = 0.0
+        self.started: list[bytes] = []
         self._users = users
         self._tls_context = tls_context
         self._starttls = starttls

@@ -56,8 +56,10 @@ class FakeBotApi:
         username: str = "dondoc_test_bot",
         limits: Limits | None = None,
         max_poll_wait: float = 0.5,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self.port = port  # 0: any free port; a fixed one lets a test start the API late
         self.username = username
         self.limits = limits
         self.max_poll_wait = max_poll_wait
@@ -91,7 +93,7 @@ class FakeBotApi:
             api = fake
 
         self._stopping = False
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
