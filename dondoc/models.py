@@ -256,3 +256,7 @@ class DaemonState(SQLModel, table=True):
     key: str = Field(max_length=64, primary_key=True)
     value: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     updated_at: datetime | None = ts_column()
+
+
+# The web app's tables live in their own module; importing it registers them here too.
+from dondoc import models_web  # noqa: E402, F401

@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, func, select
 
+from config.settings import ensure_secret_key
 from dondoc.cli.common import console, get_app, print_json
 from dondoc.directory import BUNDLED_DIRECTORY, load_directory, read_directory_file
 from dondoc.models import Agency, AgencyGroup, Contact
@@ -27,6 +28,9 @@ def init(
     app = get_app(ctx)
     directory = read_directory_file(agencies) if agencies else None
     migrate(app.engine)
+    if ensure_secret_key(app.settings):
+        # The path only: the key itself is never printed or logged.
+        console.print(f"Đã tạo khóa ký liên kết tại {app.settings.secret_key_path}.", markup=False)
     where = app.settings.db_url.split("@")[-1]  # never the password of a database URL
     with session_scope(app.engine) as session:
         stored = session.exec(select(func.count()).select_from(Agency)).one()
