@@ -3,6 +3,10 @@
 A chat acts only for the agency it is linked to (dondoc/chat_links.py) and only on that
 agency's assignments; anything else is refused politely and audited. Every function
 returns a `ChatOutcome` committed together with its audit entry.
+
+The same functions serve the signed email links of the web app (dondoc/web): there
+`link_agency_id` names the agency the verified link speaks for instead of a chat, and
+the audit says `via: email`. One code path whatever the door.
 """
 
 from __future__ import annotations
@@ -16,15 +20,29 @@ from dondoc.actions import set_status
 from dondoc.chat_links import ChatOutcome, audit_refusal, chat_agency, task_ref_of
 from dondoc.errors import UserError
 from dondoc.extensions import Parts, extension_view, notify_office
-from dondoc.models import Assignment, AuditEntry, ExtensionRequest, Plan, Task
+from dondoc.models import Agency, Assignment, AuditEntry, ExtensionRequest, Plan, Task
 from dondoc.reports.explanations import record_explanation
 from rules.deadline import Deadline
 
 
+def _via(link_agency_id: int | None) -> str:
+    return "telegram" if link_agency_id is None else "email"
+
+
 def _authorize(
-    session: Session, *, chat_id: str, assignment_id: int, action: str, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str,
+    assignment_id: int,
+    action: str,
+    actor: str,
+    now: datetime,
+    link_agency_id: int | None = None,
 ) -> Parts | ChatOutcome:
-    agency = chat_agency(session, chat_id=chat_id)
+    if link_agency_id is not None:
+        agency = session.get(Agency, link_agency_id)
+    else:
+        agency = chat_agency(session, chat_id=chat_id)
     assignment = session.get(Assignment, assignment_id)
     if agency is None or assignment is None or assignment.agency_id != agency.id:
         audit_refusal(
@@ -51,7 +69,13 @@ def _authorize(
 
 
 def acknowledge(
-    session: Session, *, chat_id: str, assignment_id: int, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str = "",
+    assignment_id: int,
+    actor: str,
+    now: datetime,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -60,6 +84,7 @@ def acknowledge(
         action="acknowledge",
         actor=actor,
         now=now,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -72,13 +97,21 @@ def acknowledge(
         status="acknowledged",
         actor=actor,
         now=now,
-        via="telegram",
+        via=_via(link_agency_id),
     )
     if not changed:
         # Acknowledging again renews it: an acknowledgement lapses after a while.
         assignment.acknowledged_at = assignment.status_at = assignment.next_due_at = now
         session.add(assignment)
-        _audit(session, found, "assignment.acknowledged", actor, now, renewed=True)
+        _audit(
+            session,
+            found,
+            "assignment.acknowledged",
+            actor,
+            now,
+            renewed=True,
+            via=_via(link_agency_id),
+        )
     return _outcome("acknowledged", found)
 
 
@@ -93,7 +126,13 @@ def check(
 
 
 def can_complete(
-    session: Session, *, chat_id: str, assignment_id: int, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str = "",
+    assignment_id: int,
+    actor: str,
+    now: datetime,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     """The check before asking "are you sure?": authorized and not done yet."""
     found = _authorize(
@@ -103,6 +142,7 @@ def can_complete(
         action="complete",
         actor=actor,
         now=now,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -114,11 +154,12 @@ def can_complete(
 def complete(
     session: Session,
     *,
-    chat_id: str,
+    chat_id: str = "",
     assignment_id: int,
     occurrence: date | None,
     actor: str,
     now: datetime,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     """Done: the whole assignment, or for a recurring task the occurrence being worked on."""
     found = _authorize(
@@ -128,6 +169,7 @@ def complete(
         action="complete",
         actor=actor,
         now=now,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -141,7 +183,12 @@ def complete(
         occurrence = None
     if occurrence is None:
         set_status(
-            session, assignment=assignment, status="done", actor=actor, now=now, via="telegram"
+            session,
+            assignment=assignment,
+            status="done",
+            actor=actor,
+            now=now,
+            via=_via(link_agency_id),
         )
         return _outcome("done", found)
     if assignment.done_through is not None and occurrence <= assignment.done_through:
@@ -149,7 +196,13 @@ def complete(
     assignment.done_through, assignment.next_due_at = occurrence, now
     session.add(assignment)
     _audit(
-        session, found, "assignment.done_occurrence", actor, now, occurrence=occurrence.isoformat()
+        session,
+        found,
+        "assignment.done_occurrence",
+        actor,
+        now,
+        occurrence=occurrence.isoformat(),
+        via=_via(link_agency_id),
     )
     return _outcome("occurrence_done", found, occurrence=occurrence)
 
@@ -179,7 +232,14 @@ def add_note(
 
 
 def submit_explanation(
-    session: Session, *, chat_id: str, assignment_id: int, text: str, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str = "",
+    assignment_id: int,
+    text: str,
+    actor: str,
+    now: datetime,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -188,6 +248,7 @@ def submit_explanation(
         action="explanation",
         actor=actor,
         now=now,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -197,7 +258,7 @@ def submit_explanation(
             assignment=found.assignment,
             text=text,
             author=actor,
-            via="telegram",
+            via=_via(link_agency_id),
             actor=actor,
             now=now,
         )
@@ -217,13 +278,14 @@ def submit_explanation(
 def request_extension(
     session: Session,
     *,
-    chat_id: str,
+    chat_id: str = "",
     assignment_id: int,
     reason: str,
     proposed_due: date,
     today: date,
     actor: str,
     now: datetime,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     """A request the office decides (`dondoc extension`); one pending request at a time."""
     found = _authorize(
@@ -233,6 +295,7 @@ def request_extension(
         action="extension",
         actor=actor,
         now=now,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -263,6 +326,7 @@ def request_extension(
         request_id=request.id,
         proposed_due=proposed_due.isoformat(),
         reason=request.reason,
+        via=_via(link_agency_id),
     )
     office = notify_office(
         session,
