@@ -110,9 +110,7 @@ def test_an_explanation_and_an_extension_by_link_reach_the_office(site: Site) ->
         assert request.reason == "Chờ số liệu" and request.status == "pending"
         # The office is told exactly as for a Telegram answer: the same notices.
         notices = sorted(
-            session.exec(
-                select(OutboxMessage.template).where(OutboxMessage.kind == "notice")
-            ).all()
+            session.exec(select(OutboxMessage.template).where(OutboxMessage.kind == "notice")).all()
         )
         assert notices == ["explanation_received", "extension_request"]
 

@@ -28,7 +28,6 @@ from dondoc.models import (
     Plan,
     Task,
 )
-from dondoc.reports.chart import bar_chart
 from dondoc.reports.data import gather
 from dondoc.reports.files import office_name
 from dondoc.reports.late import build_late_report
@@ -36,11 +35,31 @@ from dondoc.reports.periods import month_of, parse_month
 from dondoc.reports.render_html import render_late_html
 from dondoc.reports.tables import late_csv
 from dondoc.web.accounts import SignedIn
+from dondoc.web.chart import web_chart
 from dondoc.web.deps import WebContext, admin_user, current_user, db, form_with_csrf, web
 from rules.deadline import Deadline
 from rules.status import CATEGORY_LABELS, Category, Counts
 
 router = APIRouter()
+
+# What the office calls each kind of message (notifiers/templates/vi/*.j2).
+TEMPLATE_LABELS = {
+    "upcoming": "Nhắc trước hạn",
+    "due_today": "Đến hạn",
+    "overdue": "Quá hạn",
+    "escalation": "Báo cáo lãnh đạo",
+    "checkin": "Hỏi tiến độ",
+    "set_deadline": "Đề nghị xác định thời hạn",
+    "explanation_request": "Đề nghị giải trình",
+    "explanation_received": "Giải trình nhận được",
+    "extension_request": "Đề nghị gia hạn",
+    "extension_decision": "Kết quả xét gia hạn",
+    "delivery_failed": "Báo gửi không thành công",
+    "late_report": "Danh sách chậm muộn",
+    "quarter_report": "Báo cáo quý",
+    "digest": "Thư tổng hợp",
+}
+CHANNEL_LABELS = {"email": "email", "telegram": "Telegram"}
 
 
 def _page(request: Request, ctx: WebContext, name: str, user: SignedIn, **values: Any) -> Response:
@@ -81,7 +100,7 @@ def overview(
             late_by_agency[(item.agency_code, item.agency_name)] += 1
     plans = {p.code: p for p in session.exec(select(Plan).order_by(col(Plan.code))).all()}
     charts = {
-        code: bar_chart([(str(c), CATEGORY_LABELS[c][0], counts[c]) for c in Category])
+        code: web_chart([(str(c), CATEGORY_LABELS[c][0], counts[c]) for c in Category])
         for code, counts in per_plan.items()
     }
     ranked = late_by_agency.most_common(15)
@@ -91,18 +110,27 @@ def overview(
     coming = _outbox_counts(
         session, due_from=start + timedelta(days=7), due_to=start + timedelta(days=14)
     )
+    pending = session.exec(
+        select(ExtensionRequest, Task, Agency)
+        .join(Assignment, col(Assignment.id) == col(ExtensionRequest.assignment_id))
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Agency, col(Agency.id) == col(Assignment.agency_id))
+        .where(ExtensionRequest.status == "pending")
+        .order_by(col(ExtensionRequest.created_at))
+    ).all()
     return _page(
         request,
         ctx,
         "overview.html",
         user,
+        pending=pending,
         plans=plans,
         per_plan=per_plan,
         charts=charts,
         categories=list(Category),
         labels=CATEGORY_LABELS,
         ranked=ranked,
-        late_chart=bar_chart([(code, name, n) for (code, name), n in ranked]),
+        late_chart=web_chart([(code, name, n) for (code, name), n in ranked]),
         sent=sent,
         coming=coming,
         week_start=week_start,
@@ -117,7 +145,7 @@ def _outbox_counts(
     due_from: datetime | None = None,
     due_to: datetime | None = None,
 ) -> list[tuple[str, int]]:
-    query = select(OutboxMessage.stage, OutboxMessage.channel)
+    query = select(OutboxMessage.template, OutboxMessage.channel)
     if sent_from is not None and sent_to is not None:
         query = query.where(
             OutboxMessage.status == "sent",
@@ -130,7 +158,10 @@ def _outbox_counts(
             col(OutboxMessage.next_attempt_at) >= due_from,
             col(OutboxMessage.next_attempt_at) < due_to,
         )
-    counts = Counter(f"{stage} ({channel})" for stage, channel in session.exec(query).all())
+    counts = Counter(
+        f"{TEMPLATE_LABELS.get(template, template)} ({CHANNEL_LABELS.get(channel, channel)})"
+        for template, channel in session.exec(query).all()
+    )
     return sorted(counts.items())
 
 
@@ -316,5 +347,5 @@ def late_page(
         month=period.key,
         plan=plan or "",
         plans=plans,
-        chart=bar_chart([(a.code, a.name, a.count) for a in report.agencies]),
+        chart=web_chart([(a.code, a.name, a.count) for a in report.agencies]),
     )
