@@ -4,7 +4,7 @@ refused and audited; the portal lists an agency's open tasks and can be revoked.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -194,3 +194,28 @@ def test_agency_links_are_printed_and_revoked_from_the_command_line(cli: Cli) ->
     assert old_portal not in revoked.stdout
     missing = cli("agency", "link", "khong-co")
     assert missing.exit_code == 2 and "Không tìm thấy cơ quan 'khong-co'" in missing.stderr
+
+
+def test_the_calendar_feed_lists_due_dates_and_stops_when_revoked(site: Site) -> None:
+    from icalendar import Calendar
+
+    app = site.app
+    links = Links(site.url, Signer(SECRET, clock=app.clock))
+    with session_scope(app.engine) as session:
+        feed = links.calendar(current_grant(session, agency_id(app, "so-tu-phap")))
+    with site.client() as client:
+        response = client.get(feed)
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/calendar")
+        events = Calendar.from_ical(response.content).walk("VEVENT")
+        assert [(str(e["summary"]), e.decoded("dtstart")) for e in events] == [
+            ("Hạn: STT 1 Xây dựng kế hoạch số hóa hồ sơ", date(2022, 12, 31))
+        ]
+        assert client.get(feed.replace("/cal/", "/cal/x")).status_code == 403
+        with session_scope(app.engine) as session:
+            revoke_links(session, agency_code="so-tu-phap", actor="cli", now=app.clock.now())
+        assert client.get(feed).status_code == 410
+    assert [(e.detail["kind"], e.detail["reason"]) for e in refusals(site)] == [
+        ("calendar", "bad_signature"),
+        ("calendar", "revoked"),
+    ]

@@ -19,6 +19,7 @@ from dondoc import chat_actions
 from dondoc.chat_links import ChatOutcome
 from dondoc.extensions import Parts, effective_due, load_parts
 from dondoc.models import Agency, Assignment, Explanation, ExtensionRequest, Task
+from dondoc.web.calendar_feed import agency_calendar
 from dondoc.web.deps import WebContext, client_address, db, form_with_csrf, web
 from dondoc.web.links import ANSWER_ACTIONS, LinkRefused, audit_refused_link, check_generation
 from rules.deadline import Deadline
@@ -334,3 +335,40 @@ def portal_answer(
     except LinkRefused as refused:
         return _refuse(request, session, ctx, refused, kind="portal", assignment_id=assignment_id)
     return _post(request, session, ctx, door, action, form)
+
+
+# --- an agency's calendar feed -------------------------------------------------------------
+
+
+@router.get("/cal/{token}.ics")
+def calendar_feed(
+    request: Request, token: str, session: Session = Depends(db), ctx: WebContext = Depends(web)
+) -> Response:
+    try:
+        grant = ctx.signer.read_calendar(token)
+        check_generation(session, grant)
+    except LinkRefused as refused:
+        audit_refused_link(
+            session,
+            refused=refused,
+            kind="calendar",
+            address=client_address(request),
+            now=ctx.clock.now(),
+        )
+        return Response(
+            "Liên kết lịch không hợp lệ hoặc đã bị thu hồi.\n",
+            status_code=410 if refused.reason == "revoked" else 403,
+            media_type="text/plain; charset=utf-8",
+        )
+    agency = session.get(Agency, grant.agency_id)
+    if agency is None:
+        raise HTTPException(status_code=404)
+    now = ctx.clock.now()
+    body = agency_calendar(
+        session,
+        agency=agency,
+        host=request.url.hostname or "dondoc",
+        now=now,
+        today=now.astimezone(ctx.settings.tz).date(),
+    )
+    return Response(body, media_type="text/calendar; charset=utf-8")
