@@ -19,7 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from config.settings import Settings, secret_key
 from dondoc.clock import Clock
-from dondoc.web import answers, auth, office
+from dondoc.web import answers, auth, office, office_more
 from dondoc.web.deps import Forbidden, LoginRequired, WebContext, csrf_token
 from dondoc.web.links import Links, Signer
 from rules.status import category_label
@@ -61,6 +61,7 @@ def create_app(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth.router)
     app.include_router(office.router)
+    app.include_router(office_more.router)
     app.include_router(answers.router)
 
     @app.exception_handler(LoginRequired)

@@ -1,0 +1,97 @@
+"""The office's pages over real HTTP: what a signed-in user reads, and the downloads."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemon_support import at, simulate
+from fakes.smtp import SmtpSink
+from openpyxl import load_workbook
+from web_support import ADMIN, Site, log_in, serve_site
+
+from config.settings import BUNDLED_RULES
+
+pytest_plugins = ["fakes.fixtures"]
+
+
+@pytest.fixture
+def site(tmp_path: Path, smtp_sink: SmtpSink) -> Iterator[Site]:
+    with serve_site(tmp_path, smtp_sink) as served:
+        simulate(served.app, at("2023-01-04"))
+        yield served
+
+
+def test_the_plan_page_shows_each_deadline_as_written_and_as_understood(site: Site) -> None:
+    with site.client() as client:
+        log_in(client, ADMIN)
+        page = client.get("/plans/test")
+    assert page.status_code == 200
+    assert "Tháng 12/2022" in page.text and "Hạn chót ngày 31/12/2022." in page.text
+    assert 'href="/agencies/so-tu-phap">Sở Tư pháp</a> (Chủ trì)' in page.text
+    assert "Chưa xác nhận" in page.text
+
+
+def test_the_agency_page_shows_contacts_tasks_and_the_messages_sent(site: Site) -> None:
+    with site.client() as client:
+        log_in(client, ADMIN)
+        page = client.get("/agencies/so-tu-phap")
+        assert client.get("/agencies/khong-co").status_code == 404
+    assert "so-tu-phap@tinhmau.example" in page.text
+    assert "lanhdao.so-tu-phap@tinhmau.example (lãnh đạo)" in page.text
+    assert "Xây dựng kế hoạch số hóa hồ sơ" in page.text
+    assert "overdue" in page.text and "sent" in page.text
+
+
+def test_the_task_page_shows_its_audit_trail(site: Site) -> None:
+    with site.client() as client:
+        log_in(client, ADMIN)
+        page = client.get("/tasks/1")
+    assert "Nhật ký" in page.text and "Chưa có đề nghị gia hạn." in page.text
+
+
+def test_the_late_list_downloads_as_csv_xlsx_and_html(site: Site) -> None:
+    with site.client() as client:
+        log_in(client, ADMIN)
+        page = client.get("/late", params={"month": "2023-01"})
+        assert "tháng 01/2023" in page.text and "Chưa giải trình" in page.text
+        csv = client.get("/late", params={"month": "2023-01", "format": "csv"})
+        xlsx = client.get("/late", params={"month": "2023-01", "format": "xlsx"})
+        html = client.get("/late", params={"month": "2023-01", "format": "html"})
+        bad = client.get("/late", params={"month": "2023-13"})
+    assert csv.headers["content-disposition"].endswith('danh-sach-cham-muon-2023-01.csv"')
+    assert csv.content.startswith(b"\xef\xbb\xbf")
+    assert csv.text.count("so-tu-phap") == 1 and "Chưa giải trình" in csv.text
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert [row[5] for row in sheet.iter_rows(min_row=4, values_only=True)] == [
+        "so-noi-vu",
+        "so-tu-phap",
+    ]
+    assert "<svg" in html.text and "Sở Tư pháp" in html.text
+    assert bad.status_code == 400
+
+
+def test_the_rules_page_shows_the_config_its_check_and_a_preview(site: Site) -> None:
+    with site.client() as client:
+        log_in(client, ADMIN)
+        page = client.get("/rules")
+    assert "Kiểm tra: hợp lệ." in page.text
+    assert "Xem trước" in page.text
+    assert str(BUNDLED_RULES) in page.text
+
+
+def test_the_rules_page_names_the_line_of_a_broken_config(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    broken = tmp_path / "rules.yaml"
+    broken.write_text(BUNDLED_RULES.read_text(encoding="utf-8"), encoding="utf-8")
+    with serve_site(tmp_path, smtp_sink, rules_file=broken) as served:
+        broken.write_text("policies: [\n", encoding="utf-8")  # an admin's bad edit
+        with served.client() as client:
+            log_in(client, ADMIN)
+            page = client.get("/rules")
+    assert "Kiểm tra: có" in page.text
+    assert f"{broken}:" in page.text
