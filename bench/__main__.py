@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import bench_email, bench_telegram, bench_tick
+from bench import bench_email, bench_telegram, bench_tick, bench_web
 
 BENCHES: tuple[Callable[[], None], ...] = (
     bench_email.main,
     bench_telegram.main,
     bench_tick.main,
+    bench_web.main,
 )
 
 

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from daemon_support import at, simulate
 from fakes.smtp import SmtpSink
 from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 from web_support import ADMIN, Site, log_in, serve_site
 
 from config.settings import BUNDLED_RULES
+from dondoc.actions import set_status
+from dondoc.models import Assignment
+from dondoc.reports.data import gather
+from dondoc.store import session_scope
+from dondoc.web.overview_data import overview_figures
+from rules.status import Category, Counts
 
 pytest_plugins = ["fakes.fixtures"]
 
@@ -95,3 +106,31 @@ def test_the_rules_page_names_the_line_of_a_broken_config(
             page = client.get("/rules")
     assert "Kiểm tra: có" in page.text
     assert f"{broken}:" in page.text
+
+
+def test_the_overview_counts_agree_with_the_reports_on_the_example_plan(
+    plan_store: Engine,
+) -> None:
+    """The overview reads only a few columns for speed; it must judge as the reports do."""
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    now = datetime(2023, 4, 10, 3, 0, tzinfo=UTC)
+    with session_scope(plan_store) as session:
+        rows = session.exec(select(Assignment).order_by(col(Assignment.id))).all()
+        for n, assignment in enumerate(rows[:30]):
+            status = ("done", "acknowledged")[n % 2]
+            set_status(session, assignment=assignment, status=status, actor="t", now=now)
+    today = now.astimezone(tz).date()
+    with session_scope(plan_store) as session:
+        data = gather(session, period_start=date(2023, 4, 1), period_end=today, now=now, tz=tz)
+        figures = overview_figures(
+            session, today=today, period_start=date(2023, 4, 1), tz=tz, milestone_for=None
+        )
+    expected = Counts()
+    overdue: Counter[str] = Counter()
+    for item in data.items:
+        expected.add(item.category)
+        if item.category == Category.OVERDUE:
+            overdue[item.agency_code] += 1
+    assert figures.per_plan["nq131"].by_category == expected.by_category
+    assert expected.total > 50 and expected[Category.OVERDUE] > 0
+    assert {code: n for (code, _), n in figures.ranked(100)} == dict(overdue)

@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 from config.settings import Settings, secret_key
 from dondoc.clock import Clock
 from dondoc.web import answers, auth, office, office_more
-from dondoc.web.deps import Forbidden, LoginRequired, WebContext, csrf_token
+from dondoc.web.deps import Forbidden, LoginRequired, RuleConfigCache, WebContext, csrf_token
 from dondoc.web.links import Links, Signer
 from rules.status import category_label
 
@@ -48,6 +48,7 @@ def create_app(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
         signer=signer,
         templates=templates,
         links=links,
+        rules=RuleConfigCache(),
     )
     app.add_middleware(
         SessionMiddleware,

@@ -7,6 +7,7 @@ import hmac
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -14,12 +15,36 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.templating import Jinja2Templates
 
+from config.errors import ConfigError
+from config.rules_loader import load_rule_config
 from config.settings import Settings
 from dondoc.clock import Clock
 from dondoc.web.accounts import SignedIn, signed_in_user
 from dondoc.web.links import Links, Signer
+from rules.policy import RuleConfig
 
 CSRF_FIELD = "csrf"
+
+
+class RuleConfigCache:
+    """The rule config, read again only when its file changes (pages read it often)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[str, int] | None = None
+        self._config: RuleConfig | None = None
+
+    def current(self, path: Path) -> RuleConfig | None:
+        try:
+            key = (str(path), path.stat().st_mtime_ns)
+        except OSError:
+            return None
+        if key != self._key:
+            try:
+                self._config = load_rule_config(path)
+            except ConfigError:
+                self._config = None
+            self._key = key
+        return self._config
 
 
 @dataclass(frozen=True)
@@ -32,6 +57,7 @@ class WebContext:
     signer: Signer
     templates: Jinja2Templates
     links: Links | None
+    rules: RuleConfigCache
 
 
 def web(request: Request) -> WebContext:

@@ -13,9 +13,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from config.rules_loader import load_rule_config
 from dondoc.errors import UserError
 from dondoc.extensions import decide_extension, effective_due, extension_view, load_parts
 from dondoc.models import (
@@ -28,7 +27,6 @@ from dondoc.models import (
     Plan,
     Task,
 )
-from dondoc.reports.data import gather
 from dondoc.reports.files import office_name
 from dondoc.reports.late import build_late_report
 from dondoc.reports.periods import month_of, parse_month
@@ -37,10 +35,12 @@ from dondoc.reports.tables import late_csv
 from dondoc.web.accounts import SignedIn
 from dondoc.web.chart import web_chart
 from dondoc.web.deps import WebContext, admin_user, current_user, db, form_with_csrf, web
+from dondoc.web.overview_data import overview_figures
 from rules.deadline import Deadline
-from rules.status import CATEGORY_LABELS, Category, Counts
+from rules.status import CATEGORY_LABELS, Category
 
 router = APIRouter()
+TASKS_PER_PAGE = 50
 
 # What the office calls each kind of message (notifiers/templates/vi/*.j2).
 TEMPLATE_LABELS = {
@@ -67,10 +67,10 @@ def _page(request: Request, ctx: WebContext, name: str, user: SignedIn, **values
 
 
 def _milestones(ctx: WebContext) -> Any:
-    try:
-        return load_rule_config(ctx.settings.rules_path).milestone_for
-    except Exception:  # a broken rule file is shown on the rules page, not here
-        return None
+    """The office's dates for external references, as the reminders use them; a broken
+    rule file gives none here (the rules page shows its problems)."""
+    config = ctx.rules.current(ctx.settings.rules_path)
+    return config.milestone_for if config else None
 
 
 @router.get("/")
@@ -84,26 +84,16 @@ def overview(
     tz = ctx.settings.tz
     today = now.astimezone(tz).date()
     period = month_of(today)
-    data = gather(
-        session,
-        period_start=period.start,
-        period_end=today,
-        now=now,
-        tz=tz,
-        milestone_for=_milestones(ctx),
+    figures = overview_figures(
+        session, today=today, period_start=period.start, tz=tz, milestone_for=_milestones(ctx)
     )
-    per_plan: dict[str, Counts] = {}
-    late_by_agency: Counter[tuple[str, str]] = Counter()
-    for item in data.items:
-        per_plan.setdefault(item.plan_code, Counts()).add(item.category)
-        if item.category == Category.OVERDUE:
-            late_by_agency[(item.agency_code, item.agency_name)] += 1
+    per_plan = figures.per_plan
     plans = {p.code: p for p in session.exec(select(Plan).order_by(col(Plan.code))).all()}
     charts = {
         code: web_chart([(str(c), CATEGORY_LABELS[c][0], counts[c]) for c in Category])
         for code, counts in per_plan.items()
     }
-    ranked = late_by_agency.most_common(15)
+    ranked = figures.ranked(15)
     week_start = today - timedelta(days=today.weekday())
     start = datetime.combine(week_start, time(0), tzinfo=tz)
     sent = _outbox_counts(session, sent_from=start, sent_to=start + timedelta(days=7))
@@ -169,6 +159,7 @@ def _outbox_counts(
 def plan_page(
     request: Request,
     code: str,
+    page: int = 1,
     user: SignedIn = Depends(current_user),
     session: Session = Depends(db),
     ctx: WebContext = Depends(web),
@@ -176,14 +167,23 @@ def plan_page(
     plan = session.exec(select(Plan).where(Plan.code == code)).first()
     if plan is None:
         raise HTTPException(status_code=404)
+    total = session.exec(
+        select(func.count()).select_from(Task).where(Task.plan_id == plan.id, col(Task.active))
+    ).one()
+    pages = max(1, -(-total // TASKS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    # A plan of thousands of tasks is read a page at a time: the page stays fast.
     tasks = session.exec(
-        select(Task).where(Task.plan_id == plan.id, col(Task.active)).order_by(col(Task.position))
+        select(Task)
+        .where(Task.plan_id == plan.id, col(Task.active))
+        .order_by(col(Task.position))
+        .offset((page - 1) * TASKS_PER_PAGE)
+        .limit(TASKS_PER_PAGE)
     ).all()
     rows = session.exec(
         select(Assignment, Agency)
         .join(Agency, col(Agency.id) == col(Assignment.agency_id))
-        .join(Task, col(Task.id) == col(Assignment.task_id))
-        .where(Task.plan_id == plan.id, col(Assignment.active))
+        .where(col(Assignment.task_id).in_([t.id for t in tasks]), col(Assignment.active))
         .order_by(col(Assignment.role).desc(), col(Agency.code))
     ).all()
     by_task: dict[int, list[tuple[Assignment, Agency]]] = {}
@@ -203,7 +203,9 @@ def plan_page(
                 ],
             }
         )
-    return _page(request, ctx, "plan.html", user, plan=plan, sections=sections)
+    return _page(
+        request, ctx, "plan.html", user, plan=plan, sections=sections, page=page, pages=pages
+    )
 
 
 @router.get("/tasks/{task_id}")
