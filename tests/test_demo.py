@@ -38,3 +38,13 @@ def test_the_demo_reminds_reports_and_says_where_to_read_the_emails(tmp_path: Pa
     assert "danh-sach-cham-muon-2023-03.html" in reports and "bao-cao-quy-2023Q1.csv" in reports
     assert str(maildir) in done.stdout
     assert "Traceback" not in done.stderr
+    # Reminder emails link to the web app, and the demo says how to start it and log in.
+    texts = [
+        part.get_payload(decode=True).decode("utf-8")
+        for message in emails
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    ]
+    assert any("http://127.0.0.1:8765/r/" in text for text in texts)
+    assert "web --port 8765" in done.stdout
+    assert "đăng nhập: tên demo, mật khẩu dondoc-demo-2023" in done.stdout

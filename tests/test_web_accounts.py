@@ -157,3 +157,42 @@ def test_office_accounts_are_managed_from_the_command_line(cli: Cli) -> None:
     assert "nguyen.van.a" in listed.stdout and "đã khóa" in listed.stdout
     missing = cli("user", "disable", "khong-co")
     assert missing.exit_code == 2 and "Không tìm thấy tài khoản 'khong-co'" in missing.stderr
+
+
+def test_dondoc_web_serves_the_login_page_on_its_own(cli: Cli) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    assert cli("init").exit_code == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dondoc", "web", "--port", str(port)],
+        env=cli.env,
+        cwd=cli.cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert page.status_code == 200 and "Đăng nhập" in page.text
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert f"Trang web: http://127.0.0.1:{port}/" in out
+    secret = (cli.cwd / "data" / "secret_key").read_text().strip()
+    assert secret not in out + err
