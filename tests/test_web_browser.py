@@ -30,6 +30,9 @@ from web_support import (
 )
 
 from dondoc.models import Assignment, AuditEntry, ExtensionRequest
+from dondoc.reports.late import build_late_report
+from dondoc.reports.periods import parse_month
+from dondoc.reports.render_html import render_late_html
 from dondoc.store import session_scope
 from dondoc.web.links import Links, Signer
 
@@ -217,3 +220,37 @@ def test_screenshots_of_the_overview_plan_and_late_list_at_phone_and_desktop_wid
                 assert width <= viewport["width"], (name, label, width)
                 page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)
     assert len(list(ARTIFACTS.glob("*.png"))) >= 6
+
+
+def test_the_emailed_late_report_reads_on_a_phone_and_in_print(site: Site) -> None:
+    run_daemon(site, at("2023-02-02"))
+    tz = site.app.settings.tz
+    with session_scope(site.app.engine) as session:
+        report = build_late_report(
+            session, period=parse_month("2023-01"), now=site.app.clock.now(), tz=tz
+        )
+        html = render_late_html(report, tz=tz, office_name="Văn phòng UBND tỉnh")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with browsing(PHONE) as page:
+        page.set_content(html)
+        # The chart scales to the screen instead of running off it.
+        chart = page.locator("svg.chart").bounding_box()
+        assert chart is not None and chart["x"] + chart["width"] <= PHONE["width"]
+        # The state header keeps whole phrases on a line: at most two lines for the
+        # nation's name, not one word per line.
+        nation = page.locator(".doc-header .nation")
+        lines = nation.evaluate(
+            "e => Math.round(e.getBoundingClientRect().height"
+            " / parseFloat(getComputedStyle(e).lineHeight))"
+        )
+        assert lines <= 2, lines
+        page.screenshot(path=str(ARTIFACTS / "late-report-email-390.png"), full_page=True)
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+        header = page.locator(".doc-header").bounding_box()
+        agency = page.locator(".doc-header .agency").bounding_box()
+        nation_box = nation.bounding_box()
+        assert header and agency and nation_box
+        # In print the two blocks sit side by side, as on a paper document.
+        assert abs(agency["y"] - nation_box["y"]) < 5
+        page.pdf(path=str(ARTIFACTS / "late-report-print.pdf"))
