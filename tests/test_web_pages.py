@@ -134,3 +134,18 @@ def test_the_overview_counts_agree_with_the_reports_on_the_example_plan(
     assert figures.per_plan["nq131"].by_category == expected.by_category
     assert expected.total > 50 and expected[Category.OVERDUE] > 0
     assert {code: n for (code, _), n in figures.ranked(100)} == dict(overdue)
+
+
+def test_the_overview_shows_counts_the_late_ranking_and_this_and_next_week(site: Site) -> None:
+    with site.client() as client:
+        log_in(client, ADMIN)
+        page = client.get("/")
+    text = page.text
+    assert "Tổng quan ngày 04/01/2023" in text
+    assert '<td>Chưa hoàn thành, quá hạn</td><td class="num">2</td>' in text
+    assert 'data-key="overdue" data-value="2"' in text  # the chart's bar for it
+    assert '<a href="/agencies/so-tu-phap">Sở Tư pháp</a></td><td class="num">1</td>' in text
+    assert "Đã gửi tuần này (từ 02/01/2023)" in text and "Quá hạn (email): 3" in text
+    # The weekly overdue repeats fall due on Monday 9 January.
+    assert "Sẽ gửi tuần sau (từ 09/01/2023)" in text
+    assert "Quá hạn (email): 3" in text.split("Sẽ gửi tuần sau")[1]

@@ -8,7 +8,7 @@ user's name.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -27,6 +27,7 @@ from dondoc.models import (
     Plan,
     Task,
 )
+from dondoc.preview import build_preview
 from dondoc.reports.files import office_name
 from dondoc.reports.late import build_late_report
 from dondoc.reports.periods import month_of, parse_month
@@ -97,9 +98,7 @@ def overview(
     week_start = today - timedelta(days=today.weekday())
     start = datetime.combine(week_start, time(0), tzinfo=tz)
     sent = _outbox_counts(session, sent_from=start, sent_to=start + timedelta(days=7))
-    coming = _outbox_counts(
-        session, due_from=start + timedelta(days=7), due_to=start + timedelta(days=14)
-    )
+    coming = _next_week(session, ctx, week_start + timedelta(days=7))
     pending = session.exec(
         select(ExtensionRequest, Task, Agency)
         .join(Assignment, col(Assignment.id) == col(ExtensionRequest.assignment_id))
@@ -124,30 +123,42 @@ def overview(
         sent=sent,
         coming=coming,
         week_start=week_start,
+        week=timedelta(days=7),
     )
 
 
+def _next_week(session: Session, ctx: WebContext, monday: date) -> list[tuple[str, int]]:
+    """What the daemon will send next week, from the preview of the config in force."""
+    config = ctx.rules.current(ctx.settings.rules_path)
+    if config is None:
+        return []
+    preview = build_preview(
+        session,
+        config=config,
+        # From the weekend before: what falls due then is sent on Monday.
+        start=monday - timedelta(days=2),
+        end=monday + timedelta(days=6),
+        scheduled_only=True,
+    )
+    # A reminder due on Sunday goes out on Monday: count by when it is sent.
+    week = (monday, monday + timedelta(days=7))
+    counts = Counter(
+        f"{TEMPLATE_LABELS.get(row.template, row.template)} "
+        f"({CHANNEL_LABELS.get(row.channel, row.channel)})"
+        for row in preview.rows
+        if week[0] <= row.send_at.date() < week[1]
+    )
+    return sorted(counts.items())
+
+
 def _outbox_counts(
-    session: Session,
-    *,
-    sent_from: datetime | None = None,
-    sent_to: datetime | None = None,
-    due_from: datetime | None = None,
-    due_to: datetime | None = None,
+    session: Session, *, sent_from: datetime, sent_to: datetime
 ) -> list[tuple[str, int]]:
-    query = select(OutboxMessage.template, OutboxMessage.channel)
-    if sent_from is not None and sent_to is not None:
-        query = query.where(
-            OutboxMessage.status == "sent",
-            col(OutboxMessage.sent_at) >= sent_from,
-            col(OutboxMessage.sent_at) < sent_to,
-        )
-    if due_from is not None and due_to is not None:
-        query = query.where(
-            OutboxMessage.status == "pending",
-            col(OutboxMessage.next_attempt_at) >= due_from,
-            col(OutboxMessage.next_attempt_at) < due_to,
-        )
+    query = select(OutboxMessage.template, OutboxMessage.channel).where(
+        OutboxMessage.status == "sent",
+        col(OutboxMessage.sent_at) >= sent_from,
+        col(OutboxMessage.sent_at) < sent_to,
+    )
     counts = Counter(
         f"{TEMPLATE_LABELS.get(template, template)} ({CHANNEL_LABELS.get(channel, channel)})"
         for template, channel in session.exec(query).all()
