@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ from web_support import (
 )
 
 from dondoc.chat_actions import request_extension
+from dondoc.clock import ManualClock
 from dondoc.models import AuditEntry, ExtensionRequest
+from dondoc.models_web import LoginFailure
 from dondoc.store import session_scope
 
 pytest_plugins = ["fakes.fixtures"]
@@ -196,3 +199,28 @@ def test_dondoc_web_serves_the_login_page_on_its_own(cli: Cli) -> None:
     assert f"Trang web: http://127.0.0.1:{port}/" in out
     secret = (cli.cwd / "data" / "secret_key").read_text().strip()
     assert secret not in out + err
+
+
+def test_sign_in_never_redirects_to_another_site_and_the_throttle_lifts(site: Site) -> None:
+    clock = site.app.clock
+    assert isinstance(clock, ManualClock)
+    with site.client() as client:
+        for _ in range(5):
+            log_in(client, ADMIN, "sai-mat-khau-1")
+        assert log_in(client, ADMIN).status_code == 429
+        clock.advance(timedelta(minutes=16))
+        for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+            page = client.get("/login")
+            response = client.post(
+                "/login",
+                data={
+                    "csrf": csrf_of(page.text),
+                    "name": ADMIN,
+                    "password": PASSWORD,
+                    "next": target,
+                },
+            )
+            assert response.status_code == 303
+            assert response.headers["location"] == "/"
+    with session_scope(site.app.engine) as session:
+        assert session.exec(select(LoginFailure)).all() == []  # old failures are pruned

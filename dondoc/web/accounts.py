@@ -116,6 +116,8 @@ def sign_in(
     name = name.strip().lower()[:64]
     address = address[:64]
     since = now - THROTTLE_WINDOW
+    # Failures older than the window no longer count: the table stays small.
+    session.execute(sa.delete(LoginFailure).where(col(LoginFailure.at) < since))
     if (
         _failures_since(session, col(LoginFailure.name), name, since) >= MAX_FAILURES_PER_ACCOUNT
         or _failures_since(session, col(LoginFailure.address), address, since)

@@ -222,7 +222,7 @@ def answer_page(
     request: Request,
     token: str,
     action: str,
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     _check_action(action)
@@ -239,7 +239,7 @@ def answer(
     token: str,
     action: str,
     form: dict[str, Any] = Depends(form_with_csrf),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     _check_action(action)
@@ -255,7 +255,10 @@ def answer(
 
 @router.get("/p/{token}")
 def portal(
-    request: Request, token: str, session: Session = Depends(db), ctx: WebContext = Depends(web)
+    request: Request,
+    token: str,
+    session: Session = Depends(db, scope="function"),
+    ctx: WebContext = Depends(web),
 ) -> Response:
     try:
         grant = ctx.signer.read_portal(token)
@@ -308,7 +311,7 @@ def portal_answer_page(
     token: str,
     assignment_id: int,
     action: str,
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     _check_action(action)
@@ -326,7 +329,7 @@ def portal_answer(
     assignment_id: int,
     action: str,
     form: dict[str, Any] = Depends(form_with_csrf),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     _check_action(action)
@@ -342,7 +345,10 @@ def portal_answer(
 
 @router.get("/cal/{token}.ics")
 def calendar_feed(
-    request: Request, token: str, session: Session = Depends(db), ctx: WebContext = Depends(web)
+    request: Request,
+    token: str,
+    session: Session = Depends(db, scope="function"),
+    ctx: WebContext = Depends(web),
 ) -> Response:
     try:
         grant = ctx.signer.read_calendar(token)

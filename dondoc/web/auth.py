@@ -18,7 +18,7 @@ router = APIRouter()
 
 def _safe_next(target: str | None) -> str:
     # Only a path of this site: never an open redirect to another one.
-    if target and target.startswith("/") and not target.startswith("//"):
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         return target
     return "/"
 
@@ -36,7 +36,7 @@ def login_page(
 def login(
     request: Request,
     form: dict[str, Any] = Depends(form_with_csrf),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     name, password = form.get("name", ""), form.get("password", "")
@@ -72,7 +72,7 @@ def login(
 def logout(
     request: Request,
     form: dict[str, Any] = Depends(form_with_csrf),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     user_id = request.session.get("user_id")

@@ -66,7 +66,11 @@ def web(request: Request) -> WebContext:
 
 
 def db(request: Request) -> Iterator[Session]:
-    """A session committed when the route returns normally, rolled back otherwise."""
+    """A session committed when the route returns normally, rolled back otherwise.
+
+    Routes take it with `scope="function"`: the commit happens before the response is
+    sent, so whoever reads the store after the answer sees the change.
+    """
     with Session(web(request).engine) as session:
         try:
             yield session

@@ -78,7 +78,7 @@ def _milestones(ctx: WebContext) -> Any:
 def overview(
     request: Request,
     user: SignedIn = Depends(current_user),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     now = ctx.clock.now()
@@ -172,7 +172,7 @@ def plan_page(
     code: str,
     page: int = 1,
     user: SignedIn = Depends(current_user),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     plan = session.exec(select(Plan).where(Plan.code == code)).first()
@@ -224,7 +224,7 @@ def task_page(
     request: Request,
     task_id: int,
     user: SignedIn = Depends(current_user),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     task = session.get(Task, task_id)
@@ -279,7 +279,7 @@ def decide(
     decision: str,
     form: dict[str, Any] = Depends(form_with_csrf),
     user: SignedIn = Depends(admin_user),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     if decision not in ("approve", "deny"):
@@ -309,7 +309,7 @@ def late_page(
     plan: str | None = None,
     format: str | None = None,
     user: SignedIn = Depends(current_user),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     tz = ctx.settings.tz

@@ -30,7 +30,7 @@ def agency_page(
     request: Request,
     code: str,
     user: SignedIn = Depends(current_user),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     agency = session.exec(select(Agency).where(Agency.code == code)).first()
@@ -77,7 +77,7 @@ def agency_page(
 def rules_page(
     request: Request,
     user: SignedIn = Depends(current_user),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
     ctx: WebContext = Depends(web),
 ) -> Response:
     path = ctx.settings.rules_path
