@@ -258,5 +258,11 @@ class DaemonState(SQLModel, table=True):
     updated_at: datetime | None = ts_column()
 
 
-# The web app's tables live in their own module; importing it registers them here too.
-from dondoc import models_web  # noqa: E402, F401
+# Tables kept in modules of their own register here, so `dondoc.models` is the whole schema.
+from dondoc import models_agency_history, models_web  # noqa: E402, F401
+from dondoc.models_chat import (  # noqa: E402, F401
+    ChatButtonUse,
+    ChatMember,
+    ChatMigration,
+    ChatPrompt,
+)

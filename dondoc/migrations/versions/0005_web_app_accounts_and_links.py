@@ -1,7 +1,7 @@
 """web app accounts and links
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01 15:01:52.949323
 """
 from alembic import op
@@ -11,7 +11,7 @@ import dondoc.models
 
 
 revision = '0005'
-down_revision = '0001'
+down_revision = '0002'  # re-chained after main's 0002 (agency history)
 branch_labels = None
 depends_on = None
 
