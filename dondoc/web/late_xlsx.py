@@ -24,7 +24,7 @@ def late_xlsx(report: LateReport, *, tz: tzinfo) -> bytes:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for item in report.items:
-        sheet.append(item_row(item, tz))
+        sheet.append(item_row(item))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
