@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 from rich.table import Table
-from rules.deadline_text import describe_deadline
 from sqlmodel import col, func, select
 
 from config.errors import ConfigError
@@ -24,7 +23,7 @@ from dondoc.plan_import import ImportReport, import_plan
 from dondoc.store import session_scope
 from dondoc.task_table import task_table
 from dondoc.tasks import ROLE_LABELS, STATUS_LABELS, get_task, list_tasks
-from rules.deadline import Deadline
+from rules.deadline import Deadline, describe_deadline
 
 plan_app = typer.Typer(help="Kế hoạch (plans).", no_args_is_help=True)
 task_app = typer.Typer(help="Một nhiệm vụ (one task).", no_args_is_help=True)

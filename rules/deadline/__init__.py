@@ -17,7 +17,7 @@ This facade is what the rest of dondoc imports.
 
 from __future__ import annotations
 
-from rules.deadline.describe import format_date
+from rules.deadline.describe import describe_deadline, format_date
 from rules.deadline.parse import MAX_PHRASE_LENGTH, parse
 from rules.deadline.values import (
     KINDS,
@@ -43,6 +43,7 @@ __all__ = [
     "ParseError",
     "PhraseTooLong",
     "Recurrence",
+    "describe_deadline",
     "format_date",
     "month_end",
     "parse_deadline",
