@@ -13,6 +13,7 @@ from bench import (
     bench_startup,
     bench_telegram,
     bench_tick,
+    bench_web,
 )
 
 BENCHES: tuple[Callable[[], None], ...] = (
@@ -24,6 +25,7 @@ BENCHES: tuple[Callable[[], None], ...] = (
     bench_tick.main,
     bench_startup.main,
     bench_cli.main,
+    bench_web.main,
 )
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -28,6 +30,10 @@ from config.yaml_source import Located, load_located
 ENV_PREFIX = "DONDOC_"
 SETTINGS_FILE_ENV = "DONDOC_SETTINGS_FILE"
 BUNDLED_RULES = Path(__file__).with_name("rules.yaml")
+# Where `dondoc init` keeps the generated key that signs cookies and links (item 5 of
+# issue 12) when DONDOC_SECRET_KEY is not set.
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class SmtpSettings(BaseModel):
@@ -99,6 +105,10 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(default=20.0, ge=0)
     # Days sent messages keep their content: long enough for the yearly report.
     retention: int = Field(default=400, ge=1)
+    # The address people reach the web app at; links in emails use it. Without it emails
+    # carry no links (a link to 127.0.0.1 would reach nobody).
+    public_url: str | None = None
+    secret_key: SecretStr | None = None
     smtp: SmtpSettings = SmtpSettings()
     telegram: TelegramSettings = TelegramSettings()
 
@@ -110,6 +120,35 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"múi giờ không tồn tại (unknown time zone): {value!r}") from None
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("phải bắt đầu bằng http:// hoặc https:// (must be an http(s) URL)")
+        return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_is_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"phải dài ít nhất {MIN_SECRET_KEY_LENGTH} ký tự "
+                f"(must be at least {MIN_SECRET_KEY_LENGTH} characters)"
+            )
+        return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        return bool(self.public_url and self.public_url.startswith("https://"))
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.data_dir / SECRET_KEY_FILE
 
     @property
     def db_url(self) -> str:
@@ -256,3 +295,36 @@ def load_settings(**overrides: Any) -> Settings:
         match = re.search(r'field "([^"]+)"', str(exc))
         name = _variable_name((match.group(1),)) if match else ENV_PREFIX + "*"
         raise ConfigError([f"{name}: không phải JSON hợp lệ (invalid JSON value)"]) from None
+
+
+def ensure_secret_key(settings: Settings) -> bool:
+    """Generate the signing key into the data dir unless one is set; True when made now.
+
+    The file is created readable by its owner only, and its content is never printed.
+    """
+    if settings.secret_key is not None or settings.secret_key_path.exists():
+        return False
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(settings.secret_key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_urlsafe(48) + "\n")
+    return True
+
+
+def secret_key(settings: Settings) -> str:
+    """The key that signs cookies and links: DONDOC_SECRET_KEY, else the generated file."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    path = settings.secret_key_path
+    try:
+        value = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(
+            [
+                f"DONDOC_SECRET_KEY: chưa đặt và không đọc được {path}; "
+                "hãy chạy `dondoc init` (not set and no generated key: run `dondoc init`)"
+            ]
+        ) from None
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError([f"{path}: khóa quá ngắn (the key file is too short)"])
+    return value

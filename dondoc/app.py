@@ -47,7 +47,12 @@ class App:
             bot = build_bot(settings=settings, engine=engine, clock=self.clock)
         # Reminders share the inbound bot's connections and flood-limit budget.
         channels = build_channels(settings, telegram_bot=bot.bot if bot else None, clock=self.clock)
-        renderer = Renderer(templates_dir=settings.templates_dir)
+        from dondoc.web.links import email_links
+
+        renderer = Renderer(
+            templates_dir=settings.templates_dir,
+            links=email_links(settings=settings, engine=engine, clock=self.clock),
+        )
         return Daemon(
             settings=settings,
             engine=engine,

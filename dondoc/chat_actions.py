@@ -3,6 +3,10 @@
 A chat acts only for the agency it is linked to (dondoc/chat_links.py) and only on that
 agency's assignments; anything else is refused politely and audited. Every function
 returns a `ChatOutcome` committed together with its audit entry.
+
+The same functions serve the signed email links of the web app (dondoc/web): there
+`link_agency_id` names the agency the verified link speaks for instead of a chat, and
+the audit says `via: email`. One code path whatever the door.
 """
 
 from __future__ import annotations
@@ -16,9 +20,13 @@ from dondoc.actions import set_status
 from dondoc.chat_links import ChatOutcome, audit_refusal, chat_agency, may_answer, task_ref_of
 from dondoc.errors import UserError
 from dondoc.extensions import Parts, extension_view, notify_office
-from dondoc.models import Assignment, AuditEntry, ExtensionRequest, Plan, Task
+from dondoc.models import Agency, Assignment, AuditEntry, ExtensionRequest, Plan, Task
 from dondoc.reports.explanations import record_explanation
 from rules.deadline import Deadline
+
+
+def _via(link_agency_id: int | None) -> str:
+    return "telegram" if link_agency_id is None else "email"
 
 
 def _authorize(
@@ -30,10 +38,15 @@ def _authorize(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    link_agency_id: int | None = None,
 ) -> Parts | ChatOutcome:
     """The assignment's parts when this chat (and, where the agency lists who may answer,
-    this person `user_id`) may act on it; else a refusal, audited with its reason."""
-    agency = chat_agency(session, chat_id=chat_id)
+    this person `user_id`) may act on it; else a refusal, audited with its reason. A
+    signed email link names its agency (`link_agency_id`) instead of a chat."""
+    if link_agency_id is not None:
+        agency = session.get(Agency, link_agency_id)
+    else:
+        agency = chat_agency(session, chat_id=chat_id)
     assignment = session.get(Assignment, assignment_id)
     task = session.get(Task, assignment.task_id) if assignment else None
     plan = session.get(Plan, task.plan_id) if task else None
@@ -73,11 +86,12 @@ def _authorize(
 def acknowledge(
     session: Session,
     *,
-    chat_id: str,
+    chat_id: str = "",
     assignment_id: int,
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -87,6 +101,7 @@ def acknowledge(
         actor=actor,
         now=now,
         user_id=user_id,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -99,13 +114,21 @@ def acknowledge(
         status="acknowledged",
         actor=actor,
         now=now,
-        via="telegram",
+        via=_via(link_agency_id),
     )
     if not changed:
         # Acknowledging again renews it: an acknowledgement lapses after a while.
         assignment.acknowledged_at = assignment.status_at = assignment.next_due_at = now
         session.add(assignment)
-        _audit(session, found, "assignment.acknowledged", actor, now, renewed=True)
+        _audit(
+            session,
+            found,
+            "assignment.acknowledged",
+            actor,
+            now,
+            renewed=True,
+            via=_via(link_agency_id),
+        )
     return _outcome("acknowledged", found)
 
 
@@ -135,11 +158,12 @@ def check(
 def can_complete(
     session: Session,
     *,
-    chat_id: str,
+    chat_id: str = "",
     assignment_id: int,
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     """The check before asking "are you sure?": authorized and not done yet."""
     found = _authorize(
@@ -150,6 +174,7 @@ def can_complete(
         actor=actor,
         now=now,
         user_id=user_id,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -161,12 +186,13 @@ def can_complete(
 def complete(
     session: Session,
     *,
-    chat_id: str,
+    chat_id: str = "",
     assignment_id: int,
     occurrence: date | None,
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     """Done: the whole assignment, or for a recurring task the occurrence being worked on."""
     found = _authorize(
@@ -177,6 +203,7 @@ def complete(
         actor=actor,
         now=now,
         user_id=user_id,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -190,7 +217,12 @@ def complete(
         occurrence = None
     if occurrence is None:
         set_status(
-            session, assignment=assignment, status="done", actor=actor, now=now, via="telegram"
+            session,
+            assignment=assignment,
+            status="done",
+            actor=actor,
+            now=now,
+            via=_via(link_agency_id),
         )
         return _outcome("done", found)
     if assignment.done_through is not None and occurrence <= assignment.done_through:
@@ -198,7 +230,13 @@ def complete(
     assignment.done_through, assignment.next_due_at = occurrence, now
     session.add(assignment)
     _audit(
-        session, found, "assignment.done_occurrence", actor, now, occurrence=occurrence.isoformat()
+        session,
+        found,
+        "assignment.done_occurrence",
+        actor,
+        now,
+        occurrence=occurrence.isoformat(),
+        via=_via(link_agency_id),
     )
     return _outcome("occurrence_done", found, occurrence=occurrence)
 
@@ -243,12 +281,13 @@ def add_note(
 def submit_explanation(
     session: Session,
     *,
-    chat_id: str,
+    chat_id: str = "",
     assignment_id: int,
     text: str,
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -258,6 +297,7 @@ def submit_explanation(
         actor=actor,
         now=now,
         user_id=user_id,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -267,7 +307,7 @@ def submit_explanation(
             assignment=found.assignment,
             text=text,
             author=actor,
-            via="telegram",
+            via=_via(link_agency_id),
             actor=actor,
             now=now,
         )
@@ -287,7 +327,7 @@ def submit_explanation(
 def request_extension(
     session: Session,
     *,
-    chat_id: str,
+    chat_id: str = "",
     assignment_id: int,
     reason: str,
     proposed_due: date,
@@ -295,6 +335,7 @@ def request_extension(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    link_agency_id: int | None = None,
 ) -> ChatOutcome:
     """A request the office decides (`dondoc extension`); one pending request at a time."""
     found = _authorize(
@@ -305,6 +346,7 @@ def request_extension(
         actor=actor,
         now=now,
         user_id=user_id,
+        link_agency_id=link_agency_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -335,6 +377,7 @@ def request_extension(
         request_id=request.id,
         proposed_due=proposed_due.isoformat(),
         reason=request.reason,
+        via=_via(link_agency_id),
     )
     office = notify_office(
         session,

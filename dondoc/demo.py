@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, select
 
-from config.settings import load_settings
+from config.settings import ensure_secret_key, load_settings
 from dondoc.actions import set_status
 from dondoc.app import App
 from dondoc.clock import ManualClock
@@ -36,10 +36,14 @@ from dondoc.plan_import import import_plan
 from dondoc.store import migrate, session_scope
 from dondoc.task_table import task_table
 from dondoc.tasks import list_tasks
+from dondoc.web.accounts import add_user
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PLAN = ROOT / "examples" / "nq131-phu-luc.csv"
 START, PAUSE, END = "2022-11-01", "2022-12-20", "2023-06-30"
+# The web app the demo's emails link to, started afterwards with `dondoc web`.
+WEB_PORT = 8765
+DEMO_USER, DEMO_PASSWORD = "demo", "dondoc-demo-2023"
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -97,6 +101,16 @@ def _free_port() -> int:
 
 def _prepare(app: App) -> None:
     migrate(app.engine)
+    ensure_secret_key(app.settings)
+    with session_scope(app.engine) as session:
+        add_user(
+            session,
+            name=DEMO_USER,
+            role="admin",
+            password=DEMO_PASSWORD,
+            actor="demo",
+            now=app.clock.now(),
+        )
     with session_scope(app.engine) as session:
         load_directory(session, read_directory_file(BUNDLED_DIRECTORY))
         report = import_plan(
@@ -179,6 +193,18 @@ def _summary(app: App, maildir: Path, received: int) -> None:
     )
 
 
+def _web_instructions(app: App, data_dir: Path) -> None:
+    url = app.settings.public_url
+    console.print(
+        "\n[bold]Trang web của Văn phòng[/] (các liên kết trong email dẫn tới đây). Chạy:\n"
+        f"  DONDOC_DATA_DIR={data_dir} DONDOC_PUBLIC_URL={url} "
+        f"{Path(sys.executable).parent / 'dondoc'} --now {END} web --port {WEB_PORT}\n"
+        f"rồi mở {url}/ và đăng nhập: tên [bold]{DEMO_USER}[/], mật khẩu [bold]{DEMO_PASSWORD}[/]"
+        " (tài khoản thử nghiệm, chỉ có trong dữ liệu mô phỏng).",
+        markup=True,
+    )
+
+
 async def _simulate(app: App, until: str) -> None:
     end = datetime.combine(date.fromisoformat(until), time(23, 59), app.settings.tz)
     await app.build_daemon().run(simulate_until=end, speed=0)
@@ -196,6 +222,7 @@ def main() -> int:
                 "DONDOC_SMTP__PORT": str(sink.port),
                 "DONDOC_SMTP__SENDER": "dondoc@tinhmau.example",
                 "DONDOC_HTTP_PORT": "0",
+                "DONDOC_PUBLIC_URL": f"http://127.0.0.1:{WEB_PORT}",
             }
         )
         os.environ.pop("DONDOC_DATABASE_URL", None)
@@ -212,6 +239,7 @@ def main() -> int:
             console.print(f"Mô phỏng tiếp {PAUSE} → {END} …")
             asyncio.run(_simulate(app, END))
             _summary(app, sink.maildir, sink.count)
+            _web_instructions(app, data_dir)
         finally:
             app.close()
     return 0

@@ -97,14 +97,21 @@ def build_preview(
     end: date,
     plan: str | None = None,
     agency: str | None = None,
+    scheduled_only: bool = False,
 ) -> Preview:
-    """Every message from `start` 00:00 to `end` 24:00 (local); `agency` filters recipients."""
+    """Every message from `start` 00:00 to `end` 24:00 (local); `agency` filters recipients.
+
+    `scheduled_only`: simulate only the assignments the daemon will evaluate before the
+    end (`next_due_at`); exact for the config in force, and cheap on a large store.
+    """
     if end < start:
         raise UserError(f"--to ({end}) phải sau --from ({start}) (the end is before the start).")
     zone = ZoneInfo(config.timezone)
     start_at = datetime.combine(start, time(0), tzinfo=zone)
     end_at = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone)
-    ids = _assignment_ids(session, plan=plan, agency=agency)
+    ids = _assignment_ids(
+        session, plan=plan, agency=agency, due_before=end_at if scheduled_only else None
+    )
     calendar = config.calendar()
     rows: list[PreviewRow] = []
     for context, state, _name, policy in load_states(session, assignment_ids=ids, config=config):
@@ -145,7 +152,9 @@ def _reachable_by_chat(row: PreviewRow, chats: set[str]) -> bool:
     return row.audience != "head" and row.agency in chats
 
 
-def _assignment_ids(session: Session, *, plan: str | None, agency: str | None) -> list[int]:
+def _assignment_ids(
+    session: Session, *, plan: str | None, agency: str | None, due_before: datetime | None = None
+) -> list[int]:
     query = (
         select(Assignment.id)
         .join(Task, col(Task.id) == Assignment.task_id)
@@ -153,6 +162,8 @@ def _assignment_ids(session: Session, *, plan: str | None, agency: str | None) -
         .where(col(Assignment.active), col(Task.active))
         .order_by(col(Plan.code), col(Task.position), col(Assignment.id))
     )
+    if due_before is not None:
+        query = query.where(col(Assignment.next_due_at) < due_before)
     if plan is not None:
         if session.exec(select(Plan.id).where(Plan.code == plan)).first() is None:
             raise NotFoundError("kế hoạch", plan)

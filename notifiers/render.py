@@ -15,7 +15,7 @@ template's FILE:LINE, never an executed command.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -198,7 +198,15 @@ def _one_line(text: str) -> str:
 class Renderer:
     """Renders reminders, notices and reports, and the bot's chat phrases, per locale."""
 
-    def __init__(self, *, templates_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        templates_dir: Path | None = None,
+        links: Callable[[Mapping[str, Any]], Mapping[str, str] | None] | None = None,
+    ) -> None:
+        # links: the answer links of one item (dondoc.web.links.EmailLinks), or None when
+        # the deployment has no public address: then emails carry no links.
+        self._links = links
         search = [str(BUNDLED_TEMPLATES)]
         if templates_dir is not None:
             search.insert(0, str(templates_dir))
@@ -250,6 +258,8 @@ class Renderer:
             raise ValueError("render() needs at least one item")
         locale = locale if locale in LOCALES else DEFAULT_LOCALE
         contexts = [self._derive(item, locale=locale, today=today) for item in items]
+        for context in contexts:
+            context["links"] = self._links(context) if self._links else None
         name = template if len(contexts) == 1 else DIGEST
         variables: dict[str, Any] = {
             **contexts[0],

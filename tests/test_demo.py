@@ -51,6 +51,16 @@ def test_the_demo_reminds_reports_and_says_where_to_read_the_emails(
     reports = sorted(p.name for p in (tmp_path / "demo" / "reports").iterdir())
     assert "danh-sach-cham-muon-2023-03.html" in reports and "bao-cao-quy-2023Q1.csv" in reports
     assert str(maildir) in stdout
+    # Reminder emails link to the web app, and the demo says how to start it and log in.
+    texts = [
+        part.get_payload(decode=True).decode("utf-8")
+        for message in emails
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    ]
+    assert any("http://127.0.0.1:8765/r/" in text for text in texts)
+    assert "web --port 8765" in stdout
+    assert "đăng nhập: tên demo, mật khẩu dondoc-demo-2023" in stdout
     # No late list for October 2022: the plan was imported on 1 November.
     assert "danh-sach-cham-muon-2022-10.html" not in reports
     assert not [m for m in emails if "10/2022" in str(m["Subject"])]

@@ -213,6 +213,48 @@ def test_a_password_or_token_never_appears_in_any_cli_output(cli: Cli, tmp_path:
         assert TOKEN not in result.stdout + result.stderr
 
 
+def test_public_url_must_be_an_http_address_and_loses_its_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DONDOC_PUBLIC_URL", "https://dondoc.tinhmau.gov.vn/")
+    settings = load_settings()
+    assert settings.public_url == "https://dondoc.tinhmau.gov.vn"
+    assert settings.secure_cookies
+    problems = problems_of(monkeypatch, DONDOC_PUBLIC_URL="dondoc.tinhmau.gov.vn")
+    assert problems == [
+        "DONDOC_PUBLIC_URL: phải bắt đầu bằng http:// hoặc https:// (must be an http(s) URL)"
+    ]
+
+
+def test_a_short_secret_key_is_refused_without_showing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = problems_of(monkeypatch, DONDOC_SECRET_KEY="short-Bí-Mật")
+    assert problems == [
+        "DONDOC_SECRET_KEY: phải dài ít nhất 32 ký tự (must be at least 32 characters)"
+    ]
+    assert "Bí-Mật" not in repr(problems)
+
+
+def test_init_generates_a_private_secret_key_once_and_never_prints_it(cli: Cli) -> None:
+    first = cli("init")
+    assert first.exit_code == 0, first.stderr
+    key_file = cli.cwd / "data" / "secret_key"
+    key = key_file.read_text().strip()
+    assert len(key) >= 32
+    assert key_file.stat().st_mode & 0o077 == 0
+    assert "secret_key" in first.stdout and key not in first.stdout + first.stderr
+    second = cli("init")
+    assert second.exit_code == 0, second.stderr
+    assert key_file.read_text().strip() == key
+    assert "secret_key" not in second.stdout
+
+
+def test_a_secret_key_from_the_environment_is_used_and_no_file_is_written(cli: Cli) -> None:
+    cli.env["DONDOC_SECRET_KEY"] = "k" * 40
+    result = cli("init")
+    assert result.exit_code == 0, result.stderr
+    assert not (cli.cwd / "data" / "secret_key").exists()
+
+
 def test_a_login_without_encryption_is_refused_naming_the_variables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -73,6 +73,11 @@ def _register() -> None:
 
     app.add_typer(channels_cmd.agency_app, name="agency")
     app.add_typer(channels_cmd.extension_app, name="extension")
+    from dondoc.cli import web_cmd
+
+    app.command("web")(web_cmd.web)
+    app.add_typer(web_cmd.user_app, name="user")
+    channels_cmd.agency_app.command("link")(web_cmd.agency_link)
 
 
 _register()

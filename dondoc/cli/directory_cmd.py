@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, func, select
 
+from config.settings import ensure_secret_key
 from dondoc.agency_changes import ChangeReport, merge_agency, rename_agency, undo_change
 from dondoc.cli.common import console, get_app, print_json
 from dondoc.directory import (
@@ -36,6 +37,9 @@ def init(
     app = get_app(ctx)
     directory = read_directory_file(agencies) if agencies else None
     migrate(app.engine)
+    if ensure_secret_key(app.settings):
+        # The path only: the key itself is never printed or logged.
+        console.print(f"Đã tạo khóa ký liên kết tại {app.settings.secret_key_path}.", markup=False)
     where = app.settings.db_url.split("@")[-1]  # never the password of a database URL
     with session_scope(app.engine) as session:
         stored = session.exec(select(func.count()).select_from(Agency)).one()

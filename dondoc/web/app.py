@@ -1,0 +1,141 @@
+"""create_app: the composition of the web app, given the store, settings and clock.
+
+The daemon mounts the same app next to /healthz and /metrics; `dondoc web` serves it
+alone. /api/v1 is left for the integration API (issue 13), which shares this app.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import Engine
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.templating import Jinja2Templates
+
+from config.settings import Settings, secret_key
+from dondoc.clock import Clock
+from dondoc.web import answers, auth, office, office_more
+from dondoc.web.deps import Forbidden, LoginRequired, RuleConfigCache, WebContext, csrf_token
+from dondoc.web.links import Links, Signer
+from rules.status import category_label
+
+HERE = Path(__file__).parent
+SESSION_HOURS = 8
+API_PREFIX = "/api/v1"  # reserved for issue 13's API on this same app
+
+
+def create_app(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
+    key = secret_key(settings)
+    signer = Signer(key, clock=clock)
+    templates = _templates(settings, clock)
+    links = Links(settings.public_url, signer) if settings.public_url else None
+    app = FastAPI(
+        title="dondoc",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        default_response_class=HTMLResponse,
+    )
+    app.state.web = WebContext(
+        engine=engine,
+        settings=settings,
+        clock=clock,
+        signer=signer,
+        templates=templates,
+        links=links,
+        rules=RuleConfigCache(),
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=key,
+        session_cookie="dondoc_session",
+        max_age=SESSION_HOURS * 3600,
+        # Lax, not Strict: an agency opening an emailed link arrives from another site.
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(auth.router)
+    app.include_router(office.router)
+    app.include_router(office_more.router)
+    app.include_router(answers.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        return error_page(
+            request,
+            403,
+            "Không có quyền",
+            "Tài khoản của bạn chỉ được xem, không được thay đổi dữ liệu.",
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.detail == "csrf":
+            return error_page(
+                request,
+                403,
+                "Phiên làm việc đã hết hạn",
+                "Biểu mẫu không hợp lệ hoặc đã quá hạn. Vui lòng tải lại trang và thử lại.",
+            )
+        if exc.status_code == 404:
+            return error_page(request, 404, "Không tìm thấy", "Trang bạn tìm không tồn tại.")
+        return error_page(request, exc.status_code, "Lỗi", str(exc.detail))
+
+    return app
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    templates: Jinja2Templates = request.app.state.web.templates
+    return templates.TemplateResponse(
+        request, "error.html", {"title": title, "message": message}, status_code=status
+    )
+
+
+def _templates(settings: Settings, clock: Clock) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    env = templates.env
+    tz = settings.tz
+
+    def vn_date(value: date | str | None) -> str:
+        if value is None or value == "":
+            return ""
+        day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
+        if isinstance(day, datetime):
+            day = day.astimezone(tz).date()
+        return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+    def vn_datetime(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(tz)
+        return f"{local:%H:%M} {local.day:02d}/{local.month:02d}/{local.year}"
+
+    env.filters["d"] = vn_date
+    env.filters["dt"] = vn_datetime
+    env.globals["csrf_token"] = csrf_token
+    env.globals["STATUS"] = STATUS_LABELS
+    env.globals["ROLE"] = ROLE_LABELS
+    env.globals["category_label"] = category_label
+    env.globals["today"] = lambda: clock.now().astimezone(tz).date()
+    return templates
+
+
+STATUS_LABELS: dict[str, Any] = {
+    "open": "Chưa xác nhận",
+    "acknowledged": "Đã nhận",
+    "done": "Đã hoàn thành",
+    "pending": "Chờ duyệt",
+    "approved": "Đã đồng ý",
+    "denied": "Không đồng ý",
+}
+ROLE_LABELS = {"lead": "Chủ trì", "coordinator": "Phối hợp"}

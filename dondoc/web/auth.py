@@ -1,0 +1,86 @@
+"""Signing in and out of the office's web app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from dondoc.models import AuditEntry
+from dondoc.models_web import OfficeUser
+from dondoc.web.accounts import ThrottledError, sign_in
+from dondoc.web.deps import WebContext, client_address, db, form_with_csrf, web
+
+router = APIRouter()
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path of this site: never an open redirect to another one.
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/"
+
+
+@router.get("/login")
+def login_page(
+    request: Request, next: str | None = None, ctx: WebContext = Depends(web)
+) -> Response:
+    return ctx.templates.TemplateResponse(
+        request, "login.html", {"next": _safe_next(next), "error": None, "name": ""}
+    )
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    form: dict[str, Any] = Depends(form_with_csrf),
+    session: Session = Depends(db, scope="function"),
+    ctx: WebContext = Depends(web),
+) -> Response:
+    name, password = form.get("name", ""), form.get("password", "")
+    target = _safe_next(form.get("next"))
+    error, status = None, 401
+    try:
+        user = sign_in(
+            session,
+            name=name,
+            password=password,
+            address=client_address(request),
+            now=ctx.clock.now(),
+        )
+        if user is None:
+            error = "Tên đăng nhập hoặc mật khẩu không đúng."
+    except ThrottledError as exc:
+        user, error, status = None, exc.message, 429
+    if user is None:
+        session.commit()  # the failure counts even though the page says no
+        return ctx.templates.TemplateResponse(
+            request,
+            "login.html",
+            {"next": target, "error": error, "name": name},
+            status_code=status,
+        )
+    # A new session on sign-in: a token planted before it is not carried over.
+    request.session.clear()
+    request.session["user_id"] = user.id
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    form: dict[str, Any] = Depends(form_with_csrf),
+    session: Session = Depends(db, scope="function"),
+    ctx: WebContext = Depends(web),
+) -> Response:
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        user = session.get(OfficeUser, user_id)
+        if user is not None:
+            session.add(
+                AuditEntry(at=ctx.clock.now(), actor=f"web:{user.name}", action="web.logout")
+            )
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
