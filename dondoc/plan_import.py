@@ -95,9 +95,9 @@ def import_plan(
     report = ImportReport(plan_code=code, plan_created=plan is None, dry_run=dry_run)
     report.notes = reader.notes + [f"cột không dùng đến: '{h}'" for h in table.ignored_headers]
     report.notes += [
-        f"trang tính '{name}' cũng có bảng nhiệm vụ nhưng chưa được nhập "
-        f"(nhập riêng với --sheet '{name}' và một mã --plan khác)"
-        for name in table.other_tables
+        f"{label} cũng có bảng nhiệm vụ nhưng chưa được nhập "
+        f"(nhập riêng với {option} và một mã --plan khác)"
+        for label, option in table.other_tables
     ]
     report.tasks_total = len(drafts)
     report.no_deadline = [d.number for d in drafts if not d.values["deadline_text"]]
