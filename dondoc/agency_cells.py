@@ -34,6 +34,8 @@ class AgencyCell:
     codes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Recipients lost without an error (an empty group, a cell read as a note only).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

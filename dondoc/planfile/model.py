@@ -63,6 +63,8 @@ class SourceRow:
     page: int | None = None  # PDF only
     # Fields whose cell a vertical merge carried down from the row above.
     merged: frozenset[str] = frozenset()
+    repaired: frozenset[str] = frozenset()  # fields whose mojibake was repaired
+    garbled: frozenset[str] = frozenset()  # fields that still look garbled after repair
 
     def cell(self, field: str) -> str:
         return self.cells.get(field, "")

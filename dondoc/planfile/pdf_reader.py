@@ -31,48 +31,53 @@ class _Piece:
 
 def read_pdf(path: Path, limits: Limits) -> list[Grid]:
     import pdfplumber
-    from pdfminer.pdfparser import PDFSyntaxError
+    from pdfminer.psexceptions import PSException
+    from pdfplumber.utils.exceptions import PdfminerException
 
     check_file_size(path, limits)
     try:
         document = pdfplumber.open(path)
-    except (PDFSyntaxError, OSError, ValueError) as exc:
+        with document:
+            return _read(path, document, limits)
+    except (PdfminerException, PSException, OSError) as exc:
         raise UserError(f"{path}: không mở được tệp PDF: {exc}") from None
-    with document:
-        if len(document.pages) > limits.max_pdf_pages:
-            raise UserError(
-                f"{path}: tệp PDF có {len(document.pages)} trang, vượt giới hạn "
-                f"{limits.max_pdf_pages} trang cho một kế hoạch."
-            )
-        pieces: list[_Piece] = []
-        has_text = False
-        rows_seen = cells_seen = 0
-        for number, page in enumerate(document.pages, start=1):
-            has_text = has_text or bool(page.chars)
-            tables = page.find_tables()
-            above = _text_above(page, tables[0].bbox[1]) if tables else []
-            for position, table in enumerate(tables):
-                rows, filled = _table_rows(table)
-                rows_seen += len(rows)
-                cells_seen += sum(len(r) for r in rows)
-                check_rows(str(path), rows_seen, cells_seen, limits)
-                for line, row in enumerate(rows, start=1):
-                    for column, text in enumerate(row):
-                        check_cell(f"{path}, trang {number}", line, column, text, limits)
-                pieces.append(_Piece(number, position == 0, rows, filled, above))
-                above = []
-            page.flush_cache()  # pdfplumber keeps every page's objects otherwise
-        if not has_text:
-            raise UserError(
-                f"{path}: tệp PDF không có lớp chữ (có lẽ là bản scan/ảnh chụp), dondoc không "
-                "đọc được chữ từ ảnh. Hãy dùng bản Word (.docx) hoặc PDF xuất từ Word của kế "
-                "hoạch, hoặc nhận dạng chữ (OCR) trước rồi nhập lại."
-            )
-        if not pieces:
-            raise UserError(
-                f"{path}: không tìm thấy bảng có kẻ ô trong tệp PDF. Hãy dùng bản Word (.docx) "
-                "của kế hoạch, hoặc chép bảng Phụ lục sang Excel."
-            )
+
+
+def _read(path: Path, document: Any, limits: Limits) -> list[Grid]:
+    if len(document.pages) > limits.max_pdf_pages:
+        raise UserError(
+            f"{path}: tệp PDF có {len(document.pages)} trang, vượt giới hạn "
+            f"{limits.max_pdf_pages} trang cho một kế hoạch."
+        )
+    pieces: list[_Piece] = []
+    has_text = False
+    rows_seen = cells_seen = 0
+    for number, page in enumerate(document.pages, start=1):
+        has_text = has_text or bool(page.chars)
+        tables = page.find_tables()
+        above = _text_above(page, tables[0].bbox[1]) if tables else []
+        for position, table in enumerate(tables):
+            rows, filled = _table_rows(table)
+            rows_seen += len(rows)
+            cells_seen += sum(len(r) for r in rows)
+            check_rows(str(path), rows_seen, cells_seen, limits)
+            for line, row in enumerate(rows, start=1):
+                for column, text in enumerate(row):
+                    check_cell(f"{path}, trang {number}", line, column, text, limits)
+            pieces.append(_Piece(number, position == 0, rows, filled, above))
+            above = []
+        page.flush_cache()  # pdfplumber keeps every page's objects otherwise
+    if not has_text:
+        raise UserError(
+            f"{path}: tệp PDF không có lớp chữ (có lẽ là bản scan/ảnh chụp), dondoc không "
+            "đọc được chữ từ ảnh. Hãy dùng bản Word (.docx) hoặc PDF xuất từ Word của kế "
+            "hoạch, hoặc nhận dạng chữ (OCR) trước rồi nhập lại."
+        )
+    if not pieces:
+        raise UserError(
+            f"{path}: không tìm thấy bảng có kẻ ô trong tệp PDF. Hãy dùng bản Word (.docx) "
+            "của kế hoạch, hoặc chép bảng Phụ lục sang Excel."
+        )
     return _join(path, pieces)
 
 
@@ -122,8 +127,11 @@ def _join(path: Path, pieces: list[_Piece]) -> list[Grid]:
     for piece in pieces:
         width = max((len(r) for r in piece.rows), default=0)
         last = joined[-1] if joined else None
-        if last is None or last.width != width or not piece.first_on_page or (
-            piece.page == last.last_page
+        if (
+            last is None
+            or last.width != width
+            or not piece.first_on_page
+            or (piece.page == last.last_page)
         ):
             last = _Joined(width=width, last_page=piece.page, title_lines=piece.above)
             joined.append(last)

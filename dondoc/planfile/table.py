@@ -77,6 +77,8 @@ def build_table(grid: Grid) -> PlanTable:
             continue
         values: dict[str, str] = {}
         merged: set[str] = set()
+        repaired: set[str] = set()
+        garbled: set[str] = set()
         for i, field in mapping.items():
             carried = (line, i) in grid.filled
             if carried:
@@ -87,6 +89,10 @@ def build_table(grid: Grid) -> PlanTable:
                 values[field] = ""
                 continue
             values[field] = clean.text.strip()
+            if clean.repaired:
+                repaired.add(field)
+            if clean.garbled:
+                garbled.add(field)
             if (clean.repaired or clean.removed) and not carried:
                 repairs.append(_repair_note(grid, line, columns[field], raw, clean))
         non_empty = [v for v in values.values() if v]
@@ -99,6 +105,8 @@ def build_table(grid: Grid) -> PlanTable:
                 columns=columns,
                 page=grid.pages.get(line),
                 merged=frozenset(merged),
+                repaired=frozenset(repaired),
+                garbled=frozenset(garbled),
             )
         )
     return PlanTable(
