@@ -20,7 +20,7 @@ from dondoc.agency_cells import slug
 from dondoc.directory import default_office
 from dondoc.errors import UserError
 from dondoc.models import Agency, Assignment, AuditEntry, Plan, Task
-from dondoc.plan_reader import FIELD_LABELS, PlanTable, read_plan_table
+from dondoc.plan_reader import FIELD_LABELS, Limits, PlanTable, read_plan_table
 from dondoc.plan_rows import RowReader, TaskDraft
 from rules.text import fold_words
 
@@ -47,6 +47,50 @@ class PlanImportError(UserError):
         self.problems = problems
 
 
+class PlanWarningsError(UserError):
+    """`--strict`: a warning (recipients that would be lost) stops the import."""
+
+    def __init__(self, source: str, warnings: list[str]) -> None:
+        lines = "\n".join(f"  • {w}" for w in warnings)
+        super().__init__(
+            f"{source}: --strict: {len(warnings)} cảnh báo được coi là lỗi, chưa nhập gì vào "
+            f"cơ sở dữ liệu:\n{lines}"
+        )
+        self.warnings = warnings
+
+
+@dataclass
+class TaskPreview:
+    """One task as the import understood it: what `--dry-run` shows for review."""
+
+    number: str
+    short_number: str
+    section: str | None
+    section_title: str | None
+    title: str
+    where: str
+    deadline_text: str | None
+    deadline: str | None  # the phrase as understood, in words
+    leads: list[tuple[str, str]]  # (code, name), groups expanded
+    coordinators: list[tuple[str, str]]
+    notes: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "short_number": self.short_number,
+            "section": self.section,
+            "section_title": self.section_title,
+            "title": self.title,
+            "where": self.where,
+            "deadline_text": self.deadline_text,
+            "deadline": self.deadline,
+            "leads": [{"code": c, "name": n} for c, n in self.leads],
+            "coordinators": [{"code": c, "name": n} for c, n in self.coordinators],
+            "notes": self.notes,
+        }
+
+
 @dataclass
 class ImportReport:
     plan_code: str
@@ -61,6 +105,43 @@ class ImportReport:
     new_agencies: list[str] = field(default_factory=list)
     no_deadline: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    repeated_headers: int = 0
+    tasks: list[TaskPreview] = field(default_factory=list)
+
+    @property
+    def assignments_total(self) -> int:
+        return sum(len(t.leads) + len(t.coordinators) for t in self.tasks)
+
+    @property
+    def agencies_reminded(self) -> int:
+        return len({code for t in self.tasks for code, _ in t.leads + t.coordinators})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan_code,
+            "plan_created": self.plan_created,
+            "dry_run": self.dry_run,
+            "tasks": [t.to_dict() for t in self.tasks],
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "new_agencies": self.new_agencies,
+            "no_deadline": self.no_deadline,
+            "notes": self.notes,
+            "repairs": self.repairs,
+            "warnings": self.warnings,
+            "totals": {
+                "tasks": self.tasks_total,
+                "assignments": self.assignments_total,
+                "agencies_reminded": self.agencies_reminded,
+                "repeated_headers": self.repeated_headers,
+                "warnings": len(self.warnings),
+                "assignments_added": self.assignments_added,
+                "assignments_removed": self.assignments_removed,
+            },
+        }
 
 
 def import_plan(
@@ -75,6 +156,9 @@ def import_plan(
     dry_run: bool = False,
     actor: str = "cli",
     sheet: str | None = None,
+    table: int | None = None,
+    strict: bool = False,
+    limits: Limits | None = None,
 ) -> ImportReport:
     code = plan_code or slug(path.stem)
     if not _PLAN_CODE.match(code):
@@ -82,28 +166,36 @@ def import_plan(
             f"--plan: mã kế hoạch '{code}' chỉ được gồm chữ không dấu, số, '-', '_' hoặc '.' "
             "(tối đa 64 ký tự), ví dụ: nq131."
         )
-    table = read_plan_table(path, sheet=sheet)
+    plan_table = read_plan_table(path, sheet=sheet, table=table, limits=limits)
     reader = RowReader(session, create_agencies)
-    drafts = reader.read(table.rows)
+    drafts = reader.read(plan_table.rows)
     if not drafts and not reader.problems:
         reader.problems.append("bảng không có nhiệm vụ nào.")
     plan = session.exec(select(Plan).where(Plan.code == code)).first()
     owner_agency = _owner(session, owner, plan)
     if reader.problems:
-        raise PlanImportError(table.source, reader.problems)
+        raise PlanImportError(plan_table.source, reader.problems)
+    if strict and reader.warnings:
+        raise PlanWarningsError(plan_table.source, reader.warnings)
 
     report = ImportReport(plan_code=code, plan_created=plan is None, dry_run=dry_run)
-    report.notes = reader.notes + [f"cột không dùng đến: '{h}'" for h in table.ignored_headers]
+    report.notes = reader.notes + [
+        f"cột không dùng đến: '{h}'" for h in plan_table.ignored_headers
+    ]
     report.notes += [
         f"{label} cũng có bảng nhiệm vụ nhưng chưa được nhập "
         f"(nhập riêng với {option} và một mã --plan khác)"
-        for label, option in table.other_tables
+        for label, option in plan_table.other_tables
     ]
+    report.warnings = list(reader.warnings)
+    report.repairs = list(plan_table.repairs)
+    report.repeated_headers = plan_table.repeated_headers
+    report.tasks = _previews(session, drafts, reader)
     report.tasks_total = len(drafts)
     report.no_deadline = [d.number for d in drafts if not d.values["deadline_text"]]
     report.new_agencies = [f"{a.code} ({a.name})" for a in reader.created.values()]
     with session.no_autoflush:
-        plan = _upsert_plan(session, plan, code, title, table, owner_agency, now, path)
+        plan = _upsert_plan(session, plan, code, title, plan_table, owner_agency, now, path)
         _apply(session, report, drafts, plan, reader, now)
     session.add(
         AuditEntry(
@@ -122,6 +214,27 @@ def import_plan(
     if dry_run:
         session.rollback()
     return report
+
+
+def _previews(session: Session, drafts: list[TaskDraft], reader: RowReader) -> list[TaskPreview]:
+    names = {code: name for code, name in session.exec(select(Agency.code, Agency.name)).all()}
+    names.update({new.code: new.name for new in reader.created.values()})
+    return [
+        TaskPreview(
+            number=d.number,
+            short_number=d.short_number,
+            section=d.values["section_code"],
+            section_title=d.values["section_title"],
+            title=d.values["title"],
+            where=d.where,
+            deadline_text=d.values["deadline_text"],
+            deadline=d.deadline_described,
+            leads=[(c, names.get(c, c)) for c in d.leads],
+            coordinators=[(c, names.get(c, c)) for c in d.coordinators],
+            notes=d.values["notes"],
+        )
+        for d in drafts
+    ]
 
 
 def _owner(session: Session, owner: str | None, plan: Plan | None) -> Agency | None:

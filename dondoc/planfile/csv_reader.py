@@ -58,7 +58,7 @@ def _parse_csv(
     source: str, text: str, delimiter: str, limits: Limits
 ) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    numbered = []
+    numbered: list[tuple[int, list[str]]] = []
     start = 1
     cells = 0
     for row in reader:
