@@ -101,7 +101,8 @@ def _grids(path: Path, sheet: str | None, limits: Limits) -> list[Grid]:
 
 
 def _join_split_tables(grids: list[Grid]) -> list[Grid]:
-    """A table followed by one as wide with no header, or the same header, is one table."""
+    """A table followed, with no text between, by one as wide with no header or the same
+    header is one table split in two."""
     joined: list[Grid] = []
     for grid in grids:
         last = joined[-1] if joined else None
@@ -123,7 +124,8 @@ def _join_split_tables(grids: list[Grid]) -> list[Grid]:
 
 
 def _continues(first: Grid, grid: Grid) -> bool:
-    if _width(first) != _width(grid) or not grid.rows or not first.rows:
+    # Text between two tables ("PHỤ LỤC II", a heading) makes them two tables.
+    if grid.title_lines or _width(first) != _width(grid) or not grid.rows or not first.rows:
         return False
     header_at = find_header(grid.rows)
     if header_at is None:
