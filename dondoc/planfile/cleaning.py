@@ -45,5 +45,7 @@ def clean_cell(raw: str) -> CleanText:
         repaired = fixed != text
         text = fixed
         garbled = is_bad(text)
+    # U+FFFD stands for bytes some earlier program could not decode: the text is lost.
+    garbled = garbled or "\ufffd" in text
     cleaned, removed = _CONTROL.subn("", text)
     return CleanText(cleaned, repaired, removed, garbled)

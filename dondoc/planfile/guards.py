@@ -46,19 +46,24 @@ def check_rows(source: str, rows: int, cells: int, limits: Limits) -> None:
     """Called as rows are read, so the count stops at the first row past a limit."""
     if rows > limits.max_rows:
         raise UserError(
-            f"{source}: bảng có hơn {limits.max_rows:,} dòng, vượt giới hạn cho một kế "
-            "hoạch; hãy tách thành nhiều tệp.".replace(",", ".")
+            f"{source}: bảng có hơn {_n(limits.max_rows)} dòng, vượt giới hạn cho một kế "
+            "hoạch; hãy tách thành nhiều tệp."
         )
     if cells > limits.max_cells:
         raise UserError(
-            f"{source}: bảng có hơn {limits.max_cells:,} ô, vượt giới hạn cho một kế "
-            "hoạch; hãy bỏ các cột thừa hoặc tách thành nhiều tệp.".replace(",", ".")
+            f"{source}: bảng có hơn {_n(limits.max_cells)} ô, vượt giới hạn cho một kế "
+            "hoạch; hãy bỏ các cột thừa hoặc tách thành nhiều tệp."
         )
 
 
 def check_cell(source: str, line: int, column: int, text: str, limits: Limits) -> None:
     if len(text) > limits.max_cell_chars:
         raise UserError(
-            f"{source}:{line}: ô ở cột thứ {column + 1} dài {len(text):,} ký tự, vượt giới hạn "
-            f"{limits.max_cell_chars:,} ký tự.".replace(",", ".")
+            f"{source}:{line}: ô ở cột thứ {column + 1} dài {_n(len(text))} ký tự, vượt giới "
+            f"hạn {_n(limits.max_cell_chars)} ký tự."
         )
+
+
+def _n(number: int) -> str:
+    """12.345: Vietnamese groups thousands with a dot."""
+    return f"{number:,}".replace(",", ".")
