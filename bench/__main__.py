@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import bench_email, bench_telegram, bench_tick
+from bench import bench_email, bench_import, bench_telegram, bench_tick
 
 BENCHES: tuple[Callable[[], None], ...] = (
     bench_email.main,
+    bench_import.main,
     bench_telegram.main,
     bench_tick.main,
 )

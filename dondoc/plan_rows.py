@@ -74,6 +74,8 @@ class RowReader:
     warnings: list[str] = field(default_factory=list)
     # Each distinct deadline phrase is parsed once: a plan repeats a handful of them.
     deadlines: dict[str, _Deadline] = field(default_factory=dict)
+    # Agency cells repeat too ("Các sở, ban, ngành" on most rows): read each once.
+    readings: dict[tuple[str, str, bool], AgencyCell] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cells = AgencyCellReader(self.session, create_agencies=self.create_agencies)
@@ -253,15 +255,19 @@ class RowReader:
                 "đúng dấu trong tệp.",
             )
             return []
-        reader = self.checked_cells if fieldname in row.repaired else self.cells
-        reading: AgencyCell = reader.read(cell, role=fieldname)
+        repaired = fieldname in row.repaired
+        key = (fieldname, cell, repaired)
+        reading = self.readings.get(key)
+        if reading is None:
+            reader = self.checked_cells if repaired else self.cells
+            reading = self.readings[key] = reader.read(cell, role=fieldname)
         for message in reading.problems:
             self.problem(row, fieldname, message)
         for note in reading.notes:
             notes.append(f"{_ROLE_LABELS[fieldname]}: {note}")
             self.notes.append(f"{row.where}: ghi chú '{note}' (không phải người nhận)")
         if not cell:
-            return reading.codes
+            return list(reading.codes)
         where = f"{row.where}, {row.columns[fieldname]}"
         for warning in reading.warnings:
             self.warnings.append(f"{where}: {warning}")
@@ -270,7 +276,7 @@ class RowReader:
                 f"{where}: ô '{nfc(cell)[:80]}' không cho ra cơ quan nào để nhắc "
                 "(cả ô được hiểu là ghi chú)."
             )
-        return reading.codes
+        return list(reading.codes)
 
     def _qualify_numbers(self, drafts: list[TaskDraft], column: str) -> list[TaskDraft]:
         # Plans that restart numbering in every section get "A.I.1.1"-style numbers.

@@ -18,7 +18,7 @@ from dondoc.planfile.headers import (
     with_subheaders,
 )
 from dondoc.planfile.model import FIELD_LABELS, REQUIRED, Grid, PlanTable, SourceRow
-from rules.text import fold_words, nfc
+from rules.text import nfc
 
 _SHOWN = 60
 
@@ -121,21 +121,26 @@ def build_table(grid: Grid) -> PlanTable:
 
 
 class _RepeatedHeader:
-    """Recognises the header (and its sub-header row) when Word repeats it on a new page."""
+    """Recognises the header (and its sub-header row) when Word repeats it on a new page.
+
+    A repeated header is a copy, so cells compare with spacing and case evened out only.
+    """
 
     def __init__(self, header: list[str], sub: list[str] | None, mapping: dict[int, str]):
         rows = [header] if sub is None else [header, sub]
         columns = [i for i, f in mapping.items() if f in REQUIRED]
-        self.wanted = [
-            [(i, fold_words(row[i]) if i < len(row) else "") for i in columns] for row in rows
-        ]
+        self.wanted = [[(i, _key(row[i]) if i < len(row) else "") for i in columns] for row in rows]
 
     def matches(self, cells: list[str]) -> bool:
         return any(
             any(key for _, key in wanted)
-            and all(fold_words(cells[i]) == key if i < len(cells) else not key for i, key in wanted)
+            and all(_key(cells[i]) == key if i < len(cells) else not key for i, key in wanted)
             for wanted in self.wanted
         )
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _repair_note(grid: Grid, line: int, column: str, raw: str, clean: CleanText) -> str:
