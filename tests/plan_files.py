@@ -93,7 +93,7 @@ def write_xlsx(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path
     _, placed = _layout(rows)
     for r, cells in enumerate(placed, start=offset + 1):
         for column, span in cells:
-            sheet.cell(r, column + 1).value = int(span.text) if span.text.isdigit() else span.text
+            sheet.cell(r, column + 1).value = int(span.text) if span.text.isascii() and span.text.isdigit() else span.text
             if span.rows > 1 or span.columns > 1:
                 sheet.merge_cells(
                     start_row=r,
