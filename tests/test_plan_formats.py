@@ -212,3 +212,26 @@ def test_a_pdf_table_running_over_pages_is_one_table(store: Engine, tmp_path: Pa
     report = run_import(store, path, plan="dai", dry_run=True)
     assert [t.number for t in report.tasks] == [str(n) for n in range(1, 61)]
     assert report.tasks[-1].where.startswith("trang 2, ")
+
+
+def test_the_example_plan_as_word_reads_like_the_csv(store: Engine) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    from_csv = run_import(store, examples / "nq131-phu-luc.csv", plan="vd-csv", dry_run=True)
+    from_docx = run_import(store, examples / "nq131-phu-luc.docx", plan="vd-docx", dry_run=True)
+    assert len(from_docx.tasks) == 28
+    assert summary(from_docx) == summary(from_csv)
+    assert [t.title for t in from_docx.tasks] == [t.title for t in from_csv.tasks]
+
+
+def test_the_committed_example_docx_is_what_its_script_builds(tmp_path: Path) -> None:
+    import importlib.util
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    spec = importlib.util.spec_from_file_location("make_docx", examples / "make_docx.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    header, rows = module.read_rows(examples / "nq131-phu-luc.csv")
+    built = tmp_path / "built.docx"
+    module.save_reproducibly(module.build_document(header, rows), built)
+    assert built.read_bytes() == (examples / "nq131-phu-luc.docx").read_bytes()
