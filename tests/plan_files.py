@@ -52,9 +52,7 @@ def _layout(rows: list[Row]) -> tuple[int, list[list[tuple[int, Span]]]]:
     return width, placed
 
 
-def write_docx(
-    path: Path, tables: list[list[Row] | str], above: tuple[str, ...] = ()
-) -> Path:
+def write_docx(path: Path, tables: list[list[Row] | str], above: tuple[str, ...] = ()) -> Path:
     """`tables` in document order; a string there is a paragraph between tables."""
     import docx
 
@@ -72,9 +70,7 @@ def write_docx(
             for column, span in cells:
                 target = table.cell(r, column)
                 if span.rows > 1 or span.columns > 1:
-                    target = target.merge(
-                        table.cell(r + span.rows - 1, column + span.columns - 1)
-                    )
+                    target = target.merge(table.cell(r + span.rows - 1, column + span.columns - 1))
                 target.text = span.text
         document.add_paragraph("")
     document.save(str(path))
@@ -93,7 +89,9 @@ def write_xlsx(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path
     _, placed = _layout(rows)
     for r, cells in enumerate(placed, start=offset + 1):
         for column, span in cells:
-            sheet.cell(r, column + 1).value = int(span.text) if span.text.isascii() and span.text.isdigit() else span.text
+            sheet.cell(r, column + 1).value = (
+                int(span.text) if span.text.isascii() and span.text.isdigit() else span.text
+            )
             if span.rows > 1 or span.columns > 1:
                 sheet.merge_cells(
                     start_row=r,
@@ -126,7 +124,7 @@ def write_pdf(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path:
     for line in above:
         pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    width, placed = _layout(rows)
+    _, placed = _layout(rows)
     with pdf.table(headings_style=FontFace(emphasis=None), first_row_as_headings=False) as table:
         for cells in placed:
             row = table.row()

@@ -168,9 +168,7 @@ def test_a_word_file_with_several_tables_finds_the_appendix_by_its_headers(
 ) -> None:
     signature = [["Nơi nhận:", "KT. CHỦ TỊCH"], ["- Như trên;", "PHÓ CHỦ TỊCH"]]
     second: list[Row] = [HEADER, ["1", "Kiểm tra", "Sở Nội vụ", "", "Quý IV/2025"]]
-    path = write_docx(
-        tmp_path / "nhieu-bang.docx", [signature, PLAN, "PHỤ LỤC II", second], ABOVE
-    )
+    path = write_docx(tmp_path / "nhieu-bang.docx", [signature, PLAN, "PHỤ LỤC II", second], ABOVE)
     report = run_import(store, path, plan="nhieu-bang", dry_run=True)
     assert [t.number for t in report.tasks] == [e[0] for e in EXPECTED]
     assert (

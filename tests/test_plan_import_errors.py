@@ -278,9 +278,7 @@ def test_an_unsupported_file_type_says_what_to_use(
     assert "hãy dùng .csv, .xlsx, .docx hoặc .pdf có lớp chữ" in message
 
 
-@pytest.mark.parametrize(
-    ("name", "kind"), [("ke-hoach.docx", "Word"), ("ke-hoach.pdf", "PDF")]
-)
+@pytest.mark.parametrize(("name", "kind"), [("ke-hoach.docx", "Word"), ("ke-hoach.pdf", "PDF")])
 def test_a_damaged_word_or_pdf_file_is_named(
     directory_store: Engine, tmp_path: Path, name: str, kind: str
 ) -> None:

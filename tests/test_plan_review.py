@@ -49,7 +49,10 @@ def test_the_dry_run_shows_each_task_as_understood_and_the_totals(
     result = shared("plan", "import", str(path), "--plan", "xem", "--dry-run")
     assert result.exit_code == 0, result.stderr
     out = result.stdout.splitlines()
-    assert out[:2] == ["Sẽ tạo kế hoạch xem: 3 nhiệm vụ.", "(--dry-run: chưa ghi gì vào cơ sở dữ liệu)"]
+    assert out[:2] == [
+        "Sẽ tạo kế hoạch xem: 3 nhiệm vụ.",
+        "(--dry-run: chưa ghi gì vào cơ sở dữ liệu)",
+    ]
     block = out[out.index("STT 2b (mục A.I: Rà soát văn bản) — dòng 6") :][:6]
     assert block[1:5] == [
         "  Nhiệm vụ: Công bố thủ tục cấp xã",
