@@ -233,3 +233,24 @@ def test_the_committed_example_docx_is_what_its_script_builds(tmp_path: Path) ->
     built = tmp_path / "built.docx"
     module.save_reproducibly(module.build_document(header, rows), built)
     assert built.read_bytes() == (examples / "nq131-phu-luc.docx").read_bytes()
+
+
+def test_lines_a_pdf_wrapped_to_fit_a_column_are_one_name_again(
+    store: Engine, tmp_path: Path
+) -> None:
+    coordinators = "Văn phòng UBND tỉnh; Sở Nội vụ; Sở Y tế; Sở Tài chính; Công an tỉnh"
+    rows: list[Row] = [
+        HEADER,
+        ["1", "Rà soát thủ tục", "Sở Tư pháp", coordinators, "Tháng 12/2025"],
+        ["2", "Công bố thủ tục", "- Sở Tư pháp;\n- Sở Nội vụ", "", "Quý II/2025"],
+    ]
+    path = write_pdf(tmp_path / "hep.pdf", rows, ABOVE)
+    report = run_import(store, path, plan="hep", dry_run=True)
+    assert [n for _, n in report.tasks[0].coordinators] == [
+        "Văn phòng UBND tỉnh",
+        "Sở Nội vụ",
+        "Sở Y tế",
+        "Sở Tài chính",
+        "Công an tỉnh",
+    ]
+    assert [n for _, n in report.tasks[1].leads] == ["Sở Tư pháp", "Sở Nội vụ"]

@@ -8,6 +8,7 @@ A scan (no text layer) is refused: dondoc does not guess text from images.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from dondoc.planfile.model import Grid, Limits
 from rules.text import nfc
 
 _EPSILON = 1.0  # points: boxes of one row differ by rounding only
+_BULLET = re.compile(r"^\s*[-+•–*·]")
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _table_rows(table: Any) -> tuple[list[list[str]], set[tuple[int, int]]]:
         out: list[str] = []
         for column, (box, value) in enumerate(zip(row.cells, values, strict=True)):
             if box is not None:
-                text = value or ""
+                text = _unwrap(value or "")
                 open_spans[column] = (box[3], text)
             else:
                 span = open_spans.get(column)
@@ -119,6 +121,20 @@ class _Joined:
     rows: list[tuple[int, list[str]]] = field(default_factory=list)
     filled: set[tuple[int, int]] = field(default_factory=set)
     pages: dict[int, int] = field(default_factory=dict)
+
+
+def _unwrap(text: str) -> str:
+    """Lines a PDF wrapped to fit the column become one again ("Sở\nY tế" is "Sở Y tế").
+
+    A line break is kept where the writer meant one: before a bullet ("- Sở …") and
+    after a ';' or ':' that ends a list item.
+    """
+    lines = text.split("\n")
+    out = lines[0]
+    for line in lines[1:]:
+        meant = _BULLET.match(line) or out.rstrip().endswith((";", ":"))
+        out += ("\n" if meant else " ") + line
+    return out
 
 
 def _join(path: Path, pieces: list[_Piece]) -> list[Grid]:
