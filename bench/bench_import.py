@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 SIZES = (25_000, 50_000)
+# A Word table is held whole in memory by python-docx, so the reader caps its XML at
+# 25 MB (dondoc.planfile.model.Limits): 50,000 rows are refused there, by design.
+SIZES_BY_KIND = {"docx": (10_000, 20_000)}
 TARGET_SECONDS = 30.0
 TARGET_MB = 400.0
 HEADER = ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Sản phẩm", "Thời hạn"]
@@ -100,7 +103,8 @@ def main(kinds: tuple[str, ...] = ("csv", "xlsx", "docx")) -> None:
     print(f"{'format':>6} {'rows':>7} {'seconds':>8} {'cpu s':>8} {'peak MB':>8}  verdict")
     for kind in kinds:
         times: dict[int, float] = {}
-        for size in SIZES:
+        sizes = SIZES_BY_KIND.get(kind, SIZES)
+        for size in sizes:
             with tempfile.TemporaryDirectory() as folder:
                 home = Path(folder)
                 path = home / f"plan.{kind}"
@@ -111,7 +115,7 @@ def main(kinds: tuple[str, ...] = ("csv", "xlsx", "docx")) -> None:
             ok = code == 0 and cpu < TARGET_SECONDS and peak < TARGET_MB
             verdict = "ok" if ok else f"MISSED (exit {code})"
             print(f"{kind:>6} {size:>7} {seconds:>8.1f} {cpu:>8.1f} {peak:>8.0f}  {verdict}")
-        small, large = SIZES
+        small, large = sizes
         print(f"{kind:>6} cpu time ratio {large}/{small} rows: {times[large] / times[small]:.2f}")
 
 

@@ -177,3 +177,23 @@ def test_create_agencies_never_creates_an_agency_from_repaired_or_garbled_text(
     )
     agencies = shared("agencies", "--json")
     assert "Sở Mới" not in agencies.stdout
+
+
+def test_a_word_file_too_large_to_hold_in_memory_is_refused_before_it_is_read(
+    shared: Cli, tmp_path: Path
+) -> None:
+    import docx
+
+    small = tmp_path / "small.docx"
+    docx.Document().save(str(small))
+    path = tmp_path / "lon.docx"
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                # 30 MB of markup: python-docx would build a tree of about 400 MB from it.
+                data = data.replace(b"<w:body>", b"<w:body><!--" + b" " * 30_000_000 + b"-->")
+            out.writestr(item, data)
+    result = shared("plan", "import", str(path), "--plan", "lon", "--dry-run")
+    assert result.exit_code == 2
+    assert f"{path}: nội dung tệp Word chiếm 29 MB, vượt giới hạn 25 MB" in result.stderr

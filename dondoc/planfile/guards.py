@@ -25,8 +25,9 @@ def check_file_size(path: Path, limits: Limits) -> None:
         )
 
 
-def check_zip(path: Path, limits: Limits, kind: str) -> None:
-    """`kind` names the format to a person: "Excel", "Word"."""
+def check_zip(path: Path, limits: Limits, kind: str, tree_member: str | None = None) -> None:
+    """`kind` names the format to a person: "Excel", "Word". `tree_member` is a member
+    read whole into memory as an XML tree, held to `max_docx_xml_bytes`."""
     check_file_size(path, limits)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -39,6 +40,13 @@ def check_zip(path: Path, limits: Limits, kind: str) -> None:
             f"{path}: tệp {kind} khi giải nén chiếm {unpacked / _MB:.0f} MB, vượt giới hạn "
             f"{limits.max_unpacked_bytes / _MB:.0f} MB; tệp hỏng hoặc không phải một bảng "
             "kế hoạch."
+        )
+    tree = sum(m.file_size for m in members if m.filename == tree_member)
+    if tree > limits.max_docx_xml_bytes:
+        raise UserError(
+            f"{path}: nội dung tệp {kind} chiếm {tree / _MB:.0f} MB, vượt giới hạn "
+            f"{limits.max_docx_xml_bytes / _MB:.0f} MB để đọc an toàn; hãy chép bảng Phụ lục "
+            "sang Excel (.xlsx) hoặc tách thành nhiều tệp."
         )
 
 

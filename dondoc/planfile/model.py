@@ -30,6 +30,10 @@ class Limits:
     max_cells: int = 2_000_000
     max_cell_chars: int = 20_000
     max_unpacked_bytes: int = 200 * 1024 * 1024  # XLSX and DOCX: the zip's declared sizes
+    # python-docx holds the whole document as a tree of about 13 bytes per byte of XML:
+    # 25 MB of XML (tens of thousands of plain rows, thousands of formatted ones) stays
+    # within 400 MB.
+    max_docx_xml_bytes: int = 25 * 1024 * 1024
     max_file_bytes: int = 100 * 1024 * 1024
     max_pdf_pages: int = 1_000
 
