@@ -24,7 +24,7 @@ def read_docx(path: Path, limits: Limits) -> list[Grid]:
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
 
-    check_zip(path, limits, "Word", tree_member="word/document.xml")
+    check_zip(path, limits, "Word", ("word/document.xml",), limits.max_docx_xml_bytes)
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, OSError) as exc:

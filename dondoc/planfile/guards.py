@@ -25,9 +25,12 @@ def check_file_size(path: Path, limits: Limits) -> None:
         )
 
 
-def check_zip(path: Path, limits: Limits, kind: str, tree_member: str | None = None) -> None:
-    """`kind` names the format to a person: "Excel", "Word". `tree_member` is a member
-    read whole into memory as an XML tree, held to `max_docx_xml_bytes`."""
+def check_zip(
+    path: Path, limits: Limits, kind: str, content: tuple[str, ...], content_limit: int
+) -> None:
+    """`kind` names the format to a person: "Excel", "Word". The members whose names
+    start with one of `content` are read whole into memory; together they are held to
+    `content_limit` bytes."""
     check_file_size(path, limits)
     try:
         with zipfile.ZipFile(path) as archive:
@@ -41,12 +44,12 @@ def check_zip(path: Path, limits: Limits, kind: str, tree_member: str | None = N
             f"{limits.max_unpacked_bytes / _MB:.0f} MB; tệp hỏng hoặc không phải một bảng "
             "kế hoạch."
         )
-    tree = sum(m.file_size for m in members if m.filename == tree_member)
-    if tree > limits.max_docx_xml_bytes:
+    tree = sum(m.file_size for m in members if m.filename.startswith(content))
+    if tree > content_limit:
         raise UserError(
             f"{path}: nội dung tệp {kind} chiếm {tree / _MB:.0f} MB, vượt giới hạn "
-            f"{limits.max_docx_xml_bytes / _MB:.0f} MB để đọc an toàn; hãy chép bảng Phụ lục "
-            "sang Excel (.xlsx) hoặc tách thành nhiều tệp."
+            f"{content_limit / _MB:.0f} MB để đọc an toàn; hãy tách bảng Phụ lục thành nhiều "
+            "tệp."
         )
 
 

@@ -34,6 +34,8 @@ class Limits:
     # 25 MB of XML (tens of thousands of plain rows, thousands of formatted ones) stays
     # within 400 MB.
     max_docx_xml_bytes: int = 25 * 1024 * 1024
+    # openpyxl builds one object per cell: 60 MB of sheet XML is about 100,000 rows.
+    max_xlsx_xml_bytes: int = 60 * 1024 * 1024
     max_file_bytes: int = 100 * 1024 * 1024
     max_pdf_pages: int = 1_000
 

@@ -18,7 +18,13 @@ def read_xlsx(path: Path, limits: Limits, sheet_name: str | None) -> list[Grid]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    check_zip(path, limits, "Excel")
+    check_zip(
+        path,
+        limits,
+        "Excel",
+        ("xl/worksheets/", "xl/sharedStrings.xml"),
+        limits.max_xlsx_xml_bytes,
+    )
     try:
         # Not read-only: merged cells are only known in the full model.
         workbook = load_workbook(path, data_only=True)
