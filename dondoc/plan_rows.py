@@ -102,6 +102,9 @@ class RowReader:
             if self._is_structure(row, number, title, rows[position + 1 : position + 2], context):
                 continue
             if not number:
+                if drafts and {"number", "title"} <= row.merged:
+                    self._more_agencies(row, drafts[-1])
+                    continue
                 if drafts and _continues(row):
                     drafts.append(self._continuation(row, position, title, drafts, context))
                     continue
@@ -183,6 +186,22 @@ class RowReader:
         draft = self._draft(row, position, f"{base}{suffix}", title, at, [note], cells)
         draft.values["continues"] = base
         return draft
+
+    def _more_agencies(self, row: SourceRow, task: TaskDraft) -> None:
+        """STT and task merged over this row too: one task, whose lead cell was split
+        into rows (one agency per row, as Word users lay out a long list)."""
+        notes: list[str] = []
+        for fieldname, codes in (("lead", task.leads), ("coordinators", task.coordinators)):
+            if fieldname in row.merged:
+                continue  # the cell above, carried down: already read
+            others = task.leads if fieldname == "coordinators" else []
+            codes.extend(
+                c
+                for c in self._agencies(row, fieldname, row.cells, notes)
+                if c not in codes and c not in others
+            )
+        if notes:
+            task.values["notes"] = "; ".join(filter(None, [task.values["notes"], *notes]))
 
     def _draft(
         self,

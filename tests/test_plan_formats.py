@@ -254,3 +254,35 @@ def test_lines_a_pdf_wrapped_to_fit_a_column_are_one_name_again(
         "Công an tỉnh",
     ]
     assert [n for _, n in report.tasks[1].leads] == ["Sở Tư pháp", "Sở Nội vụ"]
+
+
+@pytest.mark.parametrize("kind", ["docx", "xlsx", "pdf"])
+def test_a_task_whose_lead_cell_is_split_over_rows_keeps_every_lead(
+    store: Engine, tmp_path: Path, kind: str
+) -> None:
+    rows: list[Row] = [
+        HEADER,
+        [
+            Span("1", rows=3),
+            Span("Kiểm tra thủ tục", rows=3),
+            "Sở Tư pháp",
+            Span("Văn phòng UBND tỉnh", rows=3),
+            Span("Quý IV/2025", rows=3),
+        ],
+        ["Sở Y tế"],
+        ["Sở Nội vụ"],
+        ["2", "Công bố", "Sở Tài chính", "", "Tháng 12/2025"],
+    ]
+    path = WRITERS[kind](tmp_path / f"tach-o.{kind}", rows)
+    report = run_import(store, path, plan=f"tach-o-{kind}", dry_run=True)
+    assert summary(report) == [
+        (
+            "1",
+            "1",
+            None,
+            "Quý IV/2025",
+            ["Sở Tư pháp", "Sở Y tế", "Sở Nội vụ"],
+            ["Văn phòng UBND tỉnh"],
+        ),
+        ("2", "2", None, "Tháng 12/2025", ["Sở Tài chính"], []),
+    ]
