@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from dondoc.actions import set_status
-from dondoc.chat_links import ChatOutcome, audit_refusal, chat_agency, task_ref_of
+from dondoc.chat_links import ChatOutcome, audit_refusal, chat_agency, may_answer, task_ref_of
 from dondoc.errors import UserError
 from dondoc.extensions import Parts, extension_view, notify_office
 from dondoc.models import Assignment, AuditEntry, ExtensionRequest, Plan, Task
@@ -22,36 +22,62 @@ from rules.deadline import Deadline
 
 
 def _authorize(
-    session: Session, *, chat_id: str, assignment_id: int, action: str, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str,
+    assignment_id: int,
+    action: str,
+    actor: str,
+    now: datetime,
+    user_id: int | None = None,
 ) -> Parts | ChatOutcome:
+    """The assignment's parts when this chat (and, where the agency lists who may answer,
+    this person `user_id`) may act on it; else a refusal, audited with its reason."""
     agency = chat_agency(session, chat_id=chat_id)
     assignment = session.get(Assignment, assignment_id)
-    if agency is None or assignment is None or assignment.agency_id != agency.id:
-        audit_refusal(
-            session,
-            chat_id=chat_id,
-            agency=agency,
-            reason="not_linked" if agency is None else "not_assigned",
-            action=action,
-            actor=actor,
-            now=now,
-            assignment=assignment,
-        )
-        if agency is None:
-            return ChatOutcome("not_linked")
-        return ChatOutcome("refused", locale=agency.locale, agency=agency.name)
-    task = session.get(Task, assignment.task_id)
+    task = session.get(Task, assignment.task_id) if assignment else None
     plan = session.get(Plan, task.plan_id) if task else None
-    if task is None or plan is None or not (assignment.active and task.active):
-        return ChatOutcome("task_gone", locale=agency.locale, agency=agency.name)
-    return Parts(agency, assignment, task, plan)
+    # Each check refuses with its own name in the audit trail.
+    if agency is None:
+        reason, status = "not_linked", "not_linked"
+    elif assignment is None:
+        reason, status = "unknown_assignment", "refused"
+    elif assignment.agency_id != agency.id:
+        reason, status = "not_assigned", "refused"
+    elif task is None or plan is None or not task.active:
+        reason, status = "task_removed", "task_gone"
+    elif not assignment.active:
+        reason, status = "assignment_removed", "task_gone"
+    elif user_id is not None and not may_answer(session, agency=agency, user_id=user_id):
+        reason, status = "not_member", "not_member"
+    else:
+        return Parts(agency, assignment, task, plan)
+    audit_refusal(
+        session,
+        chat_id=chat_id,
+        agency=agency,
+        reason=reason,
+        action=action,
+        actor=actor,
+        now=now,
+        assignment=assignment,
+    )
+    if agency is None:
+        return ChatOutcome(status)
+    return ChatOutcome(status, locale=agency.locale, agency=agency.name)
 
 
 # --- acting on an assignment ------------------------------------------------------------
 
 
 def acknowledge(
-    session: Session, *, chat_id: str, assignment_id: int, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str,
+    assignment_id: int,
+    actor: str,
+    now: datetime,
+    user_id: int | None = None,
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -60,6 +86,7 @@ def acknowledge(
         action="acknowledge",
         actor=actor,
         now=now,
+        user_id=user_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -83,17 +110,36 @@ def acknowledge(
 
 
 def check(
-    session: Session, *, chat_id: str, assignment_id: int, action: str, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str,
+    assignment_id: int,
+    action: str,
+    actor: str,
+    now: datetime,
+    user_id: int | None = None,
 ) -> ChatOutcome:
     """Whether this chat may act on the assignment, before the bot asks it a question."""
     found = _authorize(
-        session, chat_id=chat_id, assignment_id=assignment_id, action=action, actor=actor, now=now
+        session,
+        chat_id=chat_id,
+        assignment_id=assignment_id,
+        action=action,
+        actor=actor,
+        now=now,
+        user_id=user_id,
     )
     return found if isinstance(found, ChatOutcome) else _outcome("allowed", found)
 
 
 def can_complete(
-    session: Session, *, chat_id: str, assignment_id: int, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str,
+    assignment_id: int,
+    actor: str,
+    now: datetime,
+    user_id: int | None = None,
 ) -> ChatOutcome:
     """The check before asking "are you sure?": authorized and not done yet."""
     found = _authorize(
@@ -103,6 +149,7 @@ def can_complete(
         action="complete",
         actor=actor,
         now=now,
+        user_id=user_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -119,6 +166,7 @@ def complete(
     occurrence: date | None,
     actor: str,
     now: datetime,
+    user_id: int | None = None,
 ) -> ChatOutcome:
     """Done: the whole assignment, or for a recurring task the occurrence being worked on."""
     found = _authorize(
@@ -128,6 +176,7 @@ def complete(
         action="complete",
         actor=actor,
         now=now,
+        user_id=user_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -166,11 +215,24 @@ def _open_occurrence(deadline: Deadline, assignment: Assignment) -> date | None:
 
 
 def add_note(
-    session: Session, *, chat_id: str, assignment_id: int, text: str, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str,
+    assignment_id: int,
+    text: str,
+    actor: str,
+    now: datetime,
+    user_id: int | None = None,
 ) -> ChatOutcome:
     """A progress note: kept in the audit trail, where reports and the office read it."""
     found = _authorize(
-        session, chat_id=chat_id, assignment_id=assignment_id, action="note", actor=actor, now=now
+        session,
+        chat_id=chat_id,
+        assignment_id=assignment_id,
+        action="note",
+        actor=actor,
+        now=now,
+        user_id=user_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -179,7 +241,14 @@ def add_note(
 
 
 def submit_explanation(
-    session: Session, *, chat_id: str, assignment_id: int, text: str, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str,
+    assignment_id: int,
+    text: str,
+    actor: str,
+    now: datetime,
+    user_id: int | None = None,
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -188,6 +257,7 @@ def submit_explanation(
         action="explanation",
         actor=actor,
         now=now,
+        user_id=user_id,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -224,6 +294,7 @@ def request_extension(
     today: date,
     actor: str,
     now: datetime,
+    user_id: int | None = None,
 ) -> ChatOutcome:
     """A request the office decides (`dondoc extension`); one pending request at a time."""
     found = _authorize(
@@ -233,6 +304,7 @@ def request_extension(
         action="extension",
         actor=actor,
         now=now,
+        user_id=user_id,
     )
     if isinstance(found, ChatOutcome):
         return found

@@ -30,8 +30,18 @@ from dondoc.models import (
     SentMessage,
     Task,
 )
+from dondoc.models_chat import ChatMember, ChatMigration, ChatPrompt
 
-REFUSALS = ("not_linked", "refused", "task_gone")
+# Outcomes that refuse; the audit row names the check that refused (`reason`).
+REFUSALS = (
+    "not_linked",
+    "refused",
+    "task_gone",
+    "refused_button",
+    "button_used",
+    "not_member",
+    "throttled",
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,59 @@ def chat_agency(session: Session, *, chat_id: str) -> Agency | None:
         )
     ).first()
     return session.get(Agency, contact.agency_id) if contact else None
+
+
+def may_answer(session: Session, *, agency: Agency, user_id: int) -> bool:
+    """Any member of a linked chat may answer, unless the office listed who may
+    (`dondoc agency members`, dondoc/chat_members.py)."""
+    listed = session.exec(select(ChatMember).where(ChatMember.agency_id == agency.id)).all()
+    return not listed or any(member.user_id == user_id for member in listed)
+
+
+def migrate_chat(
+    session: Session, *, old_chat_id: str, new_chat_id: str, actor: str, now: datetime
+) -> bool:
+    """A group that became a supergroup gets a new id: its link, the messages its replies
+    point at and its open questions follow. False when the old chat was not linked."""
+    contacts = session.exec(
+        select(Contact).where(Contact.channel == "telegram", Contact.address == old_chat_id)
+    ).all()
+    for contact in contacts:
+        contact.address = new_chat_id
+        session.add(contact)
+    for sent in session.exec(
+        select(SentMessage).where(
+            SentMessage.channel == "telegram", SentMessage.chat_id == old_chat_id
+        )
+    ):
+        sent.chat_id = new_chat_id
+        session.add(sent)
+    for prompt in session.exec(select(ChatPrompt).where(ChatPrompt.chat_id == old_chat_id)):
+        prompt.chat_id = new_chat_id
+        session.add(prompt)
+    known = session.exec(
+        select(ChatMigration).where(ChatMigration.old_chat_id == old_chat_id)
+    ).first()
+    if known is None:
+        session.add(ChatMigration(old_chat_id=old_chat_id, new_chat_id=new_chat_id, at=now))
+    linked = next((c for c in contacts if c.active), None)
+    if linked is not None:
+        session.add(
+            AuditEntry(
+                at=now,
+                actor=actor,
+                action="chat.migrated",
+                agency_id=linked.agency_id,
+                detail={"chat_id": new_chat_id, "from_chat_id": old_chat_id},
+            )
+        )
+    return linked is not None
+
+
+def former_chat_ids(session: Session, *, chat_id: str) -> list[str]:
+    """The ids a supergroup had as a group: its older buttons are signed for them."""
+    rows = session.exec(select(ChatMigration).where(ChatMigration.new_chat_id == chat_id))
+    return [row.old_chat_id for row in rows]
 
 
 def sent_message(session: Session, *, chat_id: str, message_id: str) -> SentMessage | None:
@@ -134,15 +197,33 @@ def task_ref_of(parts: Parts) -> TaskRef:
 
 
 def refuse(
-    session: Session, *, chat_id: str, reason: str, action: str, actor: str, now: datetime
+    session: Session,
+    *,
+    chat_id: str,
+    reason: str,
+    action: str,
+    actor: str,
+    now: datetime,
+    status: str | None = None,
+    event: str = "chat.refused",
+    **detail: Any,
 ) -> ChatOutcome:
-    """Record a refusal decided before the store was asked (a forged button)."""
+    """Record a refusal decided before the store was asked (a forged button, a flood):
+    `reason` names the check for the audit, `status` the phrase the chat reads."""
     agency = chat_agency(session, chat_id=chat_id)
     audit_refusal(
-        session, chat_id=chat_id, agency=agency, reason=reason, action=action, actor=actor, now=now
+        session,
+        chat_id=chat_id,
+        agency=agency,
+        reason=reason,
+        action=action,
+        actor=actor,
+        now=now,
+        event=event,
+        **detail,
     )
     locale, name = (agency.locale, agency.name) if agency else ("vi", None)
-    return ChatOutcome(reason, locale=locale, agency=name)
+    return ChatOutcome(status or reason, locale=locale, agency=name)
 
 
 def audit_refusal(
@@ -155,18 +236,20 @@ def audit_refusal(
     actor: str,
     now: datetime,
     assignment: Assignment | None = None,
+    event: str = "chat.refused",
+    **detail: Any,
 ) -> None:
     task = session.get(Task, assignment.task_id) if assignment else None
     session.add(
         AuditEntry(
             at=now,
             actor=actor,
-            action="chat.refused",
+            action=event,
             plan_id=task.plan_id if task else None,
             task_id=task.id if task else None,
             assignment_id=assignment.id if assignment else None,
             agency_id=agency.id if agency else None,
-            detail={"chat_id": chat_id, "reason": reason, "attempted": action},
+            detail={"chat_id": chat_id, "reason": reason, "attempted": action, **detail},
         )
     )
 

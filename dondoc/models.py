@@ -256,3 +256,11 @@ class DaemonState(SQLModel, table=True):
     key: str = Field(max_length=64, primary_key=True)
     value: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
     updated_at: datetime | None = ts_column()
+
+
+from dondoc.models_chat import (  # noqa: E402, F401
+    ChatButtonUse,
+    ChatMember,
+    ChatMigration,
+    ChatPrompt,
+)

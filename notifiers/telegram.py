@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import secrets
 from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -37,6 +38,7 @@ DEFAULT_API_URL = "https://api.telegram.org"
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
 _SIGNATURE_CHARS = 12  # 72 bits of HMAC: unguessable, and short enough for 64-byte data
+_NONCE_BYTES = 6  # 8 characters: one-time, not secret (the signature covers it)
 
 
 class CallbackSigner:
@@ -53,18 +55,33 @@ class CallbackSigner:
         digest = hmac.new(self._key, f"{chat_id}|{data}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode()[:_SIGNATURE_CHARS]
 
-    def sign(self, chat_id: str | int, data: str) -> str:
-        signed = f"{data}:{self._signature(str(chat_id), data)}"
+    def sign(self, chat_id: str | int, data: str, *, nonce: str | None = None) -> str:
+        """`data`, a one-time nonce and the signature: "a:12:<nonce>:<signature>".
+
+        The nonce makes each button unique, so the store can refuse a second press;
+        buttons that decide one question together share one (`new_nonce`)."""
+        once = f"{data}:{nonce or self.new_nonce()}"
+        signed = f"{once}:{self._signature(str(chat_id), once)}"
         if len(signed.encode()) > MAX_CALLBACK_DATA:
             raise ValueError(f"callback data too long for Telegram: {data!r}")
         return signed
 
+    @staticmethod
+    def new_nonce() -> str:
+        return secrets.token_urlsafe(_NONCE_BYTES)
+
     def verify(self, chat_id: str | int, signed: str) -> str | None:
         """The data when the signature matches this chat, else None."""
-        data, _, signature = signed.rpartition(":")
-        if not data or not hmac.compare_digest(signature, self._signature(str(chat_id), data)):
+        press = self.verify_press(chat_id, signed)
+        return press[0] if press else None
+
+    def verify_press(self, chat_id: str | int, signed: str) -> tuple[str, str] | None:
+        """(data, nonce) when the signature matches this chat, else None."""
+        once, _, signature = signed.rpartition(":")
+        if not once or not hmac.compare_digest(signature, self._signature(str(chat_id), once)):
             return None
-        return data
+        data, _, nonce = once.rpartition(":")
+        return (data, nonce) if data and nonce else None
 
 
 class _Gate:
@@ -195,7 +212,10 @@ def chat_link(settings: TelegramSettings) -> str | None:
 
 
 def make_bot(
-    settings: TelegramSettings, *, rate_limiter: BaseRateLimiter[Any] | None = None
+    settings: TelegramSettings,
+    *,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    bot_class: type[ExtBot[Any]] = ExtBot,
 ) -> ExtBot[Any]:
     """The one bot of a process: Bot API URL from settings, flood limits applied."""
     if settings.token is None:
@@ -203,7 +223,7 @@ def make_bot(
     # httpx logs each request URL at INFO, and the URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     api_url = settings.api_url or DEFAULT_API_URL
-    return ExtBot(
+    return bot_class(
         settings.token.get_secret_value(),
         base_url=f"{api_url}/bot",
         base_file_url=f"{api_url}/file/bot",
@@ -328,11 +348,14 @@ def _chat_id(address: str) -> int | str:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line ends where possible."""
+    """Pieces of at most `limit` characters, cut between paragraphs (a digest's items are
+    paragraphs) where possible, else at line ends, else anywhere."""
     text = text.strip() or " "
     pieces: list[str] = []
     while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
+        cut = text.rfind("\n\n", 0, limit)
+        if cut <= 0:
+            cut = text.rfind("\n", 0, limit)
         if cut <= 0:
             cut = limit
         pieces.append(text[:cut].rstrip())

@@ -22,6 +22,7 @@ from telegram.ext import (
     CommandHandler,
     ExtBot,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -30,9 +31,21 @@ from dondoc.clock import Clock
 from notifiers.base import ChannelError
 from notifiers.render import Renderer
 from notifiers.telegram import CallbackSigner, TelegramChannel, make_bot
+from notifiers.telegram_buttons import ButtonHandlers
+from notifiers.telegram_context import ChatContext
+from notifiers.telegram_guard import GuardHandlers
 from notifiers.telegram_handlers import ChatHandlers
+from notifiers.telegram_updates import ChatBot, PerChatProcessor
 
 log = logging.getLogger("dondoc.telegram")
+
+# What the bot acts on or answers; anything else Telegram keeps to itself.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+]
 
 COMMANDS = {
     "vi": [("tasks", "Nhiệm vụ chưa hoàn thành"), ("help", "Hướng dẫn")],
@@ -70,7 +83,7 @@ class BotRunner:
                 raise RuntimeError("the Telegram application was built without an updater")
             await app.updater.start_polling(
                 timeout=self._poll_timeout,
-                allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+                allowed_updates=ALLOWED_UPDATES,
             )
         except TelegramError as exc:
             await self.stop()
@@ -114,19 +127,31 @@ def build_bot(
     if settings.telegram.token is None:
         raise ValueError("build_bot needs settings.telegram.token")
     signer = CallbackSigner(settings.telegram.token.get_secret_value())
-    handlers = ChatHandlers(
+    ctx = ChatContext(
         engine=engine,
         clock=clock,
         renderer=renderer or Renderer(templates_dir=settings.templates_dir),
         signer=signer,
         tz=settings.tz,
     )
-    bot = make_bot(settings.telegram, rate_limiter=rate_limiter)
-    application = ApplicationBuilder().bot(bot).build()
+    guard, buttons = GuardHandlers(ctx), ButtonHandlers(ctx)
+    handlers = ChatHandlers(ctx, buttons)
+    bot = make_bot(settings.telegram, rate_limiter=rate_limiter, bot_class=ChatBot)
+    # Chats are answered side by side, each in its own order: one chat's flood or slow
+    # store call never holds up another chat.
+    application = ApplicationBuilder().bot(bot).concurrent_updates(PerChatProcessor()).build()
+    # One handler runs per group: unreadable updates (no chat) first, then the flood gate.
+    application.add_handler(TypeHandler(Update, guard.unreadable), group=-2)
+    application.add_handler(TypeHandler(Update, guard.gate), group=-1)
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, guard.migrated))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, guard.edited))
+    application.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, guard.channel_post))
     application.add_handler(CommandHandler("start", handlers.start))
     application.add_handler(CommandHandler("tasks", handlers.tasks))
     application.add_handler(CommandHandler("help", handlers.help))
-    application.add_handler(CallbackQueryHandler(handlers.button))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers.text))
-    application.add_error_handler(handlers.on_error)
+    application.add_handler(CallbackQueryHandler(buttons.button))
+    application.add_handler(
+        MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, handlers.text)
+    )
+    application.add_error_handler(guard.on_error)
     return BotRunner(application, signer=signer, poll_timeout=poll_timeout)

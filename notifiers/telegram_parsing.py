@@ -1,44 +1,19 @@
 """What people type and what buttons carry, read into plain values.
 
 Pure parsing for notifiers/telegram_handlers.py: words that acknowledge or complete, the
-proposed date in an extension request, verified button data, and which open question
-a message answers.
+proposed date in an extension request, and verified button data.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from rules.text import fold_words
 
 ACK_WORDS = {"da nhan", "nhan", "ok", "oke", "okay", "da nhan nhiem vu", "received"}
 DONE_WORDS = {"xong", "da xong", "hoan thanh", "da hoan thanh", "done", "finished"}
 DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})\b")
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """A question the bot asked ("reply with the reason and the date"), awaiting a reply."""
-
-    kind: str  # "extension" | "explanation"
-    assignment_id: int
-    expires: datetime
-
-
-def answered_prompt(
-    prompts: dict[int, Prompt], *, now: datetime, replied_id: int | None, accept_unreplied: bool
-) -> int | None:
-    """The open question a message answers: the one it replies to, or in a private chat
-    (`accept_unreplied`) the latest one. Expired questions are forgotten on the way."""
-    for key in [k for k, p in prompts.items() if p.expires <= now]:
-        del prompts[key]
-    if replied_id is not None:
-        return replied_id if replied_id in prompts else None
-    # In a private chat people often answer without pressing "reply"; "ok" or "xong"
-    # are answers to the reminder, not the explanation that was asked for.
-    return max(prompts) if accept_unreplied and prompts else None
 
 
 def parse_extension(text: str) -> tuple[date | None, bool]:

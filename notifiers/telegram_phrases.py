@@ -21,6 +21,7 @@ _PHRASE_ARGS: dict[str, tuple[str, ...]] = {
     "extension_pending": ("task", "proposed"),
     "extension_date_not_future": ("proposed",),
     "done_cancelled": ("task",),
+    "not_member": ("agency",),
 }
 
 

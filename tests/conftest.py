@@ -16,6 +16,9 @@ from sqlalchemy.engine import Engine
 
 from dondoc.store import make_engine, migrate
 
+# Helper modules that test modules import and also load as plugins (their fixtures).
+pytest.register_assert_rewrite("telegram_support")
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 EXAMPLE_PLAN = EXAMPLES / "nq131-phu-luc.csv"

@@ -135,6 +135,26 @@ def test_done_on_a_recurring_task_without_a_date_closes_the_oldest_open_quarter(
     assert row is not None and row.status == "open" and row.done_through == date(2023, 3, 31)
 
 
+def test_each_refusal_is_audited_with_the_check_that_refused(plan_store: Engine) -> None:
+    linked(plan_store, CHAT, "so-noi-vu")
+    own = assignment_id(plan_store, "1", "so-noi-vu")
+    other = assignment_id(plan_store, "1", "so-tu-phap")
+    with session_scope(plan_store) as session:
+        task = session.get(Task, session.get(Assignment, own).task_id)  # type: ignore[union-attr]
+        assert task is not None
+        task.active = False  # the plan was re-imported without this task
+        session.add(task)
+    attempts = [("999", own), (CHAT, 987654), (CHAT, other), (CHAT, own)]
+    statuses = []
+    for chat, target in attempts:
+        with session_scope(plan_store) as session:
+            outcome = acknowledge(session, chat_id=chat, assignment_id=target, actor="t", now=NOW)
+            statuses.append(outcome.status)
+    assert statuses == ["not_linked", "refused", "refused", "task_gone"]
+    reasons = [e.detail["reason"] for e in actions(plan_store, "chat.refused")]
+    assert reasons == ["not_linked", "unknown_assignment", "not_assigned", "task_removed"]
+
+
 def test_a_proposed_date_that_is_not_in_the_future_is_refused(plan_store: Engine) -> None:
     linked(plan_store, CHAT, "so-noi-vu")
     task_1 = assignment_id(plan_store, "1", "so-noi-vu")

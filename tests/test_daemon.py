@@ -62,9 +62,34 @@ def test_evaluating_again_sends_nothing_twice(tmp_path: Path, smtp_sink: SmtpSin
     assert len(smtp_sink.messages) == first
 
 
-def test_an_acknowledgement_stops_repeats_and_done_stops_everything(
+def test_an_acknowledgement_stops_the_repeats_of_the_current_stage(
     tmp_path: Path, smtp_sink: SmtpSink
 ) -> None:
+    app = make_app(tmp_path, smtp_sink)
+    daemon = simulate(app, at("2023-01-04"))
+    lead_overdue = [r for r, who in sent_rows(app) if who == "so-tu-phap" and r.stage == "overdue"]
+    assert len(lead_overdue) == 1  # sent on 3 January; the weekly repeat would follow on 9
+    with session_scope(app.engine) as session:
+        lead = session.exec(
+            select(Assignment)
+            .join(Agency, col(Agency.id) == Assignment.agency_id)
+            .where(Agency.code == "so-tu-phap")
+        ).one()
+        set_status(
+            session, assignment=lead, status="acknowledged", actor="test", now=app.clock.now()
+        )
+    emails_before = len(smtp_sink.messages)
+    simulate(app, at("2023-01-10"), daemon)
+    after = [r for r, who in sent_rows(app) if who == "so-tu-phap" and r.stage == "overdue"]
+    assert after == lead_overdue  # no repeat reached the agency that acknowledged
+    lead_mail = [
+        m for m in smtp_sink.messages[emails_before:]
+        if m.recipients == ["so-tu-phap@tinhmau.example"]
+    ]  # fmt: skip
+    assert lead_mail == []
+
+
+def test_done_stops_everything(tmp_path: Path, smtp_sink: SmtpSink) -> None:
     app = make_app(tmp_path, smtp_sink)
     simulate(app, at("2023-01-04"))
     with session_scope(app.engine) as session:

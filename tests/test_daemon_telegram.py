@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 from daemon_support import at, make_app, simulate
+from fakes.bot_api_events import push_raw
 from fakes.smtp import SmtpSink
 from fakes.telegram_api import FakeBotApi
 from sqlmodel import col, select
@@ -107,3 +108,25 @@ def test_a_reminder_answered_in_chat_stops_its_repeats_until_the_acknowledgement
     # Seven days later the acknowledgement lapses and, still not done, the repeats resume.
     simulate(app, at("2023-01-17"), daemon)
     assert len(fake_bot_api.sent(CHAT)) > chat_before
+
+
+def test_an_unreadable_update_does_not_stop_the_daemon_or_the_chat(
+    tmp_path: Path, smtp_sink: SmtpSink, fake_bot_api: FakeBotApi
+) -> None:
+    app = _telegram_app(tmp_path, smtp_sink, fake_bot_api)
+    # Waiting when the daemon starts: a shape PTB cannot read, then an ordinary command.
+    push_raw(fake_bot_api, {"message": {
+        "message_id": 50, "date": 1669341600, "text": "ok",
+        "chat": {"id": CHAT, "type": "private", "first_name": "Bình"},
+        "from": {"id": CHAT, "is_bot": False, "first_name": "Bình"},
+        "reply_markup": {"remove_keyboard": True},
+    }})  # fmt: skip
+    fake_bot_api.user_says(CHAT, "/tasks")
+    simulate(app, at("2023-01-04"))  # reminders go out meanwhile; nothing raises
+
+    said = [m.text for m in fake_bot_api.sent(CHAT)]
+    assert any(t.startswith("Xin lỗi, hệ thống không đọc được tin nhắn vừa gửi.") for t in said)
+    assert any(t.startswith("Nhiệm vụ chưa hoàn thành của Sở Tư pháp:") for t in said)
+    with session_scope(app.engine) as session:
+        (error,) = session.exec(select(AuditEntry).where(AuditEntry.action == "chat.error")).all()
+    assert error.detail["reason"] == "unreadable_update"

@@ -1,156 +1,28 @@
-"""Answering reminders from Telegram: the real PTB Application polling a fake Bot API.
-
-The daemon's delivery path is played by `Harness.remind`: it renders a reminder, sends
-it through the Telegram channel sharing the bot's ExtBot, and records the SentMessage
-the way scheduler/delivery.py does.
-"""
+"""Answering reminders from Telegram: the real PTB Application polling a fake Bot API
+(the harness is in tests/telegram_support.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+import re
+from datetime import date, timedelta
 
 import pytest
-from fakes.telegram_api import ChatMessage, FakeBotApi
-from pydantic import SecretStr
-from sqlalchemy.engine import Engine
 from sqlmodel import col, select
-
-from config.settings import Settings, TelegramSettings
-from dondoc.chat_links import create_invite
-from dondoc.clock import ManualClock
-from dondoc.extensions import load_parts, notice_context
-from dondoc.models import (
-    Agency,
-    Assignment,
-    AuditEntry,
-    Explanation,
-    ExtensionRequest,
-    OutboxMessage,
-    SentMessage,
-    Task,
+from telegram_support import (
+    NOI_VU_CHAT,
+    TU_PHAP_GROUP,
+    Harness,
+    assignment,
+    assignment_id,
+    audit,
 )
+
+from dondoc.chat_links import create_invite
+from dondoc.models import Agency, Assignment, Explanation, ExtensionRequest, OutboxMessage
 from dondoc.store import session_scope
-from notifiers.render import Renderer
-from notifiers.telegram import TelegramRateLimiter
-from notifiers.telegram_bot import BotRunner, build_bot
 from notifiers.telegram_parsing import intent_of, parse_extension
 
-pytest_plugins = ["fakes.fixtures"]
-
-NOV_25_9AM = datetime(2022, 11, 25, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
-NOI_VU_CHAT = 1001  # a private chat of Sở Nội vụ's clerk
-TU_PHAP_GROUP = -2002  # the group chat of Sở Tư pháp
-
-
-def assignment_id(engine: Engine, number: str, agency: str, role: str = "lead") -> int:
-    with session_scope(engine) as session:
-        row = session.exec(
-            select(Assignment)
-            .join(Task, col(Task.id) == Assignment.task_id)
-            .join(Agency, col(Agency.id) == Assignment.agency_id)
-            .where(Task.number == number, Agency.code == agency, Assignment.role == role)
-        ).one()
-        return row.id or 0
-
-
-def assignment(engine: Engine, id_: int) -> Assignment:
-    with session_scope(engine) as session:
-        row = session.get(Assignment, id_)
-        if row is None:
-            raise LookupError(id_)
-        return row
-
-
-def audit(engine: Engine, action: str) -> list[AuditEntry]:
-    with session_scope(engine) as session:
-        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)).all())
-
-
-@dataclass
-class Harness:
-    fake: FakeBotApi
-    engine: Engine
-    clock: ManualClock
-    runner: BotRunner
-    settings: Settings
-    renderer: Renderer
-
-    async def link(self, chat: int, agency: str) -> None:
-        with session_scope(self.engine) as session:
-            invite = create_invite(
-                session, agency_code=agency, hours=72, actor="cli", now=self.clock.now()
-            )
-        await self.says(chat, f"/start {invite.code}")
-
-    async def says(self, chat: int, text: str, *, reply_to: int | None = None) -> ChatMessage:
-        """A person writes; returns the bot's answer."""
-        before = len(self.fake.sent(chat))
-        self.fake.user_says(chat, text, reply_to=reply_to)
-        await self.fake.wait_until(lambda: len(self.fake.sent(chat)) > before)
-        return self.fake.sent(chat)[before]
-
-    async def presses(
-        self, chat: int, message_id: int, label: str | None = None, *, data: str | None = None
-    ) -> dict[str, Any]:
-        """A person presses a button; returns the bot's answer to the press."""
-        before = len(self.fake.callback_answers())
-        self.fake.user_presses(chat, message_id, label, data=data)
-        await self.fake.wait_until(lambda: len(self.fake.callback_answers()) > before)
-        return self.fake.callback_answers()[before]
-
-    async def remind(
-        self, chat: int, assignment: int, *, template: str = "upcoming", **context: Any
-    ) -> ChatMessage:
-        with session_scope(self.engine) as session:
-            parts = load_parts(session, assignment)
-            item = notice_context(session, parts=parts, recipient=parts.agency, template=template)
-            locale = parts.agency.locale
-        item.update(context)
-        today = self.clock.now().date()
-        rendered = self.renderer.render(template, items=[item], locale=locale, today=today)
-        provider_id = await self.runner.channel.send(
-            rendered.message(channel="telegram", address=str(chat))
-        )
-        chat_id, _, message_id = provider_id.rpartition(":")
-        with session_scope(self.engine) as session:
-            session.add(
-                SentMessage(
-                    channel="telegram",
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    agency_id=parts.agency.id,
-                    assignment_ids=[assignment],
-                    asks_explanation=bool(item.get("ask_explanation")),
-                    at=self.clock.now(),
-                )
-            )
-        return self.fake.message(chat, int(message_id))
-
-
-@pytest.fixture
-async def bot(
-    fake_bot_api: FakeBotApi, plan_store: Engine, tmp_path: Any
-) -> AsyncIterator[Harness]:
-    settings = Settings(
-        data_dir=tmp_path,
-        telegram=TelegramSettings(
-            token=SecretStr(fake_bot_api.token),
-            api_url=fake_bot_api.url,
-            bot_username=fake_bot_api.username,
-        ),
-    )
-    clock = ManualClock(NOV_25_9AM)
-    # Telegram's limits, but answers in one chat need not wait a second (see test_telegram_channel).
-    limiter = TelegramRateLimiter(per_chat=0.0)
-    runner = build_bot(
-        settings=settings, engine=plan_store, clock=clock, poll_timeout=1, rate_limiter=limiter
-    )
-    await runner.start()
-    yield Harness(fake_bot_api, plan_store, clock, runner, settings, Renderer())
-    await runner.stop()
+pytest_plugins = ["fakes.fixtures", "telegram_support"]
 
 
 async def test_a_chat_is_linked_to_its_agency_with_a_one_time_code(bot: Harness) -> None:
@@ -254,7 +126,7 @@ async def test_a_chat_of_another_agency_pressing_the_same_button_is_refused_and_
     (entry,) = audit(bot.engine, "chat.refused")
     assert entry.detail == {
         "chat_id": str(TU_PHAP_GROUP),
-        "reason": "refused_button",
+        "reason": "button_signature",  # the check that refused: signed for another chat
         "attempted": "button",
     }
 
@@ -428,6 +300,46 @@ async def test_an_english_speaking_agency_is_answered_in_english(bot: Harness) -
     assert reminder.button_labels == ["Received", "Done", "Ask for extension"]
     answer = await bot.presses(NOI_VU_CHAT, reminder.message_id, "Received")
     assert answer["text"] == "Recorded."
+
+
+async def test_xong_after_a_digest_names_the_buttons_the_digest_shows(bot: Harness) -> None:
+    await bot.link(NOI_VU_CHAT, "so-noi-vu")
+    tasks = [assignment_id(bot.engine, number, "so-noi-vu") for number in ("1", "3")]
+    digest = await bot.remind_all(NOI_VU_CHAT, tasks, template="overdue")
+
+    said = await bot.says(NOI_VU_CHAT, "xong", reply_to=digest.message_id)
+    quoted = re.findall(r'"(\d+: [^"]+)"', said.text)
+    assert quoted == ["1: Đã hoàn thành", "3: Đã hoàn thành"]
+    assert all(label in digest.button_labels for label in quoted), (
+        quoted,
+        digest.button_labels,
+    )
+    assert 'bấm nút "Đã hoàn thành" có số thứ tự' in said.text
+    help_text = await bot.says(NOI_VU_CHAT, "/help")
+    for label in re.findall(r'bấm "([^"]+)"', help_text.text):
+        assert any(b.endswith(label) for b in [*digest.button_labels, "Gửi giải trình"]), label
+
+
+async def test_a_long_digest_is_split_between_its_items_never_inside_one(
+    bot: Harness,
+) -> None:
+    await bot.link(NOI_VU_CHAT, "so-noi-vu")
+    with session_scope(bot.engine) as session:
+        rows = session.exec(
+            select(Assignment)
+            .join(Agency, col(Agency.id) == Assignment.agency_id)
+            .where(Agency.code == "so-noi-vu")
+        ).all()
+        ids = [row.id or 0 for row in rows]
+    digest = await bot.remind_all(NOI_VU_CHAT, ids, template="overdue")
+    pieces = [m.text for m in bot.fake.sent(NOI_VU_CHAT)[1:]]
+    assert digest.text == pieces[-1]
+    assert len(pieces) >= 2 and all(len(piece) <= 4096 for piece in pieces)
+    # Each item ("N. [stage]" up to the next blank line) arrives whole in one piece.
+    items = [part for part in re.split(r"\n\n", "\n\n".join(pieces)) if re.match(r"\d+\. \[", part)]
+    assert len(items) == len(ids)
+    for item in items:
+        assert any(item in piece for piece in pieces), item[:200]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from dondoc.chat_links import MAX_INVITE_HOURS, create_invite
+from dondoc.chat_members import add_member, list_members, remove_member
 from dondoc.cli.common import console, get_app, print_json
 from dondoc.extensions import decide_extension, list_extensions
 from dondoc.store import session_scope
@@ -72,6 +73,42 @@ def invite(
         lines.append("(Đặt DONDOC_TELEGRAM__BOT_USERNAME để in đường link t.me tới bot.)")
     lines.append(f"Hoặc gửi cho bot tin nhắn: /start {made.code}")
     console.print("\n".join(lines), markup=False)
+
+
+@agency_app.command("members")
+def members(
+    ctx: typer.Context,
+    agency: str = typer.Argument(..., help="Mã cơ quan, ví dụ so-noi-vu."),
+    add: int | None = typer.Option(None, "--add", help="Thêm mã người dùng Telegram."),
+    name: str | None = typer.Option(None, "--name", help="Tên người được thêm."),
+    remove: int | None = typer.Option(None, "--remove", help="Bỏ mã người dùng Telegram."),
+) -> None:
+    """Người được trả lời nhắc việc trong nhóm Telegram của cơ quan.
+
+    Mặc định (danh sách trống) mọi thành viên nhóm đã liên kết đều được trả lời."""
+    app = get_app(ctx)
+    now = app.clock.now()
+    with session_scope(app.ready_engine()) as session:
+        if add is not None:
+            added = add_member(
+                session, agency_code=agency, user_id=add, name=name, actor="cli", now=now
+            )
+            console.print(f"Đã thêm {add}." if added else f"{add} đã có trong danh sách.")
+        if remove is not None:
+            removed = remove_member(
+                session, agency_code=agency, user_id=remove, actor="cli", now=now
+            )
+            console.print(f"Đã bỏ {remove}." if removed else f"{remove} không có trong danh sách.")
+        listed = [(m.user_id, m.name) for m in list_members(session, agency_code=agency)]
+    if not listed:
+        console.print(
+            f"{agency}: chưa giới hạn người trả lời; mọi thành viên nhóm đã liên kết đều được "
+            "trả lời nhắc việc."
+        )
+        return
+    console.print(f"{agency}: chỉ những người sau được trả lời trong nhóm:")
+    for user_id, who in listed:
+        console.print(f"- {user_id}" + (f" ({who})" if who else ""), markup=False)
 
 
 @extension_app.command("list")

@@ -14,6 +14,7 @@ code, async code and daemon subprocesses alike.
     fake.user_says(chat_id, "/start ABC", reply_to=None, chat_type="private")
     fake.user_presses(chat_id, message_id, "Đã nhận")       # by button label …
     fake.user_presses(chat_id, message_id, data="a:1:sig")  # … or with raw callback data
+    # edits, photos, channel posts, supergroup migration, raw shapes: fakes/bot_api_events.py
     await fake.wait_until(lambda: len(fake.sent(1)) == 2)   # poll a condition (async)
     # failures
     fake.fail_next("sendMessage", times=3, status=429, retry_after=1)   # or 500, 502…
@@ -23,6 +24,9 @@ code, async code and daemon subprocesses alike.
     fake.limit_violations                #   and count every violation
 
 Chat ids: positive = private chat with the user of the same id; negative = a group.
+Like Telegram, it delivers only the update types in the bot's last `allowed_updates`,
+refuses user texts over 4096 characters, and answers a send to a group that became a
+supergroup with 400 and `migrate_to_chat_id`.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from collections.abc import Callable
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from .bot_api_events import DEFAULT_UPDATES, MAX_MESSAGE
 from .bot_api_http import BotApiHandler, error_body
 from .bot_api_types import BotCall, ChatMessage, Failure, Limits, State
 
@@ -63,6 +68,8 @@ class FakeBotApi:
         self._failures: list[Failure] = []
         self._blocked: set[int] = set()
         self._forgotten: set[int] = set()
+        self.allowed_updates = DEFAULT_UPDATES
+        self.migrated: dict[int, int] = {}
         self._windows: dict[Any, deque[float]] = defaultdict(deque)
         self._cond = threading.Condition()
         self._stopping = False
@@ -152,6 +159,8 @@ class FakeBotApi:
         chat_type: str | None = None,
         language: str = "vi",
     ) -> ChatMessage:
+        if len(text) > MAX_MESSAGE:
+            raise ValueError("Telegram does not accept messages over 4096 characters")
         with self._cond:
             self._remember_chat(chat_id, chat_type)
             message = ChatMessage(
@@ -248,6 +257,12 @@ class FakeBotApi:
                 return error_body(403, "Forbidden: bot was blocked by the user")
             if chat_id in self._forgotten:
                 return error_body(400, "Bad Request: chat not found")
+            if chat_id in self.migrated:
+                status, body = error_body(
+                    400, "Bad Request: group chat was upgraded to a supergroup chat"
+                )
+                body["parameters"] = {"migrate_to_chat_id": self.migrated[chat_id]}
+                return status, body
             if self.limits is not None and method.startswith(("send", "edit")):
                 wait = self._over_limit(chat_id, at)
                 if wait is not None:
@@ -283,9 +298,17 @@ class FakeBotApi:
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         deadline = time.monotonic() + min(timeout, self.max_poll_wait)
+        wanted = params.get("allowed_updates")
         with self._cond:
             self.get_updates_calls += 1
-            self._state.updates = [(i, u) for i, u in self._state.updates if i >= offset]
+            if isinstance(wanted, list):  # kept until changed, as Telegram does
+                self.allowed_updates = frozenset(wanted) if wanted else DEFAULT_UPDATES
+            # Telegram drops what the bot did not ask for; it never reaches the bot.
+            self._state.updates = [
+                (i, u)
+                for i, u in self._state.updates
+                if i >= offset and (set(u) - {"update_id"}) & self.allowed_updates
+            ]
             while not self._state.updates and not self._stopping:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
