@@ -40,6 +40,8 @@ class TaskDraft:
     short_number: str = ""
     deadline_described: str | None = None
     where: str = ""
+    cells: dict[str, str] = field(default_factory=dict, repr=False)  # as read, by field
+    continues: str | None = None  # the task a continuation row ("1b") continues
 
 
 @dataclass
@@ -170,21 +172,21 @@ class RowReader:
     ) -> TaskDraft:
         """A row without STT under a task: its own sub-task and lead, the rest shared."""
         above = drafts[-1]
-        base = above.values.get("continues") or above.short_number
-        count = sum(1 for d in drafts if d.values.get("continues") == base)
+        base = above.continues or above.short_number
+        count = sum(1 for d in drafts if d.continues == base)
         suffix = _SUFFIXES[min(count, len(_SUFFIXES) - 1)]
         cells = dict(row.cells)
         taken = []
         for name in _INHERITED:
-            if not cells.get(name) and above.values["cells"].get(name):
-                cells[name] = above.values["cells"][name]
+            if not cells.get(name) and above.cells.get(name):
+                cells[name] = above.cells[name]
                 if name not in row.merged:
                     taken.append(row.columns.get(name, name))
         note = f"Tiếp nối nhiệm vụ {base} (dòng không có STT)"
         if taken:
             note += f"; lấy {', '.join(taken)} từ dòng trên"
         draft = self._draft(row, position, f"{base}{suffix}", title, at, [note], cells)
-        draft.values["continues"] = base
+        draft.continues = base
         return draft
 
     def _more_agencies(self, row: SourceRow, task: TaskDraft) -> None:
@@ -238,7 +240,6 @@ class RowReader:
             "coordinator_text": cells.get("coordinators") or None,
             "notes": "; ".join(notes) or None,
             "position": position,
-            "cells": cells,
         }
         return TaskDraft(
             row.line,
@@ -249,6 +250,7 @@ class RowReader:
             short_number=number,
             deadline_described=deadline.described if deadline else None,
             where=row.where,
+            cells=cells,
         )
 
     def _deadline(self, text: str) -> _Deadline:
@@ -312,9 +314,6 @@ class RowReader:
                     f"{seen[draft.number]}; mỗi nhiệm vụ cần một STT riêng."
                 )
             seen.setdefault(draft.number, draft.where)
-        for draft in drafts:
-            draft.values.pop("cells", None)
-            draft.values.pop("continues", None)
         return drafts
 
 
