@@ -287,6 +287,7 @@ class RowReader:
         for note in reading.notes:
             notes.append(f"{_ROLE_LABELS[fieldname]}: {note}")
             self.notes.append(f"{row.where}: ghi chú '{note}' (không phải người nhận)")
+        notes.extend(f"{_ROLE_LABELS[fieldname]}: {change}" for change in reading.successions)
         if not cell:
             return list(reading.codes)
         where = f"{row.where}, {row.columns[fieldname]}"
