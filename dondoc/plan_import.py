@@ -8,7 +8,7 @@ deactivated, not deleted, so their history stays readable.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,14 @@ from dondoc.agency_cells import slug
 from dondoc.directory import default_office
 from dondoc.errors import UserError
 from dondoc.models import Agency, Assignment, AuditEntry, Plan, Task
-from dondoc.plan_reader import FIELD_LABELS, PlanTable, read_plan_table
+from dondoc.plan_reader import FIELD_LABELS, Limits, PlanTable, read_plan_table
+from dondoc.plan_report import ImportReport, PlanImportError, PlanWarningsError, TaskPreview
 from dondoc.plan_rows import RowReader, TaskDraft
 from rules.text import fold_words
 
 _PLAN_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _APPENDIX_LABEL = re.compile(r"^phu luc( so)?( [0-9ivx]+)?$")
+_BATCH = 5_000  # rows per INSERT: 50,000 tasks' parameters at once cost ~100 MB
 _TASK_FIELDS = (
     "section_code",
     "section_title",
@@ -40,29 +42,6 @@ _TASK_FIELDS = (
 )
 
 
-class PlanImportError(UserError):
-    def __init__(self, source: str, problems: list[str]) -> None:
-        lines = "\n".join(f"  • {p}" for p in problems)
-        super().__init__(f"{source}: {len(problems)} lỗi, chưa nhập gì vào cơ sở dữ liệu:\n{lines}")
-        self.problems = problems
-
-
-@dataclass
-class ImportReport:
-    plan_code: str
-    plan_created: bool
-    dry_run: bool
-    tasks_total: int = 0
-    added: list[str] = field(default_factory=list)
-    updated: dict[str, list[str]] = field(default_factory=dict)
-    removed: list[str] = field(default_factory=list)
-    assignments_added: int = 0
-    assignments_removed: int = 0
-    new_agencies: list[str] = field(default_factory=list)
-    no_deadline: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
 def import_plan(
     session: Session,
     *,
@@ -75,6 +54,9 @@ def import_plan(
     dry_run: bool = False,
     actor: str = "cli",
     sheet: str | None = None,
+    table: int | None = None,
+    strict: bool = False,
+    limits: Limits | None = None,
 ) -> ImportReport:
     code = plan_code or slug(path.stem)
     if not _PLAN_CODE.match(code):
@@ -82,28 +64,35 @@ def import_plan(
             f"--plan: mã kế hoạch '{code}' chỉ được gồm chữ không dấu, số, '-', '_' hoặc '.' "
             "(tối đa 64 ký tự), ví dụ: nq131."
         )
-    table = read_plan_table(path, sheet=sheet)
+    plan_table = read_plan_table(path, sheet=sheet, table=table, limits=limits)
     reader = RowReader(session, create_agencies)
-    drafts = reader.read(table.rows)
+    drafts = reader.read(plan_table.rows)
+    plan_table = replace(plan_table, rows=[])  # the drafts hold what is needed from here
     if not drafts and not reader.problems:
         reader.problems.append("bảng không có nhiệm vụ nào.")
     plan = session.exec(select(Plan).where(Plan.code == code)).first()
     owner_agency = _owner(session, owner, plan)
     if reader.problems:
-        raise PlanImportError(table.source, reader.problems)
+        raise PlanImportError(plan_table.source, reader.problems)
+    if strict and reader.warnings:
+        raise PlanWarningsError(plan_table.source, reader.warnings)
 
     report = ImportReport(plan_code=code, plan_created=plan is None, dry_run=dry_run)
-    report.notes = reader.notes + [f"cột không dùng đến: '{h}'" for h in table.ignored_headers]
+    report.notes = reader.notes + [f"cột không dùng đến: '{h}'" for h in plan_table.ignored_headers]
     report.notes += [
-        f"trang tính '{name}' cũng có bảng nhiệm vụ nhưng chưa được nhập "
-        f"(nhập riêng với --sheet '{name}' và một mã --plan khác)"
-        for name in table.other_tables
+        f"{label} cũng có bảng nhiệm vụ nhưng chưa được nhập "
+        f"(nhập riêng với {option} và một mã --plan khác)"
+        for label, option in plan_table.other_tables
     ]
+    report.warnings = list(reader.warnings)
+    report.repairs = list(plan_table.repairs)
+    report.repeated_headers = plan_table.repeated_headers
+    report.tasks = _previews(session, drafts, reader)
     report.tasks_total = len(drafts)
     report.no_deadline = [d.number for d in drafts if not d.values["deadline_text"]]
     report.new_agencies = [f"{a.code} ({a.name})" for a in reader.created.values()]
     with session.no_autoflush:
-        plan = _upsert_plan(session, plan, code, title, table, owner_agency, now, path)
+        plan = _upsert_plan(session, plan, code, title, plan_table, owner_agency, now, path)
         _apply(session, report, drafts, plan, reader, now)
     session.add(
         AuditEntry(
@@ -122,6 +111,27 @@ def import_plan(
     if dry_run:
         session.rollback()
     return report
+
+
+def _previews(session: Session, drafts: list[TaskDraft], reader: RowReader) -> list[TaskPreview]:
+    names = {code: name for code, name in session.exec(select(Agency.code, Agency.name)).all()}
+    names.update({new.code: new.name for new in reader.created.values()})
+    return [
+        TaskPreview(
+            number=d.number,
+            short_number=d.short_number,
+            section=d.values["section_code"],
+            section_title=d.values["section_title"],
+            title=d.values["title"],
+            where=d.where,
+            deadline_text=d.values["deadline_text"],
+            deadline=d.deadline_described,
+            leads=[(c, names.get(c, c)) for c in d.leads],
+            coordinators=[(c, names.get(c, c)) for c in d.coordinators],
+            notes=d.values["notes"],
+        )
+        for d in drafts
+    ]
 
 
 def _owner(session: Session, owner: str | None, plan: Plan | None) -> Agency | None:
@@ -187,50 +197,81 @@ def _apply(
         session.add(agencies[new.code])
     session.flush()  # ids for the plan and new agencies; tasks and assignments flush once each
     existing = {t.number: t for t in session.exec(select(Task).where(Task.plan_id == plan.id))}
-    tasks: list[tuple[Task, TaskDraft]] = []
+    tasks: list[tuple[int, TaskDraft]] = []
+    fresh: list[TaskDraft] = []
     for draft in drafts:
         task = existing.pop(draft.number, None)
         if task is None:
-            task = Task(plan_id=plan.id or 0, number=draft.number, title="")
             report.added.append(draft.number)
-        else:
-            changed = [f for f in _TASK_FIELDS if getattr(task, f) != draft.values[f]]
-            changed = [f for f in changed if f != "position"] + (
-                ["active"] if not task.active else []
-            )
-            if changed:
-                report.updated[draft.number] = changed
+            fresh.append(draft)
+            continue
+        changed = [f for f in _TASK_FIELDS if getattr(task, f) != draft.values[f]]
+        changed = [f for f in changed if f != "position"] + (["active"] if not task.active else [])
+        if changed:
+            report.updated[draft.number] = changed
         for name in _TASK_FIELDS:
             setattr(task, name, draft.values[name])
         task.active = True
         session.add(task)
-        tasks.append((task, draft))
+        tasks.append((task.id or 0, draft))
     for task in existing.values():
         if task.active:
             report.removed.append(task.number)
             task.active = False
             session.add(task)
     session.flush()
+    tasks += _insert_tasks(session, plan, fresh)
     current = _assignments_by_task(session, plan)
     added: list[dict[str, Any]] = []
-    for task, draft in tasks:
+    for task_id, draft in tasks:
         added += _sync_assignments(
             session,
             report,
-            task,
+            task_id,
             draft,
-            current.get(task.id or 0, {}),
+            current.get(task_id, {}),
             agencies,
             now,
             deadline_changed="deadline" in report.updated.get(draft.number, []),
         )
-    if added:
-        # One multi-row INSERT: a plan has hundreds of assignments once groups are expanded.
-        session.execute(sa.insert(Assignment), added)
+        if len(added) >= _BATCH:
+            _insert(session, Assignment, added)
+            added = []
+    # Multi-row INSERTs: a plan has hundreds of assignments once groups are expanded.
+    _insert(session, Assignment, added)
     for task in existing.values():
         for assignment in current.get(task.id or 0, {}).values():
             assignment.active, assignment.next_due_at = False, None
             session.add(assignment)
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Core, not the ORM's bulk path: a plain executemany, in batches to bound memory."""
+    if rows:
+        session.connection().execute(sa.insert(model.__table__), rows)
+
+
+def _insert_tasks(
+    session: Session, plan: Plan, drafts: list[TaskDraft]
+) -> list[tuple[int, TaskDraft]]:
+    """New tasks by multi-row INSERTs: building 50,000 ORM objects takes minutes."""
+    if not drafts:
+        return []
+    for start in range(0, len(drafts), _BATCH):
+        rows = [
+            {
+                "plan_id": plan.id,
+                "number": d.number,
+                "active": True,
+                "tags": [],
+                **{name: d.values[name] for name in _TASK_FIELDS},
+            }
+            for d in drafts[start : start + _BATCH]
+        ]
+        _insert(session, Task, rows)
+    # The plan's numbers are unique; no IN list (SQLite caps bound parameters).
+    ids = dict(session.exec(select(Task.number, Task.id).where(Task.plan_id == plan.id)).all())
+    return [(ids[d.number] or 0, d) for d in drafts]
 
 
 def _assignments_by_task(
@@ -252,7 +293,7 @@ def _assignments_by_task(
 def _sync_assignments(
     session: Session,
     report: ImportReport,
-    task: Task,
+    task_id: int,
     draft: TaskDraft,
     current: dict[tuple[int, str], Assignment],
     agencies: dict[str, Agency],
@@ -264,8 +305,8 @@ def _sync_assignments(
     current = dict(current)
     new_rows: list[dict[str, Any]] = []
     for agency_code, role in wanted:
-        agency_id, task_id = agencies[agency_code].id, task.id
-        if agency_id is None or task_id is None:
+        agency_id = agencies[agency_code].id
+        if agency_id is None:
             raise RuntimeError("agencies and tasks are flushed before their assignments")
         assignment = current.pop((agency_id, role), None)
         if assignment is None:

@@ -16,7 +16,7 @@ def task_table(views: list[dict[str, Any]], groups: dict[str, tuple[str, list[st
     table = Table(title=f"Nhiệm vụ ({len(views)})", show_lines=True)
     for column, width in (
         ("ID", 4),
-        ("STT", 5),
+        ("STT", 8),
         ("Nhiệm vụ", 48),
         ("Thời hạn", 18),
         ("Chủ trì", 34),
@@ -27,7 +27,7 @@ def task_table(views: list[dict[str, Any]], groups: dict[str, tuple[str, list[st
     for view in views:
         table.add_row(
             str(view["id"]),
-            escape(f"{view['section'] or ''} {view['number']}".strip()),
+            escape(view["full_number"]),
             escape(_clip(view["title"], 140)),
             escape(view["deadline_text"]) if view["deadline_text"] else "[yellow](chưa có)[/]",
             _agencies(view, "lead", groups),

@@ -64,6 +64,8 @@ def task_view(
         "section": task.section_code,
         "section_title": task.section_title,
         "number": task.number,
+        "short_number": short_number(task),
+        "full_number": full_number(task),
         "title": task.title,
         "product": task.product,
         "deadline_text": task.deadline_text,
@@ -100,8 +102,23 @@ def list_tasks(
     status: str | None = None,
     now: datetime | None = None,
     ack_timeout: timedelta | None = None,
+    number: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Active tasks; `status` filters on the status as it reads at `now` (see task_view)."""
+    """Active tasks; `status` filters on the status as it reads at `now` (see task_view);
+    `number` (short or full STT) picks one task of `plan`."""
+    if number is not None:
+        if plan is None:
+            raise UserError("--number cần đi kèm --plan (STT chỉ duy nhất trong một kế hoạch).")
+        if session.exec(select(Plan).where(Plan.code == plan)).first() is None:
+            raise NotFoundError("kế hoạch", plan)
+        wanted = find_by_number(session, plan_code=plan, number=number)
+        return [
+            v
+            for v in list_tasks(
+                session, plan=plan, agency=agency, status=status, now=now, ack_timeout=ack_timeout
+            )
+            if v["id"] == wanted.id
+        ]
     if status is not None and status not in STATUS_LABELS:
         raise UserError(f"--status phải là một trong: {', '.join(STATUS_LABELS)}.")
     query = select(Task, Plan).join(Plan, col(Plan.id) == Task.plan_id).where(Task.active)
@@ -139,22 +156,52 @@ def list_tasks(
     return views
 
 
+def short_number(task: Task) -> str:
+    """The STT as the plan prints it: "1.1" for the task stored as "A.I.1.1"."""
+    prefix = f"{task.section_code}." if task.section_code else ""
+    return task.number.removeprefix(prefix) if prefix else task.number
+
+
+def full_number(task: Task) -> str:
+    """The STT with its section path: "A.I.1.1", unique within the plan."""
+    if not task.section_code or task.number.startswith(f"{task.section_code}."):
+        return task.number
+    return f"{task.section_code}.{task.number}"
+
+
+def find_by_number(session: Session, *, plan_code: str, number: str) -> Task:
+    """A task by its stored, short ("1.1") or full ("A.I.1.1") number, when unambiguous."""
+    tasks = session.exec(
+        select(Task).join(Plan, col(Plan.id) == Task.plan_id).where(Plan.code == plan_code)
+    ).all()
+    exact = [t for t in tasks if t.number == number]
+    if exact:
+        return exact[0]
+    matches = [t for t in tasks if number in (short_number(t), full_number(t))]
+    active = [t for t in matches if t.active] or matches
+    if len(active) > 1:
+        full = ", ".join(full_number(t) for t in active)
+        raise UserError(
+            f"STT '{number}' có ở nhiều mục của kế hoạch {plan_code}: {full}. Hãy ghi đủ số "
+            f"kèm mục, ví dụ {plan_code}/{full_number(active[0])}."
+        )
+    if not active:
+        raise NotFoundError("nhiệm vụ", f"{plan_code}/{number}")
+    return active[0]
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
 def find_task(session: Session, ref: str) -> tuple[Task, Plan]:
-    """A task by id ("12") or by plan and STT ("nq131/5")."""
+    """A task by id ("12") or by plan and STT ("nq131/5", "kh/A.I.1.1" or "kh/1.1")."""
     task: Task | None = None
     if ref.isdigit():
         task = session.get(Task, int(ref))
     elif "/" in ref:
         plan_code, number = ref.rsplit("/", 1)
-        task = session.exec(
-            select(Task)
-            .join(Plan, col(Plan.id) == Task.plan_id)
-            .where(Plan.code == plan_code, Task.number == number)
-        ).first()
+        task = find_by_number(session, plan_code=plan_code, number=number)
     if task is None:
         raise NotFoundError("nhiệm vụ", ref)
     plan = session.get(Plan, task.plan_id)

@@ -267,15 +267,24 @@ def test_a_csv_that_is_not_utf8_is_named_with_its_line_and_how_to_fix_it(
     )
 
 
-@pytest.mark.parametrize("name", ["ke-hoach.docx", "ke-hoach.pdf", "ke-hoach"])
+@pytest.mark.parametrize("name", ["ke-hoach.doc", "ke-hoach.odt", "ke-hoach"])
 def test_an_unsupported_file_type_says_what_to_use(
     directory_store: Engine, tmp_path: Path, name: str
 ) -> None:
     path = tmp_path / name
-    path.write_bytes(b"%PDF-1.4")
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
     message = user_error(directory_store, path)
     assert message.startswith(f"{path}: định dạng ")
-    assert "hãy dùng .csv hoặc .xlsx" in message
+    assert "hãy dùng .csv, .xlsx, .docx hoặc .pdf có lớp chữ" in message
+
+
+@pytest.mark.parametrize(("name", "kind"), [("ke-hoach.docx", "Word"), ("ke-hoach.pdf", "PDF")])
+def test_a_damaged_word_or_pdf_file_is_named(
+    directory_store: Engine, tmp_path: Path, name: str, kind: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"%PDF-1.4 truncated" if kind == "PDF" else b"PK\x03\x04 not a document")
+    assert user_error(directory_store, path).startswith(f"{path}: không mở được tệp {kind}: ")
 
 
 def test_a_missing_file_is_named(directory_store: Engine, tmp_path: Path) -> None:

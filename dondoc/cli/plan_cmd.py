@@ -32,7 +32,9 @@ task_app = typer.Typer(help="Một nhiệm vụ (one task).", no_args_is_help=Tr
 @plan_app.command("import")
 def import_command(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="Bảng Phụ lục: .csv (UTF-8) hoặc .xlsx."),
+    file: Path = typer.Argument(
+        ..., help="Bảng Phụ lục: .docx, .pdf (có lớp chữ), .xlsx hoặc .csv (UTF-8)."
+    ),
     plan: str | None = typer.Option(None, "--plan", help="Mã kế hoạch; mặc định theo tên tệp."),
     title: str | None = typer.Option(None, "--title", help="Tên kế hoạch."),
     owner: str | None = typer.Option(None, "--owner", help="Mã cơ quan theo dõi kế hoạch."),
@@ -43,6 +45,17 @@ def import_command(
     sheet: str | None = typer.Option(
         None, "--sheet", help="Tên trang tính (Excel); mặc định là trang đầu có bảng nhiệm vụ."
     ),
+    table: int | None = typer.Option(
+        None,
+        "--table",
+        min=1,
+        help="Số thứ tự của bảng (hoặc trang tính) trong tệp, từ 1; mặc định là bảng đầu "
+        "có tiêu đề cột của Phụ lục.",
+    ),
+    strict: bool = typer.Option(
+        False, "--strict", help="Coi mọi cảnh báo là lỗi: không nhập gì nếu có cảnh báo."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="In kết quả dạng JSON."),
 ) -> None:
     """Nhập (hoặc cập nhật) một kế hoạch từ bảng Phụ lục."""
     app = get_app(ctx)
@@ -57,8 +70,45 @@ def import_command(
             create_agencies=create_agencies,
             dry_run=dry_run,
             sheet=sheet,
+            table=table,
+            strict=strict,
         )
+    for warning in report.warnings:
+        err_console.print(f"cảnh báo: {warning}", markup=False)
+    if as_json:
+        print_json(report.to_dict())
+        return
     _print_report(report)
+
+
+def _print_tasks(report: ImportReport) -> None:
+    """Every task as understood, for a person to check before the plan is written."""
+    for task in report.tasks:
+        head = f"STT {task.number}"
+        if task.section:
+            head += f" (mục {task.section}" + (
+                f": {_clip(task.section_title, 60)})" if task.section_title else ")"
+            )
+        lines = [
+            f"{head} — {task.where}",
+            f"  Nhiệm vụ: {_clip(task.title, 120)}",
+            "  Thời hạn: "
+            + (f"{task.deadline_text} → {task.deadline}" if task.deadline_text else "(chưa có)"),
+            f"  Chủ trì ({len(task.leads)}): {_names(task.leads)}",
+            f"  Phối hợp ({len(task.coordinators)}): {_names(task.coordinators)}",
+        ]
+        if task.notes:
+            lines.append(f"  Ghi chú: {task.notes}")
+        for line in lines:
+            console.print(line, markup=False)
+
+
+def _names(agencies: list[tuple[str, str]]) -> str:
+    return "; ".join(name for _, name in agencies) or "—"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _print_report(report: ImportReport) -> None:
@@ -69,6 +119,7 @@ def _print_report(report: ImportReport) -> None:
     )
     if report.dry_run:
         console.print("(--dry-run: chưa ghi gì vào cơ sở dữ liệu)")
+        _print_tasks(report)
     lines = [
         ("thêm", report.added),
         ("sửa", [f"{n} ({', '.join(f)})" for n, f in report.updated.items()]),
@@ -85,8 +136,16 @@ def _print_report(report: ImportReport) -> None:
             f"  [yellow]chưa có thời hạn[/] (STT {escape(', '.join(report.no_deadline))}): "
             "sẽ nhắc Văn phòng đặt thời hạn."
         )
+    if report.repeated_headers:
+        console.print(f"  bỏ qua {report.repeated_headers} dòng tiêu đề lặp lại trong bảng")
+    for repair in report.repairs:
+        err_console.print(f"  đã sửa: {escape(repair)}")
     for note in report.notes:
         err_console.print(f"  lưu ý: {escape(note)}")
+    console.print(
+        f"Tổng cộng: {report.tasks_total} nhiệm vụ, {report.assignments_total} phân công, "
+        f"{report.agencies_reminded} cơ quan được nhắc, {len(report.warnings)} cảnh báo."
+    )
 
 
 @plan_app.callback()
@@ -137,6 +196,9 @@ def tasks(
     plan: str | None = typer.Option(None, "--plan", help="Mã kế hoạch."),
     agency: str | None = typer.Option(None, "--agency", help="Mã cơ quan."),
     status: str | None = typer.Option(None, "--status", help="open | acknowledged | done"),
+    number: str | None = typer.Option(
+        None, "--number", help="STT ngắn (1.1) hoặc đủ mục (A.I.1.1); cần --plan."
+    ),
     as_json: bool = typer.Option(False, "--json", help="In dạng JSON."),
 ) -> None:
     """Liệt kê nhiệm vụ và cơ quan được giao (tasks and their agencies)."""
@@ -149,6 +211,7 @@ def tasks(
             status=status,
             now=app.clock.now(),
             ack_timeout=_ack_timeout(app),
+            number=number,
         )
         groups = group_names(session)
     if as_json:
@@ -160,7 +223,7 @@ def tasks(
 @task_app.command("show")
 def show(
     ctx: typer.Context,
-    ref: str = typer.Argument(..., help="ID hoặc KẾ_HOẠCH/STT."),
+    ref: str = typer.Argument(..., help="ID hoặc KẾ_HOẠCH/STT (STT ngắn hoặc đủ mục: A.I.1.1)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Xem một nhiệm vụ (show one task)."""
