@@ -30,10 +30,12 @@ def _authorize(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> Parts | ChatOutcome:
-    """The assignment's parts when this chat (and, where the agency lists who may answer,
-    this person `user_id`) may act on it; else a refusal, audited with its reason."""
-    agency = chat_agency(session, chat_id=chat_id)
+    """The assignment's parts when this `channel`'s chat (and, where the agency lists who
+    may answer, this person `user_id`) may act on it; else a refusal, audited with its
+    reason."""
+    agency = chat_agency(session, chat_id=chat_id, channel=channel)
     assignment = session.get(Assignment, assignment_id)
     task = session.get(Task, assignment.task_id) if assignment else None
     plan = session.get(Plan, task.plan_id) if task else None
@@ -61,6 +63,7 @@ def _authorize(
         actor=actor,
         now=now,
         assignment=assignment,
+        **({"channel": channel} if channel != "telegram" else {}),
     )
     if agency is None:
         return ChatOutcome(status)
@@ -78,6 +81,7 @@ def acknowledge(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -87,6 +91,7 @@ def acknowledge(
         actor=actor,
         now=now,
         user_id=user_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -99,13 +104,13 @@ def acknowledge(
         status="acknowledged",
         actor=actor,
         now=now,
-        via="telegram",
+        via=channel,
     )
     if not changed:
         # Acknowledging again renews it: an acknowledgement lapses after a while.
         assignment.acknowledged_at = assignment.status_at = assignment.next_due_at = now
         session.add(assignment)
-        _audit(session, found, "assignment.acknowledged", actor, now, renewed=True)
+        _audit(session, found, "assignment.acknowledged", actor, now, via=channel, renewed=True)
     return _outcome("acknowledged", found)
 
 
@@ -118,6 +123,7 @@ def check(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """Whether this chat may act on the assignment, before the bot asks it a question."""
     found = _authorize(
@@ -128,6 +134,7 @@ def check(
         actor=actor,
         now=now,
         user_id=user_id,
+        channel=channel,
     )
     return found if isinstance(found, ChatOutcome) else _outcome("allowed", found)
 
@@ -140,6 +147,7 @@ def can_complete(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """The check before asking "are you sure?": authorized and not done yet."""
     found = _authorize(
@@ -150,6 +158,7 @@ def can_complete(
         actor=actor,
         now=now,
         user_id=user_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -167,6 +176,7 @@ def complete(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """Done: the whole assignment, or for a recurring task the occurrence being worked on."""
     found = _authorize(
@@ -177,6 +187,7 @@ def complete(
         actor=actor,
         now=now,
         user_id=user_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -189,16 +200,20 @@ def complete(
     else:
         occurrence = None
     if occurrence is None:
-        set_status(
-            session, assignment=assignment, status="done", actor=actor, now=now, via="telegram"
-        )
+        set_status(session, assignment=assignment, status="done", actor=actor, now=now, via=channel)
         return _outcome("done", found)
     if assignment.done_through is not None and occurrence <= assignment.done_through:
         return _outcome("already_done", found, occurrence=occurrence)
     assignment.done_through, assignment.next_due_at = occurrence, now
     session.add(assignment)
     _audit(
-        session, found, "assignment.done_occurrence", actor, now, occurrence=occurrence.isoformat()
+        session,
+        found,
+        "assignment.done_occurrence",
+        actor,
+        now,
+        via=channel,
+        occurrence=occurrence.isoformat(),
     )
     return _outcome("occurrence_done", found, occurrence=occurrence)
 
@@ -223,6 +238,7 @@ def add_note(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """A progress note: kept in the audit trail, where reports and the office read it."""
     found = _authorize(
@@ -233,10 +249,11 @@ def add_note(
         actor=actor,
         now=now,
         user_id=user_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
-    _audit(session, found, "assignment.note", actor, now, text=text.strip()[:4000])
+    _audit(session, found, "assignment.note", actor, now, via=channel, text=text.strip()[:4000])
     return _outcome("note_saved", found)
 
 
@@ -249,6 +266,7 @@ def submit_explanation(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -258,6 +276,7 @@ def submit_explanation(
         actor=actor,
         now=now,
         user_id=user_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -267,7 +286,7 @@ def submit_explanation(
             assignment=found.assignment,
             text=text,
             author=actor,
-            via="telegram",
+            via=channel,
             actor=actor,
             now=now,
         )
@@ -295,6 +314,7 @@ def request_extension(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """A request the office decides (`dondoc extension`); one pending request at a time."""
     found = _authorize(
@@ -305,6 +325,7 @@ def request_extension(
         actor=actor,
         now=now,
         user_id=user_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -332,6 +353,7 @@ def request_extension(
         "extension.requested",
         actor,
         now,
+        via=channel,
         request_id=request.id,
         proposed_due=proposed_due.isoformat(),
         reason=request.reason,
@@ -360,7 +382,14 @@ def _outcome(status: str, parts: Parts, **detail: Any) -> ChatOutcome:
 
 
 def _audit(
-    session: Session, parts: Parts, action: str, actor: str, now: datetime, **detail: Any
+    session: Session,
+    parts: Parts,
+    action: str,
+    actor: str,
+    now: datetime,
+    *,
+    via: str,
+    **detail: Any,
 ) -> None:
     session.add(
         AuditEntry(
@@ -371,6 +400,6 @@ def _audit(
             task_id=parts.task.id,
             assignment_id=parts.assignment.id,
             agency_id=parts.agency.id,
-            detail={"via": "telegram", **detail},
+            detail={"via": via, **detail},
         )
     )

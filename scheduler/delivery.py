@@ -146,7 +146,11 @@ class Deliverer:
                 raise ChannelError("Không xác định được cơ quan nhận.", permanent=True)
             addresses = _addresses(session, agency, group.channel, group.audience)
         if not addresses:
-            what = "địa chỉ email" if group.channel == "email" else "nhóm Telegram đã liên kết"
+            what = (
+                "địa chỉ email"
+                if group.channel == "email"
+                else f"cuộc trò chuyện {group.channel.capitalize()} đã liên kết"
+            )
             raise ChannelError(f"{agency.name} chưa có {what}.", permanent=True)
         first = group.rows[0]
         template = first.template if len(group.rows) == 1 else "digest"
@@ -225,7 +229,7 @@ class Deliverer:
                 )
                 for row_id in ids
             )
-            if group.channel == "telegram":
+            if group.channel in ("telegram", "zalo"):
                 _record_chat_messages(session, group, provider_ids, now)
         for row in group.rows:
             log.info(
@@ -355,7 +359,7 @@ def _record_chat_messages(
         if chat_id and message_id:
             session.add(
                 SentMessage(
-                    channel="telegram",
+                    channel=group.channel,
                     chat_id=chat_id,
                     message_id=message_id,
                     agency_id=group.agency_id,
