@@ -184,7 +184,8 @@ class ZaloAnswers:
             sent = await self.db(
                 chat_links.latest_sent_message, chat_id=message.chat_id, channel=CHANNEL
             )
-            targets = list(sent.assignment_ids) if sent is not None else []
+            # A digest may hold several stages of one task: one target per assignment.
+            targets = list(dict.fromkeys(sent.assignment_ids)) if sent is not None else []
         if not targets:
             return self.phrase("zalo_no_reminder", locale=locale)
         common: dict[str, Any] = {
