@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import bench_chat_flood, bench_email, bench_telegram, bench_tick
+from bench import bench_chat_flood, bench_email, bench_telegram, bench_tick, bench_zalo
 
 BENCHES: tuple[Callable[[], None], ...] = (
     bench_chat_flood.main,
     bench_email.main,
     bench_telegram.main,
     bench_tick.main,
+    bench_zalo.main,
 )
 
 
