@@ -39,6 +39,8 @@ CODE_REFUSALS = ("code_invalid", "code_used", "code_expired")
 MAX_LISTED_TASKS = 30
 # Codes are 10 characters of a 31-letter alphabet: 5 guesses per 15 minutes is nothing.
 WRONG_CODE_LIMIT = Limit(5, timedelta(minutes=15))
+# A person types a few messages a minute; a script sends hundreds.
+MESSAGE_LIMIT = Limit(30, timedelta(minutes=1))
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class ZaloAnswers:
     renderer: Renderer
     tz: tzinfo
     wrong_codes: Throttle = field(default_factory=lambda: Throttle(WRONG_CODE_LIMIT))
+    messages: Throttle = field(default_factory=lambda: Throttle(MESSAGE_LIMIT))
 
     async def db(self, operation: Callable[..., T], /, **kwargs: Any) -> T:
         def run() -> T:
@@ -84,6 +87,21 @@ class ZaloAnswers:
 
     async def handle(self, message: Incoming) -> str | None:
         """The bot's answer to `message`, or None to stay silent (group chatter)."""
+        now = self.clock.now()
+        if not self.messages.allow(message.chat_id, now):
+            if not self.messages.start_burst(message.chat_id):
+                return None  # said once per flood
+            outcome = await self.db(
+                chat_links.refuse,
+                chat_id=message.chat_id,
+                reason="too_many_messages",
+                status="throttled",
+                action="text",
+                actor=message.actor,
+                now=now,
+                channel=CHANNEL,
+            )
+            return self.say(outcome)
         text = message.text.strip()
         is_start, code = parse_start(text)
         if is_start:

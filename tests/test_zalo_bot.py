@@ -27,6 +27,7 @@ from dondoc.models import (
     Task,
 )
 from dondoc.store import session_scope
+from notifiers.telegram_updates import Limit, Throttle
 from notifiers.zalo_bot import build_poller, incoming_of
 
 pytest_plugins = ["fakes.fixtures"]
@@ -73,7 +74,11 @@ def audits(engine: Engine, action: str) -> list[AuditEntry]:
 
 
 def talk(
-    engine: Engine, fake: FakeZaloApi, *lines: tuple[str, str], chat_type: str = "GROUP"
+    engine: Engine,
+    fake: FakeZaloApi,
+    *lines: tuple[str, str],
+    chat_type: str = "GROUP",
+    messages: Throttle | None = None,
 ) -> list[str]:
     """People write `lines` ((chat, text) pairs) one after the other while the real poller
     runs; the bot's answer to each, in order."""
@@ -85,6 +90,8 @@ def talk(
         poller = build_poller(
             settings=settings, engine=engine, clock=ManualClock(NOW), poll_timeout=1
         )
+        if messages is not None:
+            poller.answers.messages = messages
         # A poll left waiting by an earlier poller would take the next update and answer
         # into a closed connection (as the platform would): let it run out first.
         await asyncio.sleep(fake.max_poll_wait + 0.1)
@@ -248,3 +255,15 @@ def test_the_invite_command_shows_the_zalo_way_when_zalo_is_set_up(
     code = shown.stdout.splitlines()[0].rsplit(" ", 1)[1]
     assert f"/start {code} hoặc chỉ gửi mã {code}" in shown.stdout
     assert "secret-token" not in shown.stdout
+
+
+def test_a_flooding_chat_is_told_to_slow_down_and_audited(
+    plan_store: Engine, fake_zalo_api: FakeZaloApi
+) -> None:
+    talk(plan_store, fake_zalo_api, (GROUP, invite(plan_store, "so-tu-phap")))
+    flood = Throttle(Limit(3, timedelta(minutes=1)))  # MESSAGE_LIMIT, made small
+    said = talk(plan_store, fake_zalo_api, *[(GROUP, "/help")] * 4, messages=flood)
+    assert said[2].startswith("Tôi là trợ lý đôn đốc nhiệm vụ của Sở Tư pháp")
+    assert said[3] != said[2]
+    (refusal,) = audits(plan_store, "chat.refused")
+    assert (refusal.detail["reason"], refusal.detail["channel"]) == ("too_many_messages", "zalo")
