@@ -195,3 +195,24 @@ def test_a_zalo_reminder_ends_with_numbered_answers_instead_of_buttons() -> None
     assert closing.startswith("Trả lời tin nhắn này bằng:")
     assert '1 (hoặc "đã nhận")' in closing and '2 (hoặc "xong")' in closing
     assert "3 <lý do>, đến <ngày>" in closing and "4 <nội dung>" in closing
+
+
+def test_a_zalo_digest_says_how_to_name_each_task_in_an_answer() -> None:
+    first = {
+        "assignment_id": 12, "role": "lead", "stage": "overdue", "template": "overdue",
+        "audience": "lead", "ask_explanation": False, "repeat": 0, "occurrence": None,
+        "plan": {"code": "nq131", "title": "Kế hoạch"},
+        "task": {"number": "5", "title": "Xây dựng kho dữ liệu", "due": "2022-12-31"},
+        "agency": {"code": "so-tu-phap", "name": "Sở Tư pháp"},
+        "recipient": {"code": "so-tu-phap", "name": "Sở Tư pháp"},
+    }  # fmt: skip
+    second = {**first, "assignment_id": 13, "task": {**first["task"], "number": "6"}}  # type: ignore[dict-item]
+    rendered = Renderer().render(
+        "overdue", items=[first, second], locale="vi", today=date(2023, 1, 4)
+    )
+    closing = rendered.message(channel="zalo", address=GROUP).text.split("\n\n")[-1]
+    lines = closing.split("\n")
+    assert lines[0] == "Trả lời tin nhắn này bằng:"
+    assert lines[4] == "4 <nội dung>: gửi giải trình"
+    assert lines[5].startswith("Tin này có 2 nhiệm vụ:")
+    assert lines[5].endswith("Mã: #12 = STT 5; #13 = STT 6.")
