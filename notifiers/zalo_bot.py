@@ -1,8 +1,9 @@
 """Polling the Zalo Bot Platform for messages (no open port needed) and answering them.
 
 `getUpdates` hands out one update per call (notifiers/zalo.py); the poller reads them one
-after the other and answers each through notifiers/zalo_answers.py. An update it cannot
-read, or a failing answer, is logged and skipped: it never stops the loop. The poller
+after the other and answers each through notifiers/zalo_answers.py. Updates that are not a
+person's text (stickers, images, other bots) are skipped; an answer that fails is
+logged, audited as `chat.error` and the chat is told: it never stops the loop. The poller
 shares the channel's client, so answers and reminders keep to one send budget.
 """
 
@@ -17,10 +18,11 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
+from dondoc import chat_links
 from dondoc.clock import Clock
 from notifiers.render import Renderer
 from notifiers.zalo import ZaloApiError, ZaloClient, split_items
-from notifiers.zalo_answers import Incoming, ZaloAnswers
+from notifiers.zalo_answers import CHANNEL, Incoming, ZaloAnswers
 
 log = logging.getLogger("dondoc.zalo")
 
@@ -97,8 +99,29 @@ class ZaloPoller:
             log.warning(
                 "zalo answer to %s failed: %s", message.chat_id, self.client.redact(str(exc))
             )
-        except Exception:  # a bug answering one message must not end the polling
+        except Exception as exc:  # a bug answering one message must not end the polling
             log.exception("zalo: answering a message in %s failed", message.chat_id)
+            await self._report_failure(message, exc)
+
+    async def _report_failure(self, message: Incoming, error: Exception) -> None:
+        """Audit the failure (chat.error) and tell the chat its message was not recorded."""
+        answers = self.answers
+        try:
+            outcome = await answers.db(
+                chat_links.refuse,
+                chat_id=message.chat_id,
+                reason="handler_error",
+                status="failed",
+                event="chat.error",
+                action="text",
+                actor=message.actor,
+                now=answers.clock.now(),
+                channel=CHANNEL,
+                error=type(error).__name__,
+            )
+            await self.client.send_message(message.chat_id, answers.say(outcome))
+        except Exception:
+            log.exception("zalo: could not tell chat %s that its message failed", message.chat_id)
 
 
 def build_poller(

@@ -267,3 +267,17 @@ def test_a_flooding_chat_is_told_to_slow_down_and_audited(
     assert said[3] != said[2]
     (refusal,) = audits(plan_store, "chat.refused")
     assert (refusal.detail["reason"], refusal.detail["channel"]) == ("too_many_messages", "zalo")
+
+
+def test_a_message_that_cannot_be_handled_is_audited_and_the_chat_told(
+    plan_store: Engine, fake_zalo_api: FakeZaloApi
+) -> None:
+    talk(plan_store, fake_zalo_api, (GROUP, invite(plan_store, "so-tu-phap")))
+    with plan_store.begin() as connection:  # the store loses the table of open questions
+        connection.exec_driver_sql("DROP TABLE chatprompt")
+    said = talk(plan_store, fake_zalo_api, (GROUP, "1"), (GROUP, "/help"))
+    assert said[0].startswith("Xin lỗi, hệ thống gặp sự cố khi xử lý yêu cầu này")
+    assert said[1].startswith("Tôi là trợ lý đôn đốc nhiệm vụ của Sở Tư pháp")  # polling goes on
+    (error,) = audits(plan_store, "chat.error")
+    assert (error.detail["reason"], error.detail["chat_id"]) == ("handler_error", GROUP)
+    assert error.detail["error"] == "OperationalError"
