@@ -117,7 +117,7 @@ def _answer_some(app: App, when: datetime) -> list[str]:
     with session_scope(app.engine) as session:
         plan = session.exec(select(Plan).where(Plan.code == "nq131")).one()
         for number, agency_code, status in (
-            ("13", "so-tttt", "acknowledged"),
+            ("13", "so-khcn", "acknowledged"),
             ("1", "so-tu-phap", "done"),
             ("1", "so-noi-vu", "done"),
             ("5", "vp-ubnd", "acknowledged"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, delete, select
 from config.errors import ConfigError
 from config.yaml_source import Located, describe_validation_error, load_located
 from dondoc.models import Agency, AgencyGroup, AgencyGroupMember, Contact
+from dondoc.models_agency_history import AgencyChange, AgencyFormerName
 from dondoc.names import NameIndex, Target, name_key
 
 BUNDLED_DIRECTORY = Path(__file__).with_name("data") / "agencies.yaml"
@@ -44,6 +46,16 @@ class ContactIn(BaseModel):
         return value
 
 
+class FormerIn(BaseModel):
+    """A name that ceased on `until` (the day the agency holding it now took over)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=2, max_length=300)
+    until: date
+    code: str | None = None
+    aliases: list[str] = []
+
+
 class AgencyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str
@@ -51,6 +63,7 @@ class AgencyIn(BaseModel):
     kind: str = "department"
     locale: str = "vi"
     aliases: list[str] = []
+    former: list[FormerIn] = []
     contacts: list[ContactIn] = []
 
     @field_validator("code")
@@ -80,6 +93,7 @@ class GroupIn(BaseModel):
     code: str
     name: str = Field(min_length=2, max_length=300)
     aliases: list[str] = []
+    former: list[FormerIn] = []
     members: list[str] = Field(min_length=1)
 
     @field_validator("code")
@@ -144,6 +158,7 @@ def load_directory(session: Session, directory: DirectoryIn) -> LoadSummary:
         session.flush()
         by_code[item.code] = agency
         _replace_email_contacts(session, agency, item.contacts)
+        _replace_former_names(session, item.former, agency_id=agency.id)
     problems = []
     for g, group_in in enumerate(directory.groups):
         missing = [(m, code) for m, code in enumerate(group_in.members) if code not in by_code]
@@ -167,6 +182,7 @@ def load_directory(session: Session, directory: DirectoryIn) -> LoadSummary:
             if group.id is None or agency_id is None:
                 raise RuntimeError("flushed rows must have ids")
             session.add(AgencyGroupMember(group_id=group.id, agency_id=agency_id))
+        _replace_former_names(session, group_in.former, group_id=group.id)
         summary.groups.append(group_in.code)
     if problems:
         raise ConfigError(problems)
@@ -198,6 +214,39 @@ def _check_names_unique(session: Session, directory: DirectoryIn) -> None:
         raise ConfigError(problems)
 
 
+def _replace_former_names(
+    session: Session,
+    former: list[FormerIn],
+    *,
+    agency_id: int | None = None,
+    group_id: int | None = None,
+) -> None:
+    # Names recorded by `dondoc agencies merge|rename` (with a change_id) are history the
+    # file does not know about: keep them.
+    owner = (
+        col(AgencyFormerName.agency_id) == agency_id
+        if agency_id is not None
+        else col(AgencyFormerName.group_id) == group_id
+    )
+    session.exec(delete(AgencyFormerName).where(owner, col(AgencyFormerName.change_id).is_(None)))
+    for item in former:
+        session.add(
+            AgencyFormerName(
+                agency_id=agency_id,
+                group_id=group_id,
+                name=item.name,
+                aliases=list(item.aliases),
+                until=item.until,
+                former_code=item.code,
+            )
+        )
+
+
+def succession_note(former: str, current: str, until: date) -> str:
+    """'Sở Thông tin và Truyền thông → Sở Khoa học và Công nghệ từ 01/03/2025'."""
+    return f"{former} → {current} từ {until:%d/%m/%Y}"
+
+
 def _replace_email_contacts(session: Session, agency: Agency, contacts: list[ContactIn]) -> None:
     # Telegram chats are linked from chat, not from the file: keep them.
     session.exec(
@@ -219,10 +268,29 @@ def _replace_email_contacts(session: Session, agency: Agency, contacts: list[Con
 
 def build_name_index(session: Session) -> NameIndex:
     index = NameIndex()
+    agencies: dict[int | None, Target] = {}
+    groups: dict[int | None, Target] = {}
+    # An agency merged into another is found by its former name, as the successor.
+    merged = set(
+        session.exec(
+            select(AgencyChange.old_agency_id).where(
+                AgencyChange.kind == "merge", col(AgencyChange.undone_at).is_(None)
+            )
+        ).all()
+    )
     for agency in session.exec(select(Agency)).all():
-        index.add(Target("agency", agency.code, agency.name), [agency.name, *agency.aliases])
+        if agency.id in merged:
+            continue
+        target = agencies[agency.id] = Target("agency", agency.code, agency.name)
+        index.add(target, [agency.name, *agency.aliases])
     for group in session.exec(select(AgencyGroup)).all():
-        index.add(Target("group", group.code, group.name), [group.name, *group.aliases])
+        target = groups[group.id] = Target("group", group.code, group.name)
+        index.add(target, [group.name, *group.aliases])
+    for former in session.exec(select(AgencyFormerName)).all():
+        owner = agencies.get(former.agency_id) or groups.get(former.group_id)
+        if owner is not None:
+            note = succession_note(former.name, owner.name, former.until)
+            index.add_former(owner, former.name, note, former.aliases)
     return index
 
 

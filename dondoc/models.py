@@ -258,6 +258,8 @@ class DaemonState(SQLModel, table=True):
     updated_at: datetime | None = ts_column()
 
 
+# Tables kept in modules of their own register here, so `dondoc.models` is the whole schema.
+from dondoc import models_agency_history  # noqa: E402, F401
 from dondoc.models_chat import (  # noqa: E402, F401
     ChatButtonUse,
     ChatMember,

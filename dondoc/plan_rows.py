@@ -157,6 +157,8 @@ class RowReader:
         for note in reading.notes:
             notes.append(f"{_ROLE_LABELS[fieldname]}: {note}")
             self.notes.append(f"dòng {row.line}: ghi chú '{note}' (không phải người nhận)")
+        notes.extend(f"{_ROLE_LABELS[fieldname]}: {change}" for change in reading.successions)
+        self.notes.extend(f"dòng {row.line}: CẢNH BÁO: {w}" for w in reading.warnings)
         return reading.codes
 
     def _qualify_numbers(self, drafts: list[TaskDraft], column: str) -> list[TaskDraft]:

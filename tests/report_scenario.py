@@ -128,8 +128,8 @@ def simulate(engine: Engine) -> None:
                 set_status(
                     session, assignment=assignment, status="done", actor="t", now=at(2023, 3, 15)
                 )
-        finish(session, "14", "so-tttt", at(2023, 4, 10))
-        explain(session, "13", "so-tttt", EXPLANATION_13, at(2023, 4, 5))
+        finish(session, "14", "so-khcn", at(2023, 4, 10))
+        explain(session, "13", "so-khcn", EXPLANATION_13, at(2023, 4, 5))
 
 
 @pytest.fixture(scope="session", name="simulated_db")

@@ -59,15 +59,14 @@ def test_tasks_json_lists_every_task_with_its_agencies_by_role(shared: Cli) -> N
     assert (first["deadline"]["kind"], first["deadline"]["due"]) == ("once", "2022-12-31")
     assignments = first["assignments"]
     assert isinstance(assignments, list)
-    assert len(assignments) == 26
+    assert len(assignments) == 20
     assert {"agency": "so-noi-vu", "role": "lead", "status": "open"}.items() <= assignments[
         0
     ].items()
     roles = {a["agency"]: a["role"] for t in tasks if t["number"] == "14" for a in t["assignments"]}
     assert roles == {
-        "so-tttt": "lead",
+        "so-khcn": "lead",
         "so-noi-vu": "coordinator",
-        "so-khdt": "coordinator",
         "so-tai-chinh": "coordinator",
         "vp-ubnd": "coordinator",
     }
@@ -85,31 +84,29 @@ def test_the_task_table_names_whole_groups_and_marks_missing_deadlines(shared: C
     result = shared("tasks", "--plan", "nq131")
     assert result.exit_code == 0, result.stderr
     assert "Nhiệm vụ (28)" in result.stdout
-    assert "Các sở, ban, ngành (19)" in result.stdout
-    assert "Sở Thông tin và Truyền thông" in result.stdout
+    assert "Các sở, ban, ngành (13)" in result.stdout
+    assert "Sở Khoa học và Công nghệ" in result.stdout
 
 
 def test_marking_an_agency_done_and_reopening_is_shown_everywhere(shared: Cli) -> None:
-    done = shared("task", "done", "nq131/13", "--agency", "so-tttt")
-    assert (done.exit_code, done.stdout.strip()) == (0, "Nhiệm vụ #13, so-tttt: đã hoàn thành.")
-    again = shared("task", "done", "13", "--agency", "so-tttt")
+    done = shared("task", "done", "nq131/13", "--agency", "so-khcn")
+    assert (done.exit_code, done.stdout.strip()) == (0, "Nhiệm vụ #13, so-khcn: đã hoàn thành.")
+    again = shared("task", "done", "13", "--agency", "so-khcn")
     assert again.stdout.strip() == (
-        "Nhiệm vụ #13, so-tttt: đã ở trạng thái 'đã hoàn thành', không thay đổi."
+        "Nhiệm vụ #13, so-khcn: đã ở trạng thái 'đã hoàn thành', không thay đổi."
     )
     shown = shared("task", "show", "nq131/13")
     assert shown.exit_code == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert lines[0] == "#13 — nq131 STT 13"
     assert "Thời hạn: Tháng 11/2022, chậm nhất tháng 3/2023" in lines
-    done_line = next(line for line in lines if "[so-tttt]" in line)
-    assert done_line.startswith(
-        "  • chủ trì: Sở Thông tin và Truyền thông [so-tttt] — đã hoàn thành ("
-    )
+    done_line = next(line for line in lines if "[so-khcn]" in line)
+    assert done_line.startswith("  • chủ trì: Sở Khoa học và Công nghệ [so-khcn] — đã hoàn thành (")
     assert done_line.endswith(", cli)")
     assert "  • phối hợp: Văn phòng UBND tỉnh [vp-ubnd] — chưa xong" in lines
 
-    reopened = shared("task", "reopen", "13", "--agency", "so-tttt")
-    assert reopened.stdout.strip() == "Nhiệm vụ #13, so-tttt: chưa xong."
+    reopened = shared("task", "reopen", "13", "--agency", "so-khcn")
+    assert reopened.stdout.strip() == "Nhiệm vụ #13, so-khcn: chưa xong."
     assert tasks_json(shared, "--status", "done") == []
 
 
@@ -118,12 +115,12 @@ def test_task_show_json_is_the_same_object_as_in_the_task_list(shared: Cli) -> N
     assert result.exit_code == 0, result.stderr
     shown = json.loads(result.stdout)
     assert shown["number"] == "26"
-    assert shown["notes"] == "Chủ trì: Phòng Tổng hợp"
+    assert shown["notes"].startswith("Chủ trì: Phòng Tổng hợp; ")
     assert [a["agency"] for a in shown["assignments"]] == [
         "vp-ubnd",
-        "so-khdt",
-        "so-tttt",
-        "cuc-thong-ke",
+        "so-tai-chinh",
+        "so-khcn",
+        "thong-ke",
     ]
 
 
@@ -183,7 +180,7 @@ def test_plan_import_reports_what_it_did(shared: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     out = result.stdout
     assert out.startswith("Đã tạo kế hoạch moi: 29 nhiệm vụ.\n")
-    assert "  phân công: +599 / −0" in out
+    assert "  phân công: +466 / −0" in out
     assert "  cơ quan mới trong danh bạ: bo-cong-an (Bộ Công an)" in out
     assert "chưa có thời hạn (STT 1): sẽ nhắc Văn phòng đặt thời hạn." in out
     assert "lưu ý: dòng 61: ghi chú 'Phòng Tổng hợp' (không phải người nhận)" in result.stderr

@@ -23,8 +23,8 @@ from dondoc.directory import (
 from dondoc.models import Agency, AgencyGroup, AgencyGroupMember, Contact
 from dondoc.store import session_scope
 
-DEPARTMENTS = 19
-DISTRICTS = 7
+DEPARTMENTS = 13
+COMMUNES = 7
 
 
 def load_file(engine: Engine, path: Path) -> None:
@@ -53,13 +53,14 @@ def test_the_bundled_directory_loads_every_agency_group_and_contact(engine: Engi
         members = group_members(session)
         office = agencies["vp-ubnd"]
         office_mail = session.exec(select(Contact).where(Contact.agency_id == office.id)).all()
-    # the office, the departments, the service centre, police, statistics, the districts
-    assert len(agencies) == 1 + DEPARTMENTS + 3 + DISTRICTS
+    # the office, the departments, the service centre, police, statistics, the communes
+    assert len(agencies) == 1 + DEPARTMENTS + 3 + COMMUNES
+    assert not [a for a in agencies.values() if a.kind == "district"]
     assert (office.name, office.kind) == ("Văn phòng UBND tỉnh", "office")
     assert len(members["so-ban-nganh"]) == DEPARTMENTS
-    assert len(members["ubnd-cap-huyen"]) == DISTRICTS
+    assert len(members["ubnd-cap-xa"]) == COMMUNES
     assert set(members["so-ban-nganh-dia-phuong"]) == set(
-        members["so-ban-nganh"] + members["ubnd-cap-huyen"]
+        members["so-ban-nganh"] + members["ubnd-cap-xa"]
     )
     assert "vp-ubnd" not in members["so-ban-nganh"]
     assert sorted((c.address, c.is_head) for c in office_mail) == [
@@ -118,9 +119,9 @@ agencies:
   name: Bộ Công an
   kind: other
 groups:
-- code: ubnd-cap-huyen
-  name: UBND các huyện, thị xã, thành phố
-  members: [tp-an-binh, tx-phu-thinh]
+- code: ubnd-cap-xa
+  name: UBND các xã, phường, đặc khu
+  members: [p-an-binh, x-dong-son]
 """,
     )
     with session_scope(engine) as session:
@@ -128,7 +129,7 @@ groups:
     assert (summary.added, summary.updated, summary.groups) == (
         ["bo-cong-an"],
         ["so-tai-chinh"],
-        ["ubnd-cap-huyen"],
+        ["ubnd-cap-xa"],
     )
     with Session(engine) as session:
         finance = session.exec(select(Agency).where(Agency.code == "so-tai-chinh")).one()
@@ -140,7 +141,7 @@ groups:
         ("email", "taichinh@tinhmau.example"),
         ("telegram", "-100123"),
     ]
-    assert members["ubnd-cap-huyen"] == ["tp-an-binh", "tx-phu-thinh"]
+    assert members["ubnd-cap-xa"] == ["p-an-binh", "x-dong-son"]
     assert len(members["so-ban-nganh"]) == DEPARTMENTS
     assert [t.code for t in index.read_cell("Bộ Công an; STC").targets] == [
         "bo-cong-an",
@@ -240,7 +241,7 @@ def test_agencies_lists_the_directory_for_people_and_as_json(shared_cli: Cli) ->
     assert {"channel": "email", "address": "vp-ubnd@tinhmau.example", "head": False} in office[
         "contacts"
     ]
-    assert {"so-noi-vu", "h-trung-luong", "cuc-thong-ke"} <= {a["code"] for a in listed}
+    assert {"so-noi-vu", "x-bac-ha", "thong-ke"} <= {a["code"] for a in listed}
 
 
 def test_agencies_load_adds_from_a_file_and_says_how_many(shared_cli: Cli, tmp_path: Path) -> None:

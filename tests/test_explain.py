@@ -41,14 +41,14 @@ def test_an_explanation_on_paper_is_recorded_and_shown_in_the_late_list(
     example_cli: Cli, store: Engine, tmp_path: Path
 ) -> None:
     # The real entry point in a subprocess, once; the other tests run it in-process.
-    result = example_cli("explain", "nq131/13", "--agency", "so-tttt", "--text", TEXT)
+    result = example_cli("explain", "nq131/13", "--agency", "so-khcn", "--text", TEXT)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == (
-        "Đã ghi nhận giải trình của Sở Thông tin và Truyền thông về nhiệm vụ nq131/13 "
+        "Đã ghi nhận giải trình của Sở Khoa học và Công nghệ về nhiệm vụ nq131/13 "
         "(nhận qua văn bản giấy)."
     )
     [row] = explanations(store)
-    assert (row.text, row.author, row.via) == (TEXT, "Sở Thông tin và Truyền thông", "paper")
+    assert (row.text, row.author, row.via) == (TEXT, "Sở Khoa học và Công nghệ", "paper")
     with session_scope(store) as session:
         audit = session.exec(
             select(AuditEntry).where(AuditEntry.action == "assignment.explanation")
@@ -61,10 +61,10 @@ def test_an_explanation_on_paper_is_recorded_and_shown_in_the_late_list(
     assert "Đã ghi danh sách chậm muộn tháng 04/2023" in result.stderr
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    [item] = [r for r in rows if r["STT"] == "13" and r["Mã cơ quan"] == "so-tttt"]
+    [item] = [r for r in rows if r["STT"] == "13" and r["Mã cơ quan"] == "so-khcn"]
     assert item["Giải trình"] == "Đã giải trình"
     assert item["Nội dung giải trình"] == TEXT
-    others = [r for r in rows if not (r["STT"] == "13" and r["Mã cơ quan"] == "so-tttt")]
+    others = [r for r in rows if not (r["STT"] == "13" and r["Mã cơ quan"] == "so-khcn")]
     assert others and all(r["Giải trình"] == "Chưa giải trình" for r in others)
 
 
@@ -76,7 +76,7 @@ def test_an_explanation_can_be_read_from_stdin_with_its_signer_and_channel(
         "explain",
         "nq131/14",
         "--agency",
-        "so-tttt",
+        "so-khcn",
         "--text",
         "-",
         "--via",
@@ -96,7 +96,7 @@ def test_an_explanation_can_be_read_from_stdin_with_its_signer_and_channel(
     ("args", "message"),
     [
         (
-            ["nq131/99", "--agency", "so-tttt", "--text", TEXT],
+            ["nq131/99", "--agency", "so-khcn", "--text", TEXT],
             "Lỗi: Không tìm thấy nhiệm vụ 'nq131/99'.",
         ),
         (
@@ -108,11 +108,11 @@ def test_an_explanation_can_be_read_from_stdin_with_its_signer_and_channel(
             "Lỗi: Cơ quan 'so-y-te' không được giao nhiệm vụ",
         ),
         (
-            ["nq131/13", "--agency", "so-tttt", "--text", "   "],
+            ["nq131/13", "--agency", "so-khcn", "--text", "   "],
             "Lỗi: Nội dung giải trình đang để trống",
         ),
         (
-            ["nq131/13", "--agency", "so-tttt", "--text", TEXT, "--via", "telegram"],
+            ["nq131/13", "--agency", "so-khcn", "--text", TEXT, "--via", "telegram"],
             "Lỗi: --via 'telegram' không hợp lệ: dùng paper hoặc email.",
         ),
     ],

@@ -24,44 +24,41 @@ from rules.text import fold_words
 
 EXAMPLE_XLSX = EXAMPLES / "nq131-phu-luc.xlsx"
 NOW = datetime(2023, 1, 9, 2, 0, tzinfo=UTC)
+# The bundled directory is the province after the 2025 reforms: the plan of 2022 names
+# departments merged since (Sở KH&ĐT into Sở Tài chính, …) and districts, now communes.
 DEPARTMENTS = [
     "so-noi-vu",
     "so-tu-phap",
-    "so-khdt",
     "so-tai-chinh",
     "so-cong-thuong",
-    "so-nnptnt",
-    "so-gtvt",
+    "so-nnmt",
     "so-xay-dung",
-    "so-tnmt",
-    "so-tttt",
-    "so-ldtbxh",
-    "so-vhttdl",
     "so-khcn",
+    "so-vhttdl",
     "so-gddt",
     "so-y-te",
-    "so-ngoai-vu",
+    "so-dttg",
     "thanh-tra",
-    "ban-dan-toc",
     "ban-qlkkt",
 ]
-DISTRICTS = [
-    "tp-an-binh",
-    "tx-phu-thinh",
-    "h-dong-son",
-    "h-tay-hoa",
-    "h-nam-giang",
-    "h-bac-ha",
-    "h-trung-luong",
+COMMUNES = [
+    "p-an-binh",
+    "p-phu-thinh",
+    "x-dong-son",
+    "x-tay-hoa",
+    "x-nam-giang",
+    "x-bac-ha",
+    "dk-hon-ngoc",
 ]
 # STT → (lead agencies, coordinating agencies), counted by hand from the appendix: a group
 # counts all its members, and an agency that leads is not also listed as coordinating.
+# Task 14 names Sở KH&ĐT and Sở Tài chính, one agency since 01/03/2025.
 EXPECTED_COUNTS = {
-    "1": (26, 0), "2": (26, 0), "3": (26, 1), "4": (1, 26), "5": (1, 26), "6": (26, 0),
-    "7": (1, 1), "8": (26, 1), "9": (8, 1), "10": (26, 1), "11": (27, 1), "12": (27, 1),
-    "13": (1, 1), "14": (1, 4), "15": (1, 2), "16": (19, 1), "17": (27, 1), "18": (1, 25),
-    "19": (26, 1), "20": (1, 26), "21": (2, 19), "22": (26, 1), "23": (1, 19), "24": (1, 26),
-    "25": (2, 25), "26": (1, 3), "27": (1, 26), "28": (26, 0),
+    "1": (20, 0), "2": (20, 0), "3": (20, 1), "4": (1, 20), "5": (1, 20), "6": (20, 0),
+    "7": (1, 1), "8": (20, 1), "9": (8, 1), "10": (20, 1), "11": (21, 1), "12": (21, 1),
+    "13": (1, 1), "14": (1, 3), "15": (1, 2), "16": (13, 1), "17": (21, 1), "18": (1, 19),
+    "19": (20, 1), "20": (1, 20), "21": (2, 13), "22": (20, 1), "23": (1, 13), "24": (1, 20),
+    "25": (2, 19), "26": (1, 3), "27": (1, 20), "28": (20, 0),
 }  # fmt: skip
 
 
@@ -155,7 +152,7 @@ def test_the_example_plan_imports_28_tasks_with_each_group_expanded_to_its_membe
     report = run_import(store, EXAMPLE_PLAN)
     assert (report.plan_created, report.tasks_total) == (True, 28)
     assert report.added == [str(n) for n in range(1, 29)]
-    assert report.assignments_added == sum(a + b for a, b in EXPECTED_COUNTS.values()) == 597
+    assert report.assignments_added == sum(a + b for a, b in EXPECTED_COUNTS.values()) == 464
     with Session(store) as session:
         views = list_tasks(session, plan="nq131")
     counts = {
@@ -167,7 +164,7 @@ def test_the_example_plan_imports_28_tasks_with_each_group_expanded_to_its_membe
     }
     assert counts == EXPECTED_COUNTS
     first = views[0]
-    assert sorted(a["agency"] for a in first["assignments"]) == sorted(DEPARTMENTS + DISTRICTS)
+    assert sorted(a["agency"] for a in first["assignments"]) == sorted(DEPARTMENTS + COMMUNES)
     assert {a["status"] for a in first["assignments"]} == {"open"}
     assert (first["section"], first["section_title"]) == (
         "I",
@@ -184,20 +181,24 @@ def test_a_list_with_a_shared_prefix_and_an_unspecific_phrase_gives_named_agenci
         task = get_task(session, "nq131/14")
         office_task = get_task(session, "nq131/26")
     assert [(a["agency"], a["role"]) for a in task["assignments"]] == [
-        ("so-tttt", "lead"),
+        ("so-khcn", "lead"),
         ("so-noi-vu", "coordinator"),
-        ("so-khdt", "coordinator"),
         ("so-tai-chinh", "coordinator"),
         ("vp-ubnd", "coordinator"),
     ]
-    assert task["notes"] == "Phối hợp: các cơ quan, đơn vị liên quan"
+    # Names of 2022 resolve to today's agencies, and the task says so.
+    assert task["notes"] == (
+        "Chủ trì: Sở Thông tin và Truyền thông → Sở Khoa học và Công nghệ từ 01/03/2025; "
+        "Phối hợp: các cơ quan, đơn vị liên quan; "
+        "Phối hợp: Sở Kế hoạch và Đầu tư → Sở Tài chính từ 01/03/2025"
+    )
     assert [a["agency"] for a in office_task["assignments"]] == [
         "vp-ubnd",
-        "so-khdt",
-        "so-tttt",
-        "cuc-thong-ke",
+        "so-tai-chinh",
+        "so-khcn",
+        "thong-ke",
     ]
-    assert office_task["notes"] == "Chủ trì: Phòng Tổng hợp"
+    assert office_task["notes"].startswith("Chủ trì: Phòng Tổng hợp; Phối hợp: Sở Kế hoạch")
 
 
 def test_each_deadline_is_stored_verbatim_and_parsed(store: Engine) -> None:
@@ -250,7 +251,7 @@ def test_the_lines_above_an_appendix_give_the_plan_its_name_and_document(store: 
 def test_reimporting_the_same_file_changes_nothing_and_keeps_statuses(store: Engine) -> None:
     run_import(store, EXAMPLE_PLAN)
     mark(store, "nq131", "1", "so-noi-vu", "done")
-    mark(store, "nq131", "1", "h-bac-ha", "acknowledged")
+    mark(store, "nq131", "1", "x-bac-ha", "acknowledged")
     mark(store, "nq131", "7", "so-tu-phap", "done")
     with Session(store) as session:
         ids_before = session.exec(select(Assignment.id).order_by(col(Assignment.id))).all()
@@ -267,7 +268,7 @@ def test_reimporting_the_same_file_changes_nothing_and_keeps_statuses(store: Eng
     assert snapshot(store, "nq131") == before
     first = assignments_of(store, "nq131", "1")
     assert first[("so-noi-vu", "lead")] == "done"
-    assert first[("h-bac-ha", "lead")] == "acknowledged"
+    assert first[("x-bac-ha", "lead")] == "acknowledged"
     assert first[("so-tu-phap", "lead")] == "open"
     assert assignments_of(store, "nq131", "7")[("so-tu-phap", "lead")] == "done"
     with Session(store) as session:
@@ -344,13 +345,14 @@ def test_an_agency_dropped_from_a_task_loses_only_its_own_assignment(
     )
 
     report = run_import(store, only_police)
-    assert report.updated == {"21": ["lead_text"]}
+    # The note "Sở Thông tin và Truyền thông → Sở Khoa học và Công nghệ" goes with it.
+    assert report.updated == {"21": ["lead_text", "notes"]}
     assert (report.assignments_added, report.assignments_removed) == (1, 1)
     assignments = assignments_of(store, "nq131", "21")
     assert assignments[("cong-an", "lead")] == "acknowledged"
-    assert ("so-tttt", "lead") not in assignments
-    # Sở TT&TT no longer leads, so as one of "Các sở, ban, ngành" it now coordinates.
-    assert assignments[("so-tttt", "coordinator")] == "open"
+    assert ("so-khcn", "lead") not in assignments
+    # Sở KH&CN no longer leads, so as one of "Các sở, ban, ngành" it now coordinates.
+    assert assignments[("so-khcn", "coordinator")] == "open"
 
 
 def test_dry_run_shows_the_changes_and_writes_nothing(store: Engine, tmp_path: Path) -> None:
@@ -480,10 +482,10 @@ def test_sub_tasks_under_a_numbered_heading_are_numbered_below_it(
             ["1", "Cải cách thủ tục hành chính", "", "", ""],
             ["a)", "Rà soát thủ tục", "Văn phòng UBND tỉnh", "", "Tháng 3/2023"],
             ["b)", "Công bố thủ tục", "Các sở, ban, ngành", "", "Tháng 6/2023"],
-            ["2", "Kiện toàn bộ phận một cửa", "UBND cấp huyện", "", "Quý II/2023"],
+            ["2", "Kiện toàn bộ phận một cửa", "UBND cấp xã", "", "Quý II/2023"],
             ["3", "Chuyển đổi số", "", "", ""],
             ["3.1", "Số hóa hồ sơ", "Sở KH&ĐT", "", "Tháng 9/2023"],
-            ["3.2", "Thanh toán trực tuyến", "Sở Tài chính", "Sở TNMT", "Tháng 12/2023"],
+            ["3.2", "Thanh toán trực tuyến", "Sở Tài chính", "Sở NN&MT", "Tháng 12/2023"],
             ["a", "Hướng dẫn thanh toán", "Sở Tài chính", "", "Tháng 12/2023"],
         ],
     )
@@ -495,7 +497,7 @@ def test_sub_tasks_under_a_numbered_heading_are_numbered_below_it(
     assert tasks["2"]["notes"] is None
     assert tasks["3.2"]["notes"] == "Thuộc nhóm nhiệm vụ 3: Chuyển đổi số"
     assert len(tasks["1.b"]["assignments"]) == len(DEPARTMENTS)
-    assert [a["agency"] for a in tasks["3.1"]["assignments"]] == ["so-khdt"]
+    assert [a["agency"] for a in tasks["3.1"]["assignments"]] == ["so-tai-chinh"]
 
 
 def test_create_agencies_adds_unknown_names_once_and_reports_them(

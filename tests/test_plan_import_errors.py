@@ -91,9 +91,9 @@ def one_bad_row(tmp_path: Path, bad: list[str]) -> Path:
             f"Có phải: Sở Tài chính? {HINT}",
         ),
         (
-            ["2", "Kiểm tra", "Sở Nội vụ", "- Sở Nội vụ;\n- Sở Ngoại giao.", "Tháng 6/2023"],
-            "dòng 3, cột 'Cơ quan phối hợp': không có cơ quan 'Sở Ngoại giao' trong danh bạ. "
-            f"Có phải: Sở Ngoại vụ? {HINT}",
+            ["2", "Kiểm tra", "Sở Nội vụ", "- Sở Nội vụ;\n- Sở Xây dựg.", "Tháng 6/2023"],
+            "dòng 3, cột 'Cơ quan phối hợp': không có cơ quan 'Sở Xây dựg' trong danh bạ. "
+            f"Có phải: Sở Xây dựng? {HINT}",
         ),
         (
             ["2", "Kiểm tra", "Tổng công ty Điện lực", "", "Tháng 6/2023"],

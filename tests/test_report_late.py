@@ -60,10 +60,10 @@ def test_the_april_list_names_each_late_item_with_its_days_late_and_explanation(
         ("so-tu-phap", "1", "overdue", 120, False),
         ("so-tu-phap", "8", "overdue", 120, False),
         ("so-tu-phap", "3", "overdue", 30, False),  # the Q1 report never came
-        ("so-tttt", "13", "overdue", 30, True),
-        ("so-tttt", "14", "done_late", 10, False),
+        ("so-khcn", "13", "overdue", 30, True),
+        ("so-khcn", "14", "done_late", 10, False),
     }
-    assert [a.code for a in report.agencies] == ["so-tu-phap", "so-tttt"]
+    assert [a.code for a in report.agencies] == ["so-tu-phap", "so-khcn"]
     assert report.summary() == {
         "agencies": 2,
         "late": 5,
@@ -130,7 +130,7 @@ def test_the_html_list_is_published_in_vietnamese_with_a_chart_matching_the_coun
     sections = {s.attrs["data-agency"]: s for s in page.find_all("section", class_="agency")}
     assert {code: int(s.attrs["data-count"]) for code, s in sections.items()} == {
         "so-tu-phap": 3,
-        "so-tttt": 2,
+        "so-khcn": 2,
     }
     for code, section in sections.items():
         rows = [r for r in section.find_all("tr") if r.has_class("late-item")]
@@ -140,7 +140,7 @@ def test_the_html_list_is_published_in_vietnamese_with_a_chart_matching_the_coun
     bars = [r for r in page.find_all("rect") if r.has_class("bar")]
     assert {b.attrs["data-agency"]: int(b.attrs["data-count"]) for b in bars} == {
         "so-tu-phap": 3,
-        "so-tttt": 2,
+        "so-khcn": 2,
     }
     # Bar lengths are proportional to the counts, and each bar says its count.
     [svg] = page.find_all("svg")
@@ -149,7 +149,7 @@ def test_the_html_list_is_published_in_vietnamese_with_a_chart_matching_the_coun
     for bar in bars:
         assert float(bar.attrs["width"]) == pytest.approx(int(bar.attrs["data-count"]) * unit)
     widths = {b.attrs["data-agency"]: float(b.attrs["width"]) for b in bars}
-    assert widths["so-tttt"] / widths["so-tu-phap"] == pytest.approx(2 / 3)
+    assert widths["so-khcn"] / widths["so-tu-phap"] == pytest.approx(2 / 3)
     assert [b.find_all("title")[0].text for b in bars] == [
         "Sở Tư pháp: 3",
         "Sở Thông tin và Truyền thông: 2",

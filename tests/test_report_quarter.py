@@ -135,7 +135,7 @@ def test_the_lists_behind_the_counts_show_late_agencies_and_explanations(store: 
     assert "nq131/13" in [t.attrs["data-task"] for t in overdue_tasks]
     [task_13] = [t for t in overdue_tasks if t.attrs["data-task"] == "nq131/13"]
     [late] = [li for li in task_13.find_all("li") if li.has_class("late-item")]
-    assert late.attrs == late.attrs | {"data-agency": "so-tttt", "data-explained": "yes"}
+    assert late.attrs == late.attrs | {"data-agency": "so-khcn", "data-explained": "yes"}
     assert EXPLANATION_13 in late.text
     [task_1] = [t for t in overdue_tasks if t.attrs["data-task"] == "nq131/1"]
     late_1 = [li for li in task_1.find_all("li") if li.has_class("late-item")]

@@ -132,7 +132,7 @@ def test_a_due_report_is_built_and_queued_once_for_the_office(
     with csv_path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 5
-    assert {r["Mã cơ quan"] for r in rows} == {"so-tu-phap", "so-tttt"}
+    assert {r["Mã cơ quan"] for r in rows} == {"so-tu-phap", "so-khcn"}
 
     # Asked again at the next tick: nothing new, and the files are not rebuilt.
     html_path.unlink()

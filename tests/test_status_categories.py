@@ -187,14 +187,14 @@ def test_combining_puts_anything_unfinished_before_anything_finished() -> None:
 
 def test_roll_ups_count_per_key_and_per_task() -> None:
     pairs = [
-        ("so-tttt", Category.OVERDUE),
-        ("so-tttt", Category.DONE_ON_TIME),
+        ("so-khcn", Category.OVERDUE),
+        ("so-khcn", Category.DONE_ON_TIME),
         ("cong-an", Category.DONE_LATE),
     ]
     counts = roll_up(pairs)
-    assert counts["so-tttt"][Category.OVERDUE] == 1
-    assert counts["so-tttt"].total == 2
-    assert counts["so-tttt"].late == 1
+    assert counts["so-khcn"][Category.OVERDUE] == 1
+    assert counts["so-khcn"].total == 2
+    assert counts["so-khcn"].late == 1
     assert counts["cong-an"].late == 1
     assert counts["cong-an"].to_dict()["done_late"] == 1
     tasks = roll_up_tasks(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -9,9 +10,12 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, func, select
 
+from dondoc.agency_changes import ChangeReport, merge_agency, rename_agency, undo_change
 from dondoc.cli.common import console, get_app, print_json
 from dondoc.directory import BUNDLED_DIRECTORY, load_directory, read_directory_file
+from dondoc.errors import UserError
 from dondoc.models import Agency, AgencyGroup, Contact
+from dondoc.models_agency_history import AgencyFormerName
 from dondoc.store import migrate, session_scope
 
 agencies_app = typer.Typer(help="Danh bạ cơ quan (agency directory).", no_args_is_help=False)
@@ -59,6 +63,11 @@ def list_agencies(
         agencies = session.exec(select(Agency).order_by(col(Agency.id))).all()
         contacts = session.exec(select(Contact).where(Contact.active)).all()
         groups = session.exec(select(AgencyGroup).order_by(col(AgencyGroup.id))).all()
+        formers = session.exec(select(AgencyFormerName).order_by(col(AgencyFormerName.until))).all()
+    former_names: dict[int, list[AgencyFormerName]] = {}
+    for former in formers:
+        if former.agency_id is not None:
+            former_names.setdefault(former.agency_id, []).append(former)
     by_agency: dict[int, list[Contact]] = {}
     for contact in contacts:
         by_agency.setdefault(contact.agency_id, []).append(contact)
@@ -71,6 +80,10 @@ def list_agencies(
                     "kind": a.kind,
                     "locale": a.locale,
                     "aliases": a.aliases,
+                    "former": [
+                        {"name": f.name, "until": f.until.isoformat()}
+                        for f in former_names.get(a.id or 0, [])
+                    ],
                     "contacts": [
                         {"channel": c.channel, "address": c.address, "head": c.is_head}
                         for c in by_agency.get(a.id or 0, [])
@@ -92,6 +105,14 @@ def list_agencies(
         )
         table.add_row(escape(agency.code), escape(agency.name), agency.kind, escape(reach) or "—")
     console.print(table)
+    by_code = {a.id: a.code for a in agencies}
+    was = [
+        f"{by_code.get(agency_id, '?')}: "
+        + "; ".join(f"{f.name} (đến {f.until:%d/%m/%Y})" for f in names)
+        for agency_id, names in former_names.items()
+    ]
+    if was:
+        console.print("Tên cũ: " + " | ".join(was), markup=False)
     console.print("Nhóm: " + "; ".join(f"{g.code} = {g.name}" for g in groups), markup=False)
 
 
@@ -106,3 +127,94 @@ def load(ctx: typer.Context, file: Path = typer.Argument(..., help="Tệp YAML d
         f"{file}: {len(summary.added)} cơ quan mới, {len(summary.updated)} cập nhật, "
         f"{len(summary.groups)} nhóm."
     )
+
+
+def _day(text: str | None, option: str) -> date:
+    if not text:
+        raise UserError(f"{option}: hãy ghi ngày có hiệu lực, dạng YYYY-MM-DD hoặc DD/MM/YYYY.")
+    for form in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), form).date()
+        except ValueError:
+            continue
+    raise UserError(f"{option}: '{text}' không phải ngày hợp lệ (YYYY-MM-DD hoặc DD/MM/YYYY).")
+
+
+def _print_change(report: ChangeReport) -> None:
+    if report.undone:
+        after = (
+            f"{report.moved} phân công trả về {report.old}"
+            if report.kind == "merge"
+            else f"tên lại là '{report.old}'"
+        )
+        console.print(f"Đã hoàn tác: {report.note}; {after}.", markup=False)
+        return
+    lines = [f"Đã ghi nhận: {report.note}."]
+    if report.kind == "merge":
+        lines.append(
+            f"  {report.moved} phân công chưa xong chuyển sang {report.new}; "
+            f"{report.merged_into_existing} trùng với phần việc {report.new} đã có; "
+            f"{report.chats} cuộc trò chuyện Telegram chuyển theo."
+        )
+    lines.append(f"  Hoàn tác được trước ngày {report.effective_on:%d/%m/%Y} bằng --undo.")
+    console.print("\n".join(lines), markup=False)
+
+
+@agencies_app.command("merge")
+def merge(
+    ctx: typer.Context,
+    old: str = typer.Argument(..., help="Mã cơ quan bị sáp nhập."),
+    into: str | None = typer.Option(None, "--into", help="Mã cơ quan tiếp nhận."),
+    on: str | None = typer.Option(None, "--on", help="Ngày có hiệu lực (YYYY-MM-DD)."),
+    undo: bool = typer.Option(False, "--undo", help="Hoàn tác lần sáp nhập chưa có hiệu lực."),
+) -> None:
+    """Sáp nhập một cơ quan vào cơ quan khác (merge OLD into NEW on DATE)."""
+    app = get_app(ctx)
+    now = app.clock.now()
+    with session_scope(app.ready_engine()) as session:
+        if undo:
+            report = undo_change(
+                session,
+                kind="merge",
+                code=old,
+                today=now.astimezone(app.settings.tz).date(),
+                now=now,
+                actor="cli",
+            )
+        else:
+            if not into:
+                raise UserError("--into: hãy ghi mã cơ quan tiếp nhận.")
+            report = merge_agency(
+                session, old=old, into=into, on=_day(on, "--on"), now=now, actor="cli"
+            )
+    _print_change(report)
+
+
+@agencies_app.command("rename")
+def rename(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Mã cơ quan."),
+    name: str | None = typer.Option(None, "--name", help="Tên mới."),
+    on: str | None = typer.Option(None, "--on", help="Ngày có hiệu lực (YYYY-MM-DD)."),
+    undo: bool = typer.Option(False, "--undo", help="Hoàn tác lần đổi tên chưa có hiệu lực."),
+) -> None:
+    """Đổi tên một cơ quan từ một ngày (rename CODE on DATE)."""
+    app = get_app(ctx)
+    now = app.clock.now()
+    with session_scope(app.ready_engine()) as session:
+        if undo:
+            report = undo_change(
+                session,
+                kind="rename",
+                code=code,
+                today=now.astimezone(app.settings.tz).date(),
+                now=now,
+                actor="cli",
+            )
+        else:
+            if not name:
+                raise UserError("--name: hãy ghi tên mới.")
+            report = rename_agency(
+                session, code=code, name=name, on=_day(on, "--on"), now=now, actor="cli"
+            )
+    _print_change(report)

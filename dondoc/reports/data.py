@@ -12,6 +12,7 @@ from datetime import date, datetime, tzinfo
 
 from sqlmodel import Session, col, select
 
+from dondoc.agency_history import formers_by_agency, moved_by_changes, named_as, responsible_on
 from dondoc.errors import NotFoundError, UserError
 from dondoc.models import Agency, Assignment, Explanation, Plan, Task
 from rules.deadline import Deadline
@@ -45,6 +46,13 @@ class Item:
     status: str
     obligation: Obligation
     explanation: ExplanationView | None
+    # The name the plan gave, when the agency has since been merged or renamed.
+    former_name: str | None = None
+
+    @property
+    def agency_label(self) -> str:
+        """'Sở Khoa học và Công nghệ (Sở Thông tin và Truyền thông)'."""
+        return f"{self.agency_name} ({self.former_name})" if self.former_name else self.agency_name
 
     @property
     def category(self) -> Category:
@@ -147,6 +155,9 @@ def gather(
     ).all():
         explanations.setdefault(row.assignment_id, []).append(row)
 
+    # Each item goes under the agency responsible on the report's day (mergers, renamings).
+    formers = formers_by_agency(session, {agency.id or 0 for _, _, agency in rows})
+    moved = moved_by_changes(session)
     items: list[Item] = []
     deadlines: dict[int, Deadline | None] = {}
     for assignment, task, agency in rows:
@@ -171,6 +182,8 @@ def gather(
             period_start=period_start,
         )
         own = explanations.get(assignment.id or 0, [])
+        former = named_as(assignment, task, formers.get(agency.id or 0, []), moved)
+        responsible = responsible_on(agency, former, as_of)
         for obligation in obligations:
             items.append(
                 Item(
@@ -184,7 +197,8 @@ def gather(
                     deadline_text=task.deadline_text,
                     assignment_id=assignment.id or 0,
                     agency_code=agency.code,
-                    agency_name=agency.name,
+                    agency_name=responsible[0],
+                    former_name=responsible[1],
                     role=assignment.role,
                     status=assignment.status,
                     obligation=obligation,

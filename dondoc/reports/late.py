@@ -90,8 +90,10 @@ def late_report(data: ReportData, period: Period) -> LateReport:
     by_agency: dict[str, AgencyLate] = {}
     for item in data.items:
         if is_on_late_list(item, period):
+            # Before a merger, the former agency has a section of its own.
             agency = by_agency.setdefault(
-                item.agency_code, AgencyLate(item.agency_code, item.agency_name, [])
+                f"{item.agency_code}\n{item.agency_name}",
+                AgencyLate(item.agency_code, item.agency_name, []),
             )
             agency.items.append(item)
     for agency in by_agency.values():

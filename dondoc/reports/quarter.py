@@ -141,11 +141,11 @@ def quarter_report(data: ReportData, period: Period) -> QuarterReport:
         line = lines.get(item.assignment_id)
         if line is None:
             line = AssignmentLine(
-                item.agency_code, item.agency_name, item.role, item.status, items=[]
+                item.agency_code, item.agency_label, item.role, item.status, items=[]
             )
             lines[item.assignment_id] = line
             task.assignments.append(line)
-            agency_parts.setdefault(item.agency_code, (item.agency_name, []))[1].append(line)
+            agency_parts.setdefault(item.agency_code, (item.agency_label, []))[1].append(line)
         line.items.append(item)
     agencies = []
     for code, (name, parts) in agency_parts.items():

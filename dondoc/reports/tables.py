@@ -50,7 +50,7 @@ def item_row(item: Item, tz: tzinfo) -> list[str]:
         item.task_title,
         item.deadline_text or "",
         item.agency_code,
-        item.agency_name,
+        item.agency_label,
         ROLE_LABELS.get(item.role, item.role),
         obligation.due.isoformat() if obligation.due else "",
         str(item.category),
@@ -132,7 +132,8 @@ def late_markdown(report: LateReport, *, tz: tzinfo) -> str:
             cells = [
                 item.task_number,
                 _md(item.task_title),
-                ROLE_LABELS.get(item.role, item.role),
+                ROLE_LABELS.get(item.role, item.role)
+                + (f" ({_md(item.former_name)})" if item.former_name else ""),
                 _md(item.deadline_text or "—"),
                 f"{due:%d/%m/%Y}" if due else "—",
                 str(item.obligation.days_late),
