@@ -21,7 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n auto --dist loadfile
+	$(BIN)/pytest -q -rs -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import bench_chat_flood, bench_email, bench_telegram, bench_tick, bench_zalo
+from bench import (
+    bench_chat_flood,
+    bench_deadline,
+    bench_email,
+    bench_telegram,
+    bench_tick,
+    bench_zalo,
+)
 
 BENCHES: tuple[Callable[[], None], ...] = (
     bench_chat_flood.main,
+    bench_deadline.main,
     bench_email.main,
     bench_telegram.main,
     bench_tick.main,

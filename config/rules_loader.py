@@ -14,7 +14,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, RootModel, ValidationError
 
-from config.errors import ConfigError, plain_message
+from config.errors import ConfigError, clip, plain_message
 from config.yaml_source import Loc, Located, load_located
 from rules.policy import DEADLINE_KINDS, RECIPIENT_WORDS, RuleConfig
 
@@ -100,7 +100,7 @@ def _message(item: Any, loc: Loc, is_key: bool) -> str:
         expected = str(item.get("ctx", {}).get("expected", "")).replace("'", "")
         expected = expected.replace(" or ", ", ")
         what = "khóa" if is_key else "giá trị"
-        return f"{what} {item['input']!r} không hợp lệ; cho phép (allowed values): {expected}"
+        return f"{what} {clip(item['input'])} không hợp lệ; cho phép (allowed values): {expected}"
     if kind in ("value_error", "assertion_error"):
         return plain_message(item["msg"])
     if kind == "too_short":
@@ -112,7 +112,7 @@ def _message(item: Any, loc: Loc, is_key: bool) -> str:
     message = _TYPE_MESSAGES.get(kind)
     if message is None:
         return str(item["msg"])
-    return message if kind == "missing" else f"{message}, không phải {item['input']!r}"
+    return message if kind == "missing" else f"{message}, không phải {clip(item['input'])}"
 
 
 def _is_union_tag(part: int | str) -> bool:
@@ -201,6 +201,7 @@ def _references(
                 f"chính sách '{chosen}' không có {needs} cho loại '{kind}', nên sẽ không nhắc gì "
                 "(the policy would never remind tasks of this kind)",
             )
+    yield from _ack_timeout(config, source)
     for policy_name, policy in config.policies.items():
         for index, stage in enumerate(policy.stages):
             loc: Loc = ("policies", policy_name, index)
@@ -213,6 +214,26 @@ def _references(
                 )
             yield from _recipients(source, loc, stage.to, agencies)
     yield from _recipients(source, ("reports",), config.reports.to, agencies, words=("office",))
+
+
+def _ack_timeout(config: RuleConfig, source: Located) -> Iterator[_Problem]:
+    # An acknowledgement silences repeats until it lapses: no longer than the repeat, it
+    # would at most delay one by a few hours (as on-call tools, the timeout is longer).
+    repeats = [
+        (stage.repeat.every, f"{name}/{stage.name}")
+        for name, policy in config.policies.items()
+        for stage in policy.stages
+        if stage.repeat is not None
+    ]
+    longest = max(repeats, default=None)
+    if longest is not None and config.ack_timeout <= longest[0]:
+        yield _problem(
+            source,
+            ("ack_timeout",),
+            f"phải dài hơn khoảng lặp dài nhất ({longest[0].days}d, bước '{longest[1]}'), nếu "
+            "không, xác nhận đã nhận không chặn được lần nhắc lặp nào (must be longer than "
+            "every repeat interval, or an acknowledgement silences no repeat)",
+        )
 
 
 def _recipients(

@@ -5,13 +5,15 @@ Validated once, at the edge (the CLI), and passed down; nothing here runs at imp
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,8 +38,21 @@ class SmtpSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     security: Literal["none", "starttls", "tls"] = "none"
+    # Sending a password over a plain connection must be the operator's explicit choice.
+    allow_insecure_auth: bool = False
     sender: str = "dondoc@localhost"
     timeout: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _no_password_in_clear(self) -> SmtpSettings:
+        if self.username and self.security == "none" and not self.allow_insecure_auth:
+            raise ValueError(
+                "đăng nhập máy chủ thư (DONDOC_SMTP__USERNAME) sẽ gửi mật khẩu không mã hóa: "
+                "đặt DONDOC_SMTP__SECURITY=starttls (cổng 587) hoặc tls (cổng 465); chỉ khi "
+                "thật sự cần, đặt DONDOC_SMTP__ALLOW_INSECURE_AUTH=true (a login over an "
+                "unencrypted connection would send the password in clear)"
+            )
+        return self
 
     @field_validator("sender")
     @classmethod
@@ -194,6 +209,48 @@ def _where(loc: tuple[int | str, ...], located: Located | None) -> str:
     if located is not None and loc:
         return f"{located.where(loc)}: {'.'.join(str(part) for part in loc)}"
     return _variable_name(loc) if loc else ENV_PREFIX
+
+
+# DONDOC_ variables read outside Settings: the settings file, Docker, the demo, the tests.
+OTHER_VARIABLES = (
+    SETTINGS_FILE_ENV,
+    "DONDOC_AGENCIES_FILE",  # the Docker image's entry point
+    "DONDOC_DEMO_DIR",
+    "DONDOC_TEST_POSTGRES_URL",
+)
+
+
+def known_variables() -> list[str]:
+    """Every DONDOC_ environment variable dondoc reads, nested settings included."""
+    names = list(OTHER_VARIABLES)
+    for name, info in Settings.model_fields.items():
+        names.append(_variable_name((name,)))
+        model = info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names += [_variable_name((name, inner)) for inner in model.model_fields]
+    return names
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each DONDOC_ variable nothing reads (a misspelt name is otherwise
+    silently ignored), naming the closest known one."""
+    known = known_variables()
+    groups = [n + "__" for n in known if any(k.startswith(n + "__") for k in known)]
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known:
+            continue
+        if any(upper.startswith(group) for group in groups):
+            continue  # a nested key: validation refuses unknown ones with their name
+        bare = {k.removeprefix(ENV_PREFIX): k for k in known}
+        close = difflib.get_close_matches(upper.removeprefix(ENV_PREFIX), bare, n=1, cutoff=0.7)
+        hint = f"; có phải {bare[close[0]]}? (did you mean it?)" if close else ""
+        warnings.append(
+            f"{name}: dondoc không dùng biến môi trường này, giá trị bị bỏ qua "
+            f"(unknown variable, ignored){hint}"
+        )
+    return warnings
 
 
 def _read_settings_file(path: str) -> Located:

@@ -2,6 +2,12 @@
 
 PyYAML's composer already records a mark on every node; we construct plain Python data
 and keep a map from each value's path (("policies", "default", 0, "at")) to its mark.
+
+Reading is bounded, because a config is reloaded live by a daemon holding secrets: a
+file over MAX_BYTES, nesting deeper than MAX_DEPTH, more than MAX_ALIASES alias
+expansions (the "billion laughs") or more than MAX_NODES values in all are refused with
+the place where the limit was crossed, before any memory or time is spent on them. The
+merge key (`<<: *defaults`) is supported, as YAML 1.1 defines it.
 """
 
 from __future__ import annotations
@@ -13,9 +19,15 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from config.errors import ConfigError, plain_message
+from config.errors import ConfigError, clip, plain_message
 
 Loc = tuple[int | str, ...]
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 40
+MAX_ALIASES = 200
+MAX_NODES = 200_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass(frozen=True)
@@ -35,40 +47,140 @@ class Located:
         return f"{self.file}:1:1"
 
 
-def _construct(node: yaml.Node, loc: Loc, positions: dict[Loc, tuple[int, int]]) -> Any:
-    positions.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+def _refuse(mark: yaml.Mark, message: str) -> ConfigError:
+    return ConfigError([f"{{file}}:{mark.line + 1}:{mark.column + 1}: {message}"])
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe composer, refusing deep nesting and marking where each alias is used.
+
+    The composer recurses once per level, so depth is checked before it does; an alias
+    becomes a copy of its anchored node carrying the alias's own position, which is how
+    the expansion count below can name the line that asked for it.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            anchored = super().compose_node(parent, index)
+            if anchored is None:
+                return None
+            alias = _copy_node(anchored, event.start_mark, event.end_mark)
+            alias.is_alias = True  # type: ignore[attr-defined]
+            return alias
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _refuse(
+                    self.peek_event().start_mark,
+                    f"lồng nhau quá {MAX_DEPTH} cấp (nesting deeper than {MAX_DEPTH} levels)",
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _copy_node(node: yaml.Node, start: yaml.Mark, end: yaml.Mark) -> yaml.Node:
+    if isinstance(node, yaml.ScalarNode):
+        return yaml.ScalarNode(node.tag, node.value, start, end, node.style)
+    if isinstance(node, yaml.SequenceNode):
+        return yaml.SequenceNode(node.tag, node.value, start, end, node.flow_style)
     if isinstance(node, yaml.MappingNode):
+        return yaml.MappingNode(node.tag, node.value, start, end, node.flow_style)
+    raise TypeError(f"unexpected YAML node {node!r}")
+
+
+class _Builder:
+    """Plain data from a composed document, within the alias, node and depth budgets."""
+
+    def __init__(self, positions: dict[Loc, tuple[int, int]]) -> None:
+        self.positions = positions
+        self.aliases = 0
+        self.nodes = 0
+
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self.nodes += 1
+        if getattr(node, "is_alias", False):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _refuse(
+                    node.start_mark,
+                    f"quá nhiều lần mở rộng bí danh (more than {MAX_ALIASES} alias expansions; "
+                    "a 'billion laughs' file is refused)",
+                )
+        if self.nodes > MAX_NODES:
+            raise _refuse(
+                node.start_mark, f"tệp có quá {MAX_NODES} giá trị (more than {MAX_NODES} values)"
+            )
+        if len(loc) > MAX_DEPTH:
+            raise _refuse(
+                node.start_mark,
+                f"lồng nhau quá {MAX_DEPTH} cấp (nesting deeper than {MAX_DEPTH} levels)",
+            )
+        self.positions.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        return _scalar(node)
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
+        merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                mark = key_node.start_mark
-                raise ConfigError(
-                    [
-                        f"{{file}}:{mark.line + 1}:{mark.column + 1}: "
-                        "khóa phải là một tên đơn giản (keys must be plain names)"
-                    ]
+                raise _refuse(
+                    key_node.start_mark, "khóa phải là một tên đơn giản (keys must be plain names)"
                 )
+            if key_node.tag == _MERGE_TAG:
+                merges.append(value_node)
+                continue
             key = _scalar(key_node)
             child = (*loc, key)
-            positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            position = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in result:
-                raise ConfigError(
-                    [
-                        f"{{file}}:{positions[child][0]}:{positions[child][1]}: "
-                        f"khóa '{key}' bị lặp lại (duplicate key)"
-                    ]
-                )
-            result[key] = _construct(value_node, child, positions)
+                raise _refuse(key_node.start_mark, f"khóa {clip(key)} bị lặp lại (duplicate key)")
+            self.positions[child] = position
+            result[key] = self.build(value_node, child)
+        for merge in merges:
+            self._merge(result, merge, loc)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*loc, i), positions) for i, item in enumerate(node.value)]
-    return _scalar(node)
+
+    def _merge(self, result: dict[Any, Any], merge: yaml.Node, loc: Loc) -> None:
+        """`<<: *a` or `<<: [*a, *b]`: keys written here win, then the earlier mappings."""
+        sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise _refuse(
+                    source.start_mark,
+                    "khóa gộp '<<' cần một bảng hoặc danh sách bảng, ví dụ <<: *mac_dinh "
+                    "(the merge key takes a mapping or a list of mappings)",
+                )
+            scratch: dict[Loc, tuple[int, int]] = {}
+            builder_positions, self.positions = self.positions, scratch
+            try:
+                merged = self.build(source, loc)
+            finally:
+                self.positions = builder_positions
+            for key, value in merged.items():
+                if key not in result:
+                    result[key] = value
+                    for where, position in scratch.items():
+                        if where[: len(loc) + 1] == (*loc, key):
+                            self.positions.setdefault(where, position)
 
 
 def _scalar(node: yaml.Node) -> Any:
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError, yaml.YAMLError) as exc:
+        # e.g. 2022-13-45 looks like a date to YAML and fails to become one.
+        raise _refuse(node.start_mark, f"giá trị {clip(node.value)} không hợp lệ: {exc}") from None
     finally:
         loader.dispose()
 
@@ -78,23 +190,39 @@ def load_located(path: Path | str, text: str | None = None) -> Located:
     name = str(path)
     if text is None:
         try:
+            size = Path(path).stat().st_size
+            if size > MAX_BYTES:
+                raise ConfigError([_too_big(name, size)])
             text = Path(path).read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise ConfigError([f"{name}: không tìm thấy tệp (file not found)"]) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([f"{name}: không đọc được tệp: {exc}"]) from None
+    elif len(text.encode("utf-8")) > MAX_BYTES:
+        raise ConfigError([_too_big(name, len(text.encode("utf-8")))])
+    positions: dict[Loc, tuple[int, int]] = {}
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        data = {} if node is None else _Builder(positions).build(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         raise ConfigError([f"{where}: YAML không hợp lệ: {exc.problem or exc}"]) from None
-    positions: dict[Loc, tuple[int, int]] = {}
-    try:
-        data = {} if node is None else _construct(node, (), positions)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{name}:1:1: YAML không hợp lệ: {clip(str(exc))}"]) from None
     except ConfigError as exc:
         raise ConfigError([p.replace("{file}", name) for p in exc.problems]) from None
+    finally:
+        loader.dispose()
     return Located(file=name, data=data, positions=positions)
+
+
+def _too_big(name: str, size: int) -> str:
+    return (
+        f"{name}:1:1: tệp quá lớn ({size // 1024} KB; tối đa {MAX_BYTES // 1024} KB) "
+        f"(file larger than {MAX_BYTES // 1024} KB)"
+    )
 
 
 def describe_validation_error(source: Located, error: ValidationError) -> list[str]:

@@ -30,6 +30,7 @@ from dondoc.app import App
 from dondoc.clock import ManualClock
 from dondoc.directory import BUNDLED_DIRECTORY, group_names, load_directory, read_directory_file
 from dondoc.logs import configure_logging
+from dondoc.mail_index import read_maildir, sample_reminder, write_index
 from dondoc.models import Agency, Assignment, OutboxMessage, Plan, Task
 from dondoc.plan_import import import_plan
 from dondoc.store import migrate, session_scope
@@ -162,10 +163,18 @@ def _summary(app: App, maildir: Path, received: int) -> None:
     for name, count in per_agency.most_common(10):
         table.add_row(name, str(count))
     console.print(table)
+    mails = read_maildir(maildir)
+    index = maildir.parent / "emails.html"
+    write_index(mails, index, title="Email dondoc đã gửi trong bản chạy thử")
+    sample = sample_reminder(mails)
+    if sample is not None:
+        console.print("\n[bold]Một email nhắc việc mẫu[/] (đã giải mã):")
+        console.print(f"Gửi: {sample.to}\nTiêu đề: {sample.subject}\n", markup=False)
+        console.print(sample.text, markup=False)
     console.print(
         f"{len(rows)} nhắc việc trong {received} email đã đến hộp thư thử nghiệm.\n"
-        f"Đọc email tại: [bold]{maildir}[/] (mỗi tệp trong new/ là một email), ví dụ:\n"
-        f'  ls {maildir}/new | head; cat "{maildir}/new/$(ls {maildir}/new | head -1)"\n'
+        f"Đọc mọi email (đã giải mã tiêu đề và nội dung) tại: [bold]{index.as_uri()}[/]\n"
+        f"Bản gốc từng email (định dạng Maildir, mỗi tệp trong new/ là một email): {maildir}\n"
         f"Báo cáo hằng tháng và hằng quý đã gửi Văn phòng: {maildir.parent / 'reports'}"
     )
 

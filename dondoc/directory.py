@@ -147,11 +147,10 @@ def load_directory(session: Session, directory: DirectoryIn) -> LoadSummary:
     by_code = {a.code: a for a in session.exec(select(Agency)).all()}
     for item in directory.agencies:
         agency = by_code.get(item.code)
+        before = None if agency is None else _agency_facts(session, agency)
         if agency is None:
             agency = Agency(code=item.code, name=item.name)
             summary.added.append(item.code)
-        else:
-            summary.updated.append(item.code)
         agency.name, agency.kind, agency.locale = item.name, item.kind, item.locale
         agency.aliases = list(item.aliases)
         session.add(agency)
@@ -159,6 +158,9 @@ def load_directory(session: Session, directory: DirectoryIn) -> LoadSummary:
         by_code[item.code] = agency
         _replace_email_contacts(session, agency, item.contacts)
         _replace_former_names(session, item.former, agency_id=agency.id)
+        # Loading the same file again changes nothing, and says so.
+        if before is not None and before != _agency_facts(session, agency):
+            summary.updated.append(item.code)
     problems = []
     for g, group_in in enumerate(directory.groups):
         missing = [(m, code) for m, code in enumerate(group_in.members) if code not in by_code]
@@ -212,6 +214,30 @@ def _check_names_unique(session: Session, directory: DirectoryIn) -> None:
             )
     if problems:
         raise ConfigError(problems)
+
+
+def _agency_facts(session: Session, agency: Agency) -> tuple[object, ...]:
+    """What a directory file sets for one agency, to tell an update from a no-op."""
+    session.flush()
+    contacts = session.exec(
+        select(Contact.address, Contact.name, Contact.is_head).where(
+            col(Contact.agency_id) == agency.id, col(Contact.channel) == "email"
+        )
+    ).all()
+    former = [
+        (f.name, f.until, f.former_code, list(f.aliases))
+        for f in session.exec(
+            select(AgencyFormerName).where(col(AgencyFormerName.agency_id) == agency.id)
+        ).all()
+    ]
+    return (
+        agency.name,
+        agency.kind,
+        agency.locale,
+        list(agency.aliases),
+        sorted(contacts),
+        sorted(former, key=str),
+    )
 
 
 def _replace_former_names(

@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from dondoc.directory import default_office
 from dondoc.models import Agency, Assignment, OutboxMessage, Plan, Task
-from rules.deadline import Deadline
+from rules.deadline import UNDATED_KINDS, Deadline
 from rules.evaluate import AssignmentState, Reminder, effective_kind
 from rules.policy import Policy, RuleConfig
 
@@ -171,7 +171,7 @@ def _build(
     deadline = Deadline.from_dict(task.deadline) if task.deadline else None
     milestone = (
         config.milestone_for(deadline.depends_on)
-        if deadline is not None and deadline.kind == "external" and deadline.depends_on
+        if deadline is not None and deadline.kind in UNDATED_KINDS and deadline.depends_on
         else None
     )
     kind = effective_kind(deadline, milestone=milestone, due_override=assignment.due_override)

@@ -168,6 +168,10 @@ def extension_view(request: ExtensionRequest, parts: Parts) -> dict[str, Any]:
     }
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
 def list_extensions(session: Session, *, status: str | None = "pending") -> list[dict[str, Any]]:
     if status is not None and status not in EXTENSION_STATUSES:
         raise UserError(f"--status phải là một trong: {', '.join(EXTENSION_STATUSES)}, all.")
@@ -228,7 +232,8 @@ def decide_extension(
             },
         )
     )
-    view = extension_view(request, parts)
+    # The view's current_due is the new date once approved; the office must see both.
+    view = {**extension_view(request, parts), "previous_due": _iso(previous)}
     notify(
         session,
         parts=parts,

@@ -109,8 +109,11 @@ def build_preview(
     rows: list[PreviewRow] = []
     for context, state, _name, policy in load_states(session, assignment_ids=ids, config=config):
         state = replace(state, created_at=min(state.created_at, start_at))
-        for reminder, at in _simulate(state, policy, config, start_at, end_at):
-            send_at = calendar.next_working_time(max(reminder.due_at, at))
+        timeline = [
+            (reminder, at, calendar.next_working_time(max(reminder.due_at, at)))
+            for reminder, at in _simulate(state, policy, config, start_at, end_at)
+        ]
+        for reminder, send_at in _not_superseded(timeline):
             rows.extend(_expand(reminder, context, send_at.astimezone(zone)))
     # A task-level message (one key for the whole task) is sent once, as the daemon does.
     rows = list({row.key: row for row in reversed(rows)}.values())[::-1]
@@ -188,6 +191,20 @@ def _simulate(
             raise RuntimeError(f"next_at {result.next_at} does not move past {now}")
         now = result.next_at
     raise RuntimeError(f"assignment {state.assignment_id}: over {_MAX_STEPS} evaluations")
+
+
+def _not_superseded(
+    timeline: list[tuple[Reminder, datetime, datetime]],
+) -> list[tuple[Reminder, datetime]]:
+    """As the daemon's tick does: a reminder still waiting for office hours when a newer
+    one of the same assignment comes due is dropped, so only the latest stage is sent."""
+    kept = []
+    for index, (reminder, emitted, send_at) in enumerate(timeline):
+        later = [at for _, at, _ in timeline[index + 1 :] if at > emitted]
+        if later and min(later) <= send_at:
+            continue
+        kept.append((reminder, send_at))
+    return kept
 
 
 def _expand(reminder: Reminder, context: AssignmentContext, send_at: datetime) -> list[PreviewRow]:

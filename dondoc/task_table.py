@@ -7,6 +7,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from dondoc.tasks import task_status
+
 
 def task_table(views: list[dict[str, Any]], groups: dict[str, tuple[str, list[str]]]) -> Table:
     """Tasks with their lead and coordinating agencies; a group whose members are all
@@ -19,6 +21,7 @@ def task_table(views: list[dict[str, Any]], groups: dict[str, tuple[str, list[st
         ("Thời hạn", 18),
         ("Chủ trì", 34),
         ("Phối hợp", 34),
+        ("Trạng thái", 14),
     ):
         table.add_column(column, max_width=width, overflow="fold")
     for view in views:
@@ -29,6 +32,7 @@ def task_table(views: list[dict[str, Any]], groups: dict[str, tuple[str, list[st
             escape(view["deadline_text"]) if view["deadline_text"] else "[yellow](chưa có)[/]",
             _agencies(view, "lead", groups),
             _agencies(view, "coordinator", groups),
+            escape(task_status(view)),
         )
     return table
 
@@ -43,7 +47,7 @@ _MARKS = {"open": "", "acknowledged": " ✓nhận", "done": " ✔xong"}
 def _agencies(view: dict[str, Any], role: str, groups: dict[str, tuple[str, list[str]]]) -> str:
     """Agencies in one role; a whole group still all open is shown as the group's name."""
     items = [a for a in view["assignments"] if a["role"] == role]
-    open_codes = {a["agency"] for a in items if a["status"] == "open"}
+    open_codes = {a["agency"] for a in items if _status(a) == "open"}
     lines: list[str] = []
     covered: set[str] = set()
     for name, members in groups.values():
@@ -51,8 +55,12 @@ def _agencies(view: dict[str, Any], role: str, groups: dict[str, tuple[str, list
             lines.append(f"{escape(name)} ({len(members)})")
             covered |= set(members)
     lines += [
-        f"{escape(a['agency_name'])}{_MARKS[a['status']]}"
+        f"{escape(a['agency_name'])}{_MARKS[_status(a)]}"
         for a in items
         if a["agency"] not in covered
     ]
     return "\n".join(lines) or "—"
+
+
+def _status(item: dict[str, Any]) -> str:
+    return str(item.get("current_status", item["status"]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from email import encoders
 from email.header import Header
 from email.message import Message
@@ -34,7 +34,12 @@ _CLOSING = 421
 
 
 def build_email(
-    message: OutgoingMessage, *, sender: str, message_id: str, now: datetime
+    message: OutgoingMessage,
+    *,
+    sender: str,
+    message_id: str,
+    now: datetime,
+    tz: tzinfo | None = None,
 ) -> Message:
     """Text and HTML as alternatives, then the attachments; every header checked first.
 
@@ -62,7 +67,8 @@ def build_email(
         email["Reply-To"] = message.reply_to
     subject = Header(" ".join(message.subject.split()), "utf-8", header_name="Subject")
     email["Subject"] = subject.encode()
-    email["Date"] = format_datetime(now)
+    # The office's zone (a virtual clock may stand in UTC): readers see their own time.
+    email["Date"] = format_datetime(now.astimezone(tz) if tz is not None else now)
     email["Message-ID"] = message_id
     # RFC 3834: out-of-office robots must not answer reminders (and loop with them).
     email["Auto-Submitted"] = "auto-generated"
@@ -95,9 +101,11 @@ class EmailChannel:
         *,
         tls_context: ssl.SSLContext | None = None,
         clock: Clock | None = None,
+        tz: tzinfo | None = None,
     ) -> None:
         if not settings.host:
             raise ValueError("EmailChannel needs settings.smtp.host")
+        self._tz = tz
         self._settings = settings
         self._host = settings.host
         self._tls_context = tls_context
@@ -176,6 +184,15 @@ class EmailChannel:
         )
         try:
             await smtp.connect()
+            encrypted = bool(smtp.get_transport_info("sslcontext"))
+            if settings.username and not encrypted and not settings.allow_insecure_auth:
+                smtp.close()
+                raise ChannelError(
+                    f"Máy chủ thư {self._where}: kết nối không mã hóa, dondoc không gửi mật "
+                    "khẩu; đặt DONDOC_SMTP__SECURITY=starttls hoặc tls (or explicitly "
+                    "DONDOC_SMTP__ALLOW_INSECURE_AUTH=true).",
+                    permanent=False,
+                )
             if settings.username:
                 password = settings.password.get_secret_value() if settings.password else ""
                 await smtp.login(settings.username, password)
@@ -207,6 +224,7 @@ class EmailChannel:
             sender=self._settings.sender,
             message_id=self._message_id(message.message_key),
             now=now,
+            tz=self._tz,
         )
 
     def _message_id(self, key: str) -> str:

@@ -29,7 +29,7 @@ def build_channels(
     """
     channels: dict[str, Channel] = {}
     if settings.smtp.host:
-        channels["email"] = EmailChannel(settings.smtp, clock=clock)
+        channels["email"] = EmailChannel(settings.smtp, clock=clock, tz=settings.tz)
     if settings.telegram.token is not None:
         token = settings.telegram.token.get_secret_value()
         bot = telegram_bot or make_bot(settings.telegram)

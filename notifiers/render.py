@@ -5,6 +5,11 @@ Templates are jinja2 files under notifiers/templates/<locale>/, overridable file
 from a directory of the same shape (settings.templates_dir). Plan data is only ever a
 template *value*: a task titled "{{ x }}" or "<b>" is printed as written, and escaped in
 HTML by autoescape.
+
+Whoever may edit wording must not be able to run code as the daemon (and read its
+secrets), so every template, bundled or custom, renders in Jinja's sandbox: reaching
+`__class__`, `__globals__` or any other private attribute is a RenderError naming the
+template's FILE:LINE, never an executed command.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from notifiers.base import Attachment, Button, OutgoingMessage
 from rules.deadline import Deadline
@@ -41,13 +48,58 @@ _BLANK_LINES = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
 
-class RenderError(ValueError):
-    """A template is missing or uses a value the context does not have."""
+class StrictSandbox(SandboxedEnvironment):
+    """The sandbox, refusing an unsafe attribute at once.
 
-    def __init__(self, template: str, problem: str) -> None:
-        super().__init__(f"Mẫu thông báo '{template}' lỗi: {problem}")
+    Jinja's default hands back an undefined value that only fails when used, and a chain
+    such as `x|attr('__init__')|attr('__globals__')` then reports a missing attribute
+    instead of what happened.
+    """
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        raise SecurityError(
+            f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe"
+        )
+
+
+class RenderError(ValueError):
+    """A template is missing, uses a value the context does not have, or broke the sandbox."""
+
+    def __init__(self, template: str, problem: str, *, where: str | None = None) -> None:
+        located = f" ({where})" if where else ""
+        super().__init__(f"Mẫu thông báo '{template}'{located} lỗi: {problem}")
         self.template = template
         self.problem = problem
+        self.where = where
+
+
+def template_error(path: str, exc: Exception) -> RenderError:
+    """A RenderError for `exc`, located at the template line that raised it when known."""
+    where = template_location(exc)
+    if isinstance(exc, SecurityError):
+        reason = str(exc).rstrip(".")
+        problem = (
+            f"bị chặn vì không an toàn (blocked by the template sandbox): {reason}. Mẫu chỉ "
+            "được đọc các giá trị của thông báo (templates may only read the message's values)"
+        )
+    elif isinstance(exc, jinja2.TemplateError):
+        problem = str(exc)
+    else:  # the template's own code failed: 1/0, a range the sandbox refuses, ...
+        problem = f"{type(exc).__name__}: {exc}"
+    return RenderError(path, problem, where=where)
+
+
+def template_location(exc: BaseException) -> str | None:
+    """'FILE:LINE' of the template frame in `exc`'s traceback (Jinja rewrites it so)."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if "__jinja_exception__" in tb.tb_frame.f_globals:  # jinja2.debug's fake frames
+            found = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
 
 
 @dataclass(frozen=True)
@@ -128,6 +180,7 @@ def _complete_task(task: Mapping[str, Any], locale: str) -> dict[str, Any]:
     complete = dict(task)
     for key in ("section", "product", "deadline_text", "target"):
         complete.setdefault(key, None)
+    complete.setdefault("leads", [])
     stored = task.get("deadline")
     deadline = None
     if isinstance(stored, Mapping) and ("due" not in task or "deadline_explained" not in task):
@@ -165,7 +218,7 @@ class Renderer:
 
     @staticmethod
     def _environment(loader: jinja2.BaseLoader, *, autoescape: bool) -> jinja2.Environment:
-        env = jinja2.Environment(
+        env = StrictSandbox(
             loader=loader,
             undefined=jinja2.StrictUndefined,
             autoescape=autoescape,
@@ -241,7 +294,7 @@ class Renderer:
         except AttributeError:
             raise RenderError(path, f"không có câu '{phrase}'") from None
         except jinja2.TemplateError as exc:
-            raise RenderError(path, str(exc)) from None
+            raise template_error(path, exc) from None
 
     @staticmethod
     def _render(env: jinja2.Environment, path: str, variables: dict[str, Any]) -> str:
@@ -249,8 +302,9 @@ class Renderer:
             return env.get_template(path).render(variables)
         except jinja2.TemplateNotFound:
             raise RenderError(path, "không tìm thấy tệp mẫu") from None
-        except jinja2.TemplateError as exc:
-            raise RenderError(path, str(exc)) from None
+        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
+            # What a template's own expressions can raise; our bugs elsewhere still show.
+            raise template_error(path, exc) from None
 
     @staticmethod
     def _derive(item: Mapping[str, Any], *, locale: str, today: date) -> dict[str, Any]:
@@ -273,6 +327,16 @@ class Renderer:
                 and item.get("audience") != "office"
                 and recipient.get("code") == agency.get("code")
             )
+            # An explanation is asked of the late agency only, and only until it came in;
+            # the office is told that it was asked instead of being asked itself.
+            explained = bool(item.get("explained"))
+            asked = (
+                bool(item.get("ask_explanation")) or item.get("template") == "explanation_request"
+            ) and not explained
+            to_office = item.get("audience") == "office"
+            context["explained"] = explained
+            context["ask_explanation"] = asked and not to_office
+            context["explanation_pending"] = asked and to_office
         return context
 
     @staticmethod

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from itertools import islice
 from zoneinfo import ZoneInfo
 
-from rules.deadline import Deadline
+from rules.deadline import UNDATED_KINDS, Deadline
 from rules.evaluate_tracks import DatedTrack, PeriodicTrack, TaskDates, Track
 from rules.policy import DATED_KINDS, Policy, RuleConfig
 
@@ -81,14 +81,15 @@ def effective_kind(
 ) -> str | None:
     """The deadline kind that picks a policy: None while there is no date to count from.
 
-    An external reference counts as dated once the office set its milestone (or an
-    extension gave it a date); until then it is like a task with no deadline.
+    An external reference or an event-driven task ("Khi có yêu cầu") counts as dated
+    once the office set its milestone (or an extension gave it a date); until then it is
+    like a task with no deadline. A dated event is then chased as an external one is.
     """
     if deadline is None:
         return None
-    if deadline.kind == "external" and milestone is None and due_override is None:
+    if deadline.kind in UNDATED_KINDS and milestone is None and due_override is None:
         return None
-    return deadline.kind
+    return "external" if deadline.kind == "event" else deadline.kind
 
 
 def _has_date(state: AssignmentState) -> bool:

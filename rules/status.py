@@ -2,7 +2,8 @@
 
 The categories follow QĐ 42/2014/QĐ-TTg as amended: done on time, done late, not done but
 within the deadline, not done and overdue. Tasks the office cannot judge by a date yet
-(ongoing, waiting for an external milestone, no deadline at all) are counted apart.
+(ongoing, waiting for an external milestone, done on request, no deadline at all) are
+counted apart.
 
 Pure: the report date (`as_of`) and the office's time zone are passed in. A report for a
 past month therefore reads the same whenever it is produced: a completion recorded after
@@ -17,7 +18,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import TypeVar
 
-from rules.deadline import Deadline
+from rules.deadline import UNDATED_KINDS, Deadline
 
 
 class Category(StrEnum):
@@ -27,6 +28,7 @@ class Category(StrEnum):
     OVERDUE = "overdue"
     ONGOING = "ongoing"
     EXTERNAL = "external"
+    EVENT = "event"
     UNDATED = "undated"
 
 
@@ -38,12 +40,13 @@ CATEGORY_LABELS: Mapping[Category, tuple[str, str]] = {
     Category.OVERDUE: ("Chưa hoàn thành, quá hạn", "Not done, overdue"),
     Category.ONGOING: ("Nhiệm vụ thường xuyên", "Ongoing"),
     Category.EXTERNAL: ("Theo tiến độ chung, chưa có mốc", "Awaiting an external milestone"),
+    Category.EVENT: ("Khi có yêu cầu, chưa có thời hạn", "On request, no date set yet"),
     Category.UNDATED: ("Chưa có thời hạn", "No deadline set"),
 }
 
 # Counted against a deadline; the others are reported apart.
 DATED = (Category.DONE_ON_TIME, Category.DONE_LATE, Category.IN_TIME, Category.OVERDUE)
-APART = (Category.ONGOING, Category.EXTERNAL, Category.UNDATED)
+APART = (Category.ONGOING, Category.EXTERNAL, Category.EVENT, Category.UNDATED)
 LATE = (Category.OVERDUE, Category.DONE_LATE)
 
 # When several obligations make up one thing (the occurrences of a recurring task, the
@@ -55,9 +58,14 @@ _PRECEDENCE = (
     Category.DONE_LATE,
     Category.DONE_ON_TIME,
     Category.EXTERNAL,
+    Category.EVENT,
     Category.UNDATED,
     Category.ONGOING,
 )
+
+
+# Undated kinds of deadline and the category they are counted in until dated.
+_APART_KINDS = {"external": Category.EXTERNAL, "event": Category.EVENT}
 
 
 def category_label(category: Category, lang: str = "vi") -> str:
@@ -122,7 +130,8 @@ def assess(
     """The obligations of one assignment that matter for a report covering up to `as_of`.
 
     A one-off deadline gives one obligation: due on `due_override` (an approved
-    extension) or the plan's due date; an external one takes the office's `milestone`.
+    extension) or the plan's due date; an external or event-driven one takes the office's
+    `milestone`.
     A recurring deadline gives its occurrences since `since` (when the agency was
     tasked, unless the deadline has its own start) that fall in `period_start`..`as_of`,
     earlier ones still outstanding, and the coming one when none fell in the period.
@@ -136,13 +145,13 @@ def assess(
     if due is None and deadline is not None:
         if deadline.kind == "once":
             due = deadline.due
-        elif deadline.kind == "external":
+        elif deadline.kind in UNDATED_KINDS:
             due = milestone
         elif deadline.kind == "ongoing":
             return [Obligation(Category.ONGOING, done_on=done_on)]
     if due is None:
-        kind = Category.EXTERNAL if deadline is not None else Category.UNDATED
-        return [Obligation(kind, done_on=done_on)]
+        kind = Category.UNDATED if deadline is None else _APART_KINDS.get(deadline.kind)
+        return [Obligation(kind or Category.EXTERNAL, done_on=done_on)]
     return [_judge(due, done_on, as_of, None, recurring=False)]
 
 

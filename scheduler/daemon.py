@@ -39,6 +39,7 @@ from scheduler.lock import StoreLock
 from scheduler.metrics import HealthServer, Metrics
 from scheduler.queue import release_stale
 from scheduler.reports import enqueue_due_reports, next_report_time
+from scheduler.summary import simulation_summary, start_summary
 from scheduler.tick import TickResult, run_tick
 
 log = logging.getLogger("dondoc.daemon")
@@ -115,6 +116,7 @@ class Daemon:
             self.last_error = exc.problems[0] if exc.problems else str(exc)
             return False
         self.config = config
+        self.last_error = None  # /healthz and `dondoc status` stop reporting the fixed error
         self._reevaluate_all(now)
         log.info("config reloaded from %s", self.rules_path)
         return True
@@ -255,6 +257,7 @@ class Daemon:
                 server.start()
             if self.bot is not None:
                 await self.bot.start()
+            self._log_start(simulate_until)
             if simulate_until is not None:
                 await self._simulate(simulate_until, speed)
             else:
@@ -300,10 +303,33 @@ class Daemon:
                 start.date().isoformat(),
             )
 
+    def _log_start(self, simulate_until: datetime | None) -> None:
+        summary = start_summary(
+            engine=self.engine,
+            settings=self.settings,
+            config=self.config,
+            channels=set(self.channels),
+            now=self.clock.now(),
+            simulate_until=simulate_until,
+        )
+        log.info("\n".join(summary.lines))
+        for warning in summary.warnings:
+            log.warning(warning)
+
     async def _simulate(self, until: datetime, speed: float) -> None:
         clock = self.clock
         if not isinstance(clock, ManualClock):
             raise TypeError("--simulate needs a ManualClock")
+        start = clock.now()
+        try:
+            await self._simulate_steps(clock, until, speed)
+        finally:
+            lines = simulation_summary(
+                engine=self.engine, start=start, until=until, tz=self.settings.tz
+            )
+            log.info("\n".join(lines))
+
+    async def _simulate_steps(self, clock: ManualClock, until: datetime, speed: float) -> None:
         self._warn_if_assigned_later(clock.now())
         max_jump = timedelta(days=1)
         while not self._stop.is_set() and clock.now() <= until:

@@ -11,13 +11,15 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
-from dondoc.models import Agency, Assignment, Contact
+from dondoc.message_facts import Facts, load_facts
+from dondoc.models import Agency, Assignment, Contact, OutboxMessage
 from dondoc.outbox import enqueue_many
 from dondoc.store import session_scope
 from rules.calendar import WorkCalendar
@@ -33,6 +35,7 @@ class TickResult:
     evaluated: int = 0
     enqueued: int = 0
     skipped: list[str] = field(default_factory=list)
+    superseded: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,20 +87,43 @@ def run_tick(
             # Rows load_states leaves out (their task was dropped) must not come back.
             updates: list[dict[str, Any]] = [{"a_id": i, "next": None} for i in ids]
             rows: list[dict[str, Any]] = []
+            latest: dict[int, tuple[str, list[str]]] = {}  # assignment → (stage, new keys)
             position = {i: n for n, i in enumerate(ids)}
-            for context, state, _policy_name, policy in load_states(
-                session, assignment_ids=[i for i in ids if i is not None], config=config
-            ):
+            states = list(
+                load_states(
+                    session, assignment_ids=[i for i in ids if i is not None], config=config
+                )
+            )
+            facts = load_facts(
+                session,
+                assignment_ids=[context.assignment_id for context, *_ in states],
+                task_ids={context.task_id for context, *_ in states},
+                tz=ZoneInfo(config.timezone),
+            )
+            for context, state, _policy_name, policy in states:
                 evaluation = evaluate(state, policy, now, config=config)
                 for reminder in evaluation.reminders:
-                    rows.extend(
-                        _outbox_rows(
-                            reminder, context, directory, calendar, now, channels, telegram_link
-                        )
+                    new = _outbox_rows(
+                        reminder,
+                        context,
+                        directory,
+                        calendar,
+                        now,
+                        channels,
+                        telegram_link,
+                        facts.get(context.assignment_id, Facts()),
+                    )
+                    rows.extend(new)
+                    # Keys of every reminder due now stay: only older, unsent ones go.
+                    _, kept = latest.get(reminder.assignment_id, ("", []))
+                    latest[reminder.assignment_id] = (
+                        reminder.stage,
+                        kept + [r["key"] for r in new],
                     )
                 updates[position[state.assignment_id]]["next"] = evaluation.next_at
                 result.evaluated += 1
             result.enqueued += enqueue_many(session, rows, now=now)
+            result.superseded += _supersede_pending(session, latest)
             if updates:
                 table = Assignment.__table__  # type: ignore[attr-defined]
                 session.connection().execute(
@@ -108,6 +134,30 @@ def run_tick(
                 )
             if len(ids) < BATCH:
                 return result
+
+
+def _supersede_pending(session: Session, latest: dict[int, tuple[str, list[str]]]) -> int:
+    """Drop the unsent reminders a newer stage replaces: only the latest due stage goes out.
+
+    A stage queued for the next office hours (a deadline on a Saturday, then a holiday)
+    is still waiting when the next stage comes due; both would reach the agency in the
+    same message. Rows already being sent, and notices or reports, are left alone.
+    """
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    count = 0
+    for assignment_id, (stage, keys) in latest.items():
+        statement = (
+            table.update()
+            .where(
+                table.c.assignment_id == assignment_id,
+                table.c.kind == "reminder",
+                table.c.status == "pending",
+                table.c.key.not_in(keys),
+            )
+            .values(status="skipped", last_error=f"superseded by stage {stage}")
+        )
+        count += int(session.connection().execute(statement).rowcount or 0)
+    return count
 
 
 def _recipients(
@@ -130,6 +180,7 @@ def _outbox_rows(
     now: datetime,
     channels: Collection[str],
     telegram_link: str | None,
+    facts: Facts,
 ) -> list[dict[str, Any]]:
     """One outbox row per recipient and channel the reminder can reach."""
     rows = []
@@ -156,7 +207,7 @@ def _outbox_rows(
                     "stage": reminder.stage,
                     "template": reminder.template,
                     "context": _render_context(
-                        reminder, context, agency, audience, directory, telegram_link
+                        reminder, context, agency, audience, directory, telegram_link, facts
                     ),
                     "due_at": reminder.due_at,
                     "send_after": send_after,
@@ -172,8 +223,10 @@ def _render_context(
     audience: str,
     directory: _Directory,
     telegram_link: str | None,
+    facts: Facts,
 ) -> dict[str, Any]:
     office = directory.by_id.get(context.owner_id or 0)
+    explained = facts.explained(reminder.occurrence, context.task.get("deadline"))
     office_email = directory.reply_email.get(context.owner_id or 0)
     return {
         "assignment_id": reminder.assignment_id,
@@ -181,11 +234,13 @@ def _render_context(
         "stage": reminder.stage,
         "template": reminder.template,
         "repeat": reminder.repeat,
-        "ask_explanation": reminder.ask_explanation,
+        # Once the agency has explained, no message asks again (nor waits for a reply).
+        "ask_explanation": reminder.ask_explanation and not explained,
+        "explained": explained,
         "occurrence": reminder.occurrence.isoformat() if reminder.occurrence else None,
         "audience": audience,
         "plan": {"code": context.plan_code, "title": context.plan_title},
-        "task": dict(context.task),
+        "task": {**context.task, "leads": list(facts.leads)},
         "agency": {"code": context.agency_code, "name": context.agency_name},
         "recipient": {"code": recipient.code, "name": recipient.name},
         "office": {"code": office.code, "name": office.name} if office else None,

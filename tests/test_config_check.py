@@ -199,3 +199,12 @@ def test_config_check_prints_each_problem_as_file_line_col_and_exits_2(
     accepted = initialized_cli("config", "check", str(good))
     assert accepted.exit_code == 0, accepted.stderr
     assert "bỏ qua" not in accepted.stdout
+
+
+def test_an_acknowledgement_timeout_no_longer_than_a_repeat_is_refused(tmp_path: Path) -> None:
+    # With ack_timeout equal to the weekly repeat, "Đã nhận" on 01/12 only delays the
+    # 08/12 repeat by a few hours: the acknowledgement would silence nothing.
+    path, line, _ = edited(tmp_path, "ack_timeout: 45d", "ack_timeout: 30d")
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}:{line}:1: ack_timeout: phải dài hơn khoảng lặp dài nhất")
+    assert "30d" in problem

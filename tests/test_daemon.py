@@ -30,9 +30,14 @@ def test_reminders_arrive_on_the_expected_virtual_days_in_office_hours(
     # The coordinator hears three days ahead, a Wednesday.
     assert found[("coordinators", "so-noi-vu")] == {at("2022-12-28", 7, 30)}
     # Due on Saturday 31/12; 1 and 2 January are the New Year holiday and its
-    # substitute day, so "due today" and "overdue" both reach the office on Tuesday.
-    assert found[("due_today", "so-tu-phap")] == {at("2023-01-03", 7, 30)}
-    assert found[("due_today", "so-tu-phap#head")] == {at("2023-01-03", 7, 30)}
+    # substitute day, so "due today" waits until Tuesday, by which time "overdue" came
+    # due too: only the latest stage goes out.
+    assert ("due_today", "so-tu-phap") not in found
+    assert ("due_today", "so-tu-phap#head") not in found
+    assert found[("overdue", "so-tu-phap#head")] == {
+        at("2023-01-03", 7, 30),
+        at("2023-01-09", 7, 30),
+    }
     assert found[("overdue", "vp-ubnd")] == {at("2023-01-03", 7, 30), at("2023-01-09", 7, 30)}
     # The overdue stage repeats weekly while nobody answers: Sunday 8/1 waits for Monday.
     assert found[("overdue", "so-tu-phap")] == {at("2023-01-03", 7, 30), at("2023-01-09", 7, 30)}
@@ -45,7 +50,10 @@ def test_reminders_arrive_on_the_expected_virtual_days_in_office_hours(
     assert ("lanhdao.so-tu-phap@tinhmau.example",) in by_recipient
     lead_mail = [m for m in smtp_sink.messages if m.recipients == ["so-tu-phap@tinhmau.example"]]
     assert [m for m in lead_mail if "Xây dựng kế hoạch số hóa hồ sơ" in m.text]
-    assert outbox_statuses(app) == {"sent": len(sent_rows(app))}
+    assert outbox_statuses(app) == {
+        "sent": len(sent_rows(app)),
+        "skipped": 2,
+    }  # due today: lead, head
 
 
 def test_evaluating_again_sends_nothing_twice(tmp_path: Path, smtp_sink: SmtpSink) -> None:
@@ -190,7 +198,7 @@ def test_a_mail_server_down_is_tried_once_per_batch_and_nothing_is_lost(
 ) -> None:
     app = make_app(tmp_path, smtp_sink)
     daemon = simulate(app, at("2023-01-02"))
-    smtp_sink.stop()  # Tuesday 3 January: due today, overdue, the head and the office all wait
+    smtp_sink.stop()  # Tuesday 3 January: overdue to the lead, the head and the office waits
     simulate(app, at("2023-01-03", 9, 0), daemon)
     with session_scope(app.engine) as session:
         waiting = session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending")).all()
@@ -212,7 +220,8 @@ def test_a_mail_server_down_is_tried_once_per_batch_and_nothing_is_lost(
     assert all(attempt.outcome == "retry" for attempt, _ in attempts)
     smtp_sink.start()
     simulate(app, at("2023-01-04"), daemon)
-    assert outbox_statuses(app) == {"sent": len(sent_rows(app))}
+    # "Due today" (lead, head) was superseded by "overdue" before it could go out.
+    assert outbox_statuses(app) == {"sent": len(sent_rows(app)), "skipped": 2}
     assert {tuple(m.recipients) for m in smtp_sink.messages} >= {
         ("so-tu-phap@tinhmau.example",),
         ("lanhdao.so-tu-phap@tinhmau.example",),
@@ -265,3 +274,92 @@ def test_the_monthly_late_list_and_quarterly_report_reach_the_office_by_email(
         ).one()
     assert sent.status == "sent" and sent.sent_at is not None
     assert sent.sent_at.astimezone(VN).date().isoformat() == "2023-02-06"  # 5 Feb is a Sunday
+
+
+def test_a_digest_lists_a_task_once_when_two_stages_meet_after_a_holiday(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    plan = (
+        "STT,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Sản phẩm,Thời gian hoàn thành\n"
+        "3,Rà soát thủ tục hành chính,Sở Tư pháp,,Báo cáo,Tháng 12/2022\n"
+        "8,Số hóa hồ sơ hộ tịch,Sở Tư pháp,,Cơ sở dữ liệu,31/12/2022\n"
+    )
+    app = make_app(tmp_path, smtp_sink, plan=plan)
+    simulate(app, at("2023-01-03", 12, 0))
+    to_lead = [m for m in smtp_sink.messages if m.recipients == ["so-tu-phap@tinhmau.example"]]
+    assert len(to_lead) == 2  # two weeks ahead (19/12/2022), then Tuesday 03/01/2023
+    text = to_lead[-1].text
+    assert "quá hạn" in text.lower()
+    assert text.count("Rà soát thủ tục hành chính") == 1
+    assert text.count("Số hóa hồ sơ hộ tịch") == 1
+
+
+LATE_IN_NOVEMBER = """STT,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Sản phẩm,Thời gian hoàn thành
+1,Xây dựng kế hoạch số hóa hồ sơ,Sở Tư pháp,,Kế hoạch,Tháng 11/2022
+"""
+
+
+def test_an_acknowledgement_silences_the_repeats_until_it_lapses(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    # Due 30/11/2022: "overdue" goes out on Thursday 01/12 and would repeat weekly on
+    # 08/12, 15/12 and 22/12. The agency presses "Đã nhận" on 01/12 at 09:00.
+    app = make_app(tmp_path, smtp_sink, plan=LATE_IN_NOVEMBER)
+    daemon = simulate(app, at("2022-12-01", 9, 0))
+    assert arrivals(app)[("overdue", "so-tu-phap")] == {at("2022-12-01", 7, 30)}
+    with session_scope(app.engine) as session:
+        lead = session.exec(select(Assignment).where(Assignment.role == "lead")).one()
+        set_status(
+            session, assignment=lead, status="acknowledged", actor="test", now=app.clock.now()
+        )
+    simulate(app, at("2023-01-10"), daemon)
+    found = arrivals(app)
+    # No repeat on 08/12, 15/12 nor 22/12: the acknowledgement holds for 45 days.
+    assert found[("overdue", "so-tu-phap")] == {at("2022-12-01", 7, 30)}
+    assert found[("overdue", "so-tu-phap#head")] == {at("2022-12-01", 7, 30)}
+    # A later stage is not a repeat: a month late, the head and the office still hear.
+    assert found[("escalation", "so-tu-phap#head")] == {at("2022-12-30", 7, 30)}
+    # Every email says when it was written in the office's own zone.
+    assert smtp_sink.messages
+    assert all(str(m.header("Date")).endswith("+0700") for m in smtp_sink.messages)
+
+
+TWO_TASKS_SAME_DAY = """STT,Nhiệm vụ,Cơ quan chủ trì,Cơ quan phối hợp,Sản phẩm,Thời gian hoàn thành
+1,Rà soát thủ tục hành chính,Sở Tư pháp,,Báo cáo,Tháng 12/2022
+2,Số hóa hồ sơ hộ tịch,Sở Tư pháp,,Cơ sở dữ liệu,31/12/2022
+"""
+
+
+@pytest.mark.parametrize(("digest", "emails"), [("true", 1), ("false", 2)])
+def test_reminders_due_together_arrive_as_one_digest_unless_digests_are_off(
+    tmp_path: Path, smtp_sink: SmtpSink, digest: str, emails: int
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    default = (Path(__file__).parent.parent / "config" / "rules.yaml").read_text(encoding="utf-8")
+    rules.write_text(default.replace("digest: true", f"digest: {digest}"), encoding="utf-8")
+    app = make_app(tmp_path, smtp_sink, plan=TWO_TASKS_SAME_DAY, rules_file=rules)
+    simulate(app, at("2022-12-20"))  # "upcoming" for both, on Monday 19/12
+    to_lead = [m for m in smtp_sink.messages if m.recipients == ["so-tu-phap@tinhmau.example"]]
+    assert len(to_lead) == emails
+    text = "".join(m.text for m in to_lead)
+    assert "Rà soát thủ tục hành chính" in text and "Số hóa hồ sơ hộ tịch" in text
+
+
+def test_a_failure_notice_that_cannot_be_delivered_is_not_reported_again(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    # The agency's mailbox and the office's both refuse mail for good: the office is told
+    # about the agency's reminder once, and that notice's own failure stops there.
+    smtp_sink.refuse("so-tu-phap@tinhmau.example", code=550)
+    smtp_sink.refuse("vp-ubnd@tinhmau.example", code=550)
+    app = make_app(tmp_path, smtp_sink)
+    simulate(app, at("2022-12-19", 9, 0))  # "upcoming" failed at 07:30, its notice after
+    with session_scope(app.engine) as session:
+        rows = session.exec(select(OutboxMessage)).all()
+    notices = [r for r in rows if r.kind == "notice"]
+    assert not [n.key for n in notices if n.key.startswith("failed:failed:")]
+    failed_reminder = [r for r in rows if r.kind == "reminder" and r.status == "failed"]
+    assert failed_reminder, "the refused reminder must fail for the scenario to mean anything"
+    assert {n.key for n in notices} >= {f"failed:{r.key}" for r in failed_reminder}
+    assert all(n.status == "failed" for n in notices)  # the office's mailbox refuses too
+    assert len(notices) == len([r for r in rows if r.kind != "notice" and r.status == "failed"])

@@ -14,7 +14,6 @@ from itertools import islice, pairwise
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rules import deadline_words
 from rules.deadline import (
     PERIOD_MONTHS,
     Deadline,
@@ -23,6 +22,7 @@ from rules.deadline import (
     month_end,
     parse_deadline,
 )
+from rules.deadline import words as deadline_words
 
 YEARS = st.integers(1900, 2199)
 DATES = st.dates(date(1900, 1, 1), date(2199, 12, 31))
@@ -32,19 +32,11 @@ MONTH_NAMES = (
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
 
 
-def _vocabulary() -> list[str]:
-    entries: set[str] = set()
-    for value in vars(deadline_words).values():
-        table = getattr(value, "table", None)
-        if isinstance(table, dict):
-            entries.update(" ".join(key) for key in table)
-    return sorted(entries)
-
-
 # Words the grammar knows, numbers and punctuation: reaches deeper than random text.
 PIECES = st.sampled_from(
-    [*_vocabulary(), "2023", "12", "13", "0", "31", "15", "II", "V", "/", "-", ",", "(", ")", "…"]
-)
+    [*deadline_words.known_phrases(), "2023", "12", "13", "0", "31", "15", "II", "V", "/", "-",
+     ",", "(", ")", "…"]
+)  # fmt: skip
 DEADLINE_LIKE = st.lists(PIECES, max_size=8).map(" ".join)
 
 

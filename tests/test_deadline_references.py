@@ -44,7 +44,7 @@ EXTERNAL = {
     "Theo Kế hoạch riêng của UBND tỉnh": external("Kế hoạch riêng của UBND tỉnh"),
     "Theo Kế hoạch riêng …": external("Kế hoạch riêng …"),
     "Sau khi Nghị định được ban hành": external("Nghị định được ban hành"),
-    "Khi có yêu cầu": external("yêu cầu"),
+    "Khi có quyết định của UBND tỉnh": external("quyết định của UBND tỉnh"),
     "according to the schedule of Project 06": external("Project 06"),
     "after the Decree is issued": external("the Decree is issued"),
 }

@@ -105,6 +105,8 @@ STORED = [
     "Thường xuyên",
     "Theo tiến độ của Đề án 06",
     "Trong năm 2022 (sau khi …)",
+    "Thường xuyên; định kỳ 6 tháng báo cáo về Sở Nội vụ",
+    "Theo yêu cầu của UBND tỉnh",
 ]
 
 
@@ -130,6 +132,7 @@ def test_the_stored_form_uses_iso_dates() -> None:
         "recurrence": {"every_months": 3, "day": 19, "month_in_period": None},
         "depends_on": None,
         "note": None,
+        "report_to": None,
     }
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import ssl
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from fakes.smtp import SmtpSink
 from pydantic import SecretStr
 
-from config.settings import SmtpSettings
+from config.settings import SmtpSettings, load_settings
 from dondoc.clock import ManualClock
 from notifiers.base import Attachment, ChannelError, OutgoingMessage
 from notifiers.email import EmailChannel
+from notifiers.registry import build_channels
 
 if TYPE_CHECKING:
-    from fakes.fixtures import TlsFiles
+    from fakes.fixtures import TlsFiles, TlsPair
 
 pytest_plugins = ["fakes.fixtures"]
 
@@ -171,23 +173,76 @@ async def test_a_line_break_in_the_address_is_refused_before_sending(smtp_sink: 
     assert smtp_sink.connections == 0
 
 
-async def test_login_with_the_configured_account() -> None:
-    with SmtpSink(users={"dondoc": "mat-khau-bi-mat"}) as sink:
-        settings = settings_for(sink, username="dondoc", password=SecretStr("mat-khau-bi-mat"))
-        await EmailChannel(settings).send(reminder())
+async def test_starttls_then_login_with_the_configured_account(tls_pair: TlsPair) -> None:
+    users = {"dondoc": "mat-khau-bi-mat"}
+    with SmtpSink(users=users, tls_context=tls_pair.server, starttls=True) as sink:
+        settings = settings_for(
+            sink, username="dondoc", password=SecretStr("mat-khau-bi-mat"), security="starttls"
+        )
+        await EmailChannel(settings, tls_context=tls_pair.client).send(reminder())
         assert sink.logins == [("dondoc", "mat-khau-bi-mat")]
         assert len(sink.wait_for(1)) == 1
 
 
-async def test_a_wrong_password_is_reported_without_the_password() -> None:
-    with SmtpSink(users={"dondoc": "dung"}) as sink:
-        settings = settings_for(sink, username="dondoc", password=SecretStr("sai-mat-khau"))
+async def test_a_login_on_a_plain_connection_is_refused_by_the_server_as_in_real_life(
+    tls_pair: TlsPair,
+) -> None:
+    # The operator explicitly allowed it; a real server (and the fake) still says no.
+    users = {"dondoc": "mat-khau-bi-mat"}
+    with SmtpSink(users=users, tls_context=tls_pair.server) as sink:
+        settings = settings_for(
+            sink,
+            username="dondoc",
+            password=SecretStr("mat-khau-bi-mat"),
+            allow_insecure_auth=True,
+        )
         with pytest.raises(ChannelError) as caught:
             await EmailChannel(settings).send(reminder())
+        assert sink.logins == [] and sink.messages == []
+    assert not caught.value.permanent
+    assert "mat-khau-bi-mat" not in caught.value.message
+
+
+async def test_the_channel_never_sends_a_password_in_clear_unless_allowed(
+    smtp_sink: SmtpSink,
+) -> None:
+    # Settings built without validation (a caller of the library) meet the same refusal.
+    settings = SmtpSettings.model_construct(
+        host=smtp_sink.host,
+        port=smtp_sink.port,
+        username="dondoc",
+        password=SecretStr("mat-khau-bi-mat"),
+        security="none",
+        allow_insecure_auth=False,
+        sender=SENDER,
+        timeout=5,
+    )
+    with pytest.raises(ChannelError, match="DONDOC_SMTP__SECURITY"):
+        await EmailChannel(settings).send(reminder())
+    assert smtp_sink.messages == []
+
+
+async def test_a_wrong_password_is_reported_without_the_password(tls_pair: TlsPair) -> None:
+    with SmtpSink(users={"dondoc": "dung"}, tls_context=tls_pair.server, starttls=True) as sink:
+        settings = settings_for(
+            sink, username="dondoc", password=SecretStr("sai-mat-khau"), security="starttls"
+        )
+        with pytest.raises(ChannelError) as caught:
+            await EmailChannel(settings, tls_context=tls_pair.client).send(reminder())
     assert not caught.value.permanent  # fix the settings and the queue drains
     assert "DONDOC_SMTP__PASSWORD" in caught.value.message
     assert "sai-mat-khau" not in caught.value.message
     assert "sai-mat-khau" not in repr(caught.value)
+
+
+async def test_implicit_tls_with_login(tls_pair: TlsPair) -> None:
+    users = {"dondoc": "mat-khau-bi-mat"}
+    with SmtpSink(users=users, tls_context=tls_pair.server, implicit_tls=True) as sink:
+        settings = settings_for(
+            sink, username="dondoc", password=SecretStr("mat-khau-bi-mat"), security="tls"
+        )
+        await EmailChannel(settings, tls_context=tls_pair.client).send(reminder())
+        assert sink.logins == [("dondoc", "mat-khau-bi-mat")]
 
 
 def _client_context(tls: TlsFiles) -> ssl.SSLContext:
@@ -243,3 +298,17 @@ async def test_attachments_travel_with_the_text_and_html(smtp_sink: SmtpSink) ->
     (mail,) = smtp_sink.wait_for(1)
     assert mail.text.strip() == "Kính gửi: Văn phòng UBND tỉnh"
     assert mail.attachments() == [("bao-cao-cham-2023-03.csv", "STT,Nhiệm vụ\n1,Ví dụ\n".encode())]
+
+
+async def test_the_date_header_is_in_the_offices_zone_whatever_the_clock_says(
+    smtp_sink: SmtpSink, tmp_path: Path
+) -> None:
+    # The system clock (and a simulation after a store round trip) stands in UTC.
+    settings = load_settings(
+        data_dir=tmp_path, smtp={"host": smtp_sink.host, "port": smtp_sink.port, "sender": SENDER}
+    )
+    clock = ManualClock(datetime(2022, 11, 25, 2, 0, tzinfo=UTC))
+    channel = build_channels(settings, clock=clock)["email"]
+    await channel.send(reminder())
+    (mail,) = smtp_sink.wait_for(1)
+    assert mail.header("Date") == "Fri, 25 Nov 2022 09:00:00 +0700"

@@ -104,7 +104,12 @@ def test_the_quarterly_task_runs_one_cycle_per_quarter(year: list[Row]) -> None:
         assert sorted(set(cycles)) == quarters
         for quarter in quarters:
             stages = [r["stage"] for r in rows if r["occurrence"] == quarter]
-            assert stages[:2] == ["upcoming", "due_today"]
+            # A quarter ending on a weekend (31/12/2022, 30/09/2023): "due today" would
+            # wait for Monday, when "overdue" is due too; only that goes out. (The year
+            # previewed ends on Sunday 31/12/2023, before its "overdue" comes due.)
+            weekend = date.fromisoformat(quarter).weekday() >= 5 and quarter < "2023-12-31"
+            second = "overdue" if weekend else "due_today"
+            assert stages[:2] == ["upcoming", second]
 
 
 def test_nothing_goes_out_on_a_weekend_outside_office_hours_or_during_tet_2023(
@@ -168,3 +173,17 @@ def test_a_broken_rules_file_stops_the_preview_with_its_position(
     assert result.exit_code == 2
     assert f"{rules}:2:1: policies: cần ít nhất một chính sách" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_deadline_on_a_weekend_before_a_holiday_sends_only_the_overdue_stage(
+    year: list[Row],
+) -> None:
+    # Due Saturday 31/12/2022; 01 and 02/01/2023 are the New Year holiday. "Due today"
+    # would wait for Tuesday 03/01, when "overdue" is due too: only the latest is sent.
+    tuesday = [r for r in year if sent_at(r).date() == date(2023, 1, 3)]
+    stages: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for row in tuesday:
+        stages[(row["agency"], row["channel"], row["task"]["number"])].add(row["stage"])
+    assert stages, "the example plan has tasks due at the end of 2022"
+    assert {n for (_, _, n), s in stages.items() if "overdue" in s} >= {"3", "8"}
+    assert all("due_today" not in s for s in stages.values())

@@ -211,3 +211,29 @@ def test_a_password_or_token_never_appears_in_any_cli_output(cli: Cli, tmp_path:
     for result in outputs:
         assert PASSWORD not in result.stdout + result.stderr
         assert TOKEN not in result.stdout + result.stderr
+
+
+def test_a_login_without_encryption_is_refused_naming_the_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = {
+        "DONDOC_SMTP__HOST": "mail.tinhmau.example",
+        "DONDOC_SMTP__USERNAME": "vp-ubnd",
+        "DONDOC_SMTP__PASSWORD": PASSWORD,
+    }
+    (problem,) = problems_of(monkeypatch, **env)
+    assert problem.startswith("DONDOC_SMTP")
+    assert "DONDOC_SMTP__SECURITY=starttls" in problem
+    assert "DONDOC_SMTP__ALLOW_INSECURE_AUTH" in problem
+    assert PASSWORD not in problem
+    monkeypatch.setenv("DONDOC_SMTP__ALLOW_INSECURE_AUTH", "true")
+    assert load_settings().smtp.allow_insecure_auth  # the operator's explicit choice
+
+
+def test_a_misspelt_variable_is_warned_about_naming_the_closest_one(cli: Cli) -> None:
+    cli.env.update({"DONDOC_DATABSE_URL": "sqlite:///x.db", "DONDOC_NOT_A_THING": "1"})
+    result = cli("plans")
+    assert "DONDOC_DATABSE_URL" in result.stderr
+    assert "DONDOC_DATABASE_URL?" in result.stderr
+    assert "DONDOC_NOT_A_THING" in result.stderr
+    assert "sqlite:///x.db" not in result.stderr  # values may be secrets: never shown

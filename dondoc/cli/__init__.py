@@ -23,6 +23,14 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"dondoc {version('dondoc')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     now: str | None = typer.Option(
@@ -30,6 +38,9 @@ def _root(
         "--now",
         metavar="MOMENT",
         help="Chạy như thể lúc này là MOMENT (YYYY-MM-DD[THH:MM]): để diễn tập và kiểm thử.",
+    ),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="In phiên bản rồi thoát."
     ),
 ) -> None:
     """dondoc — đôn đốc thực hiện kế hoạch hành động (keeps an action plan on schedule)."""

@@ -176,7 +176,7 @@ def _decide(ctx: typer.Context, request_id: int, *, approve: bool, note: str | N
     task = f"nhiệm vụ {view['plan']}/{view['number']}"
     proposed = format_date(view["proposed_due"], "vi")
     if approve:
-        before = format_date(view["current_due"], "vi")
+        before = format_date(view["previous_due"], "vi")
         console.print(
             f"Đã đồng ý gia hạn #{request_id}: {view['agency_name']}, {task}, "
             f"hạn mới {proposed}" + (f" (trước đây {before})" if before else "") + ". "

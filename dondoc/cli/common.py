@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from config.settings import unknown_variables
 from dondoc.app import App, build_app
 from dondoc.clock import ManualClock
 from dondoc.errors import UserError
@@ -26,6 +28,8 @@ def get_app(ctx: typer.Context) -> App:
     if not isinstance(root.obj, App):
         fixed = root.params.get("now")
         app = build_app()
+        for warning in unknown_variables(os.environ):
+            err_console.print(f"Cảnh báo: {warning}", markup=False)
         if fixed:
             app.clock = ManualClock(parse_moment(fixed, app.settings.tz, option="--now"))
         root.obj = app

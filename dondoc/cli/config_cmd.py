@@ -19,6 +19,7 @@ from dondoc.errors import UserError
 from dondoc.models import Agency
 from dondoc.store import schema_is_current, session_scope
 from notifiers.render import Renderer
+from notifiers.template_check import check_templates
 from rules.policy import RuleConfig
 
 config_app = typer.Typer(help="Cấu hình quy tắc nhắc việc (the rule config).", no_args_is_help=True)
@@ -69,14 +70,20 @@ def check(
     """Kiểm tra tệp quy tắc: lỗi in dạng TỆP:DÒNG:CỘT; mã thoát 0 nếu hợp lệ, 2 nếu không."""
     app = get_app(ctx)
     path = file or app.settings.rules_path
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    templates_dir = app.settings.templates_dir
+    template_problems = check_templates(templates_dir) if templates_dir else []
     try:
         config, notes = load_checked_config(app, path)
     except ConfigError as exc:
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
         count = len(exc.problems)
         err.print(f"Tệp quy tắc {path} có {count} lỗi ({count} problems):", markup=False)
         for problem in exc.problems:
             err.print(problem, markup=False)
+        _print_template_problems(err, templates_dir, template_problems)
+        sys.exit(2)
+    if template_problems:
+        _print_template_problems(err, templates_dir, template_problems)
         sys.exit(2)
     cal = config.office_calendar
     console.print(f"Hợp lệ (valid): {path}", markup=False, highlight=False)
@@ -97,6 +104,18 @@ def check(
     )
     for note in notes:
         console.print(note, markup=False)
+
+
+def _print_template_problems(err: Console, folder: Path | None, problems: list[str]) -> None:
+    if not problems:
+        return
+    count = len(problems)
+    err.print(
+        f"Thư mục mẫu tin {folder} có {count} lỗi (custom templates: {count} problems):",
+        markup=False,
+    )
+    for problem in problems:
+        err.print(problem, markup=False)
 
 
 def _duration(value: timedelta) -> str:

@@ -12,7 +12,12 @@ from sqlmodel import col, func, select
 
 from dondoc.agency_changes import ChangeReport, merge_agency, rename_agency, undo_change
 from dondoc.cli.common import console, get_app, print_json
-from dondoc.directory import BUNDLED_DIRECTORY, load_directory, read_directory_file
+from dondoc.directory import (
+    BUNDLED_DIRECTORY,
+    LoadSummary,
+    load_directory,
+    read_directory_file,
+)
 from dondoc.errors import UserError
 from dondoc.models import Agency, AgencyGroup, Contact
 from dondoc.models_agency_history import AgencyFormerName
@@ -43,11 +48,15 @@ def init(
             return
         directory = directory or read_directory_file(BUNDLED_DIRECTORY)
         summary = load_directory(session, directory)
-    console.print(
-        f"Đã khởi tạo cơ sở dữ liệu {where}; danh bạ: "
+    console.print(f"Đã khởi tạo cơ sở dữ liệu {where}; danh bạ: {_summary(summary)}.", markup=False)
+
+
+def _summary(summary: LoadSummary) -> str:
+    if not summary.added and not summary.updated:
+        return f"không có gì thay đổi ({len(summary.groups)} nhóm)"
+    return (
         f"{len(summary.added)} cơ quan mới, {len(summary.updated)} cập nhật, "
-        f"{len(summary.groups)} nhóm.",
-        markup=False,
+        f"{len(summary.groups)} nhóm"
     )
 
 
@@ -123,10 +132,7 @@ def load(ctx: typer.Context, file: Path = typer.Argument(..., help="Tệp YAML d
     directory = read_directory_file(file)
     with session_scope(app.ready_engine()) as session:
         summary = load_directory(session, directory)
-    console.print(
-        f"{file}: {len(summary.added)} cơ quan mới, {len(summary.updated)} cập nhật, "
-        f"{len(summary.groups)} nhóm."
-    )
+    console.print(f"{file}: {_summary(summary)}.", markup=False)
 
 
 def _day(text: str | None, option: str) -> date:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -11,7 +12,10 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import col, func, select
 
+from config.errors import ConfigError
+from config.rules_loader import load_rule_config
 from dondoc.actions import find_assignment, set_status
+from dondoc.app import App
 from dondoc.cli.common import console, err_console, get_app, print_json
 from dondoc.directory import group_names
 from dondoc.models import Agency, Plan, Task
@@ -19,6 +23,7 @@ from dondoc.plan_import import ImportReport, import_plan
 from dondoc.store import session_scope
 from dondoc.task_table import task_table
 from dondoc.tasks import ROLE_LABELS, STATUS_LABELS, get_task, list_tasks
+from rules.deadline import Deadline, describe_deadline
 
 plan_app = typer.Typer(help="Kế hoạch (plans).", no_args_is_help=True)
 task_app = typer.Typer(help="Một nhiệm vụ (one task).", no_args_is_help=True)
@@ -89,6 +94,7 @@ def _plan_group() -> None:
     """Kế hoạch (plans)."""
 
 
+@plan_app.command("list")  # `dondoc plan list` and `dondoc plans` are the same command
 def plans(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """Liệt kê các kế hoạch (list plans)."""
     app = get_app(ctx)
@@ -136,7 +142,14 @@ def tasks(
     """Liệt kê nhiệm vụ và cơ quan được giao (tasks and their agencies)."""
     app = get_app(ctx)
     with session_scope(app.ready_engine()) as session:
-        views = list_tasks(session, plan=plan, agency=agency, status=status)
+        views = list_tasks(
+            session,
+            plan=plan,
+            agency=agency,
+            status=status,
+            now=app.clock.now(),
+            ack_timeout=_ack_timeout(app),
+        )
         groups = group_names(session)
     if as_json:
         print_json(views)
@@ -153,10 +166,11 @@ def show(
     """Xem một nhiệm vụ (show one task)."""
     app = get_app(ctx)
     with session_scope(app.ready_engine()) as session:
-        view = get_task(session, ref)
+        view = get_task(session, ref, now=app.clock.now(), ack_timeout=_ack_timeout(app))
     if as_json:
         print_json(view)
         return
+    tz = app.settings.tz
     lines = [f"#{view['id']} — {view['plan']} STT {view['number']}"]
     if not view["active"]:
         lines[0] += " (không còn theo dõi: đã bỏ khỏi kế hoạch khi nhập lại)"
@@ -166,23 +180,68 @@ def show(
         f"Nhiệm vụ: {view['title']}",
         f"Sản phẩm: {view['product'] or '—'}",
         f"Thời hạn: {view['deadline_text'] or '(chưa có)'}",
+        f"  hiểu là: {_understood(view)}",
     ]
     if view["notes"]:
         lines.append(f"Ghi chú: {view['notes']}")
     for item in view["assignments"]:
         when = (
-            f" ({_local(item['status_at'], app.settings.tz)}, {item['status_by']})"
-            if item["status_at"]
-            else ""
+            f" ({_local(item['status_at'], tz)}, {item['status_by']})" if item["status_at"] else ""
         )
+        status = STATUS_LABELS[item["current_status"]]
+        if item["status"] == "acknowledged":
+            until = _local(item["acknowledged_until"], tz) if item["acknowledged_until"] else None
+            if item["current_status"] == "open" and until:
+                since = _local(item["status_at"], tz) if item["status_at"] else "?"
+                status += (
+                    f" (xác nhận đã nhận lúc {since} đã hết hiệu lực lúc {until}; "
+                    "nhắc lặp lại tiếp tục)"
+                )
+                when = ""
+            elif until:
+                status += f" (dừng nhắc lặp lại đến {until})"
         lines.append(
             f"  • {ROLE_LABELS[item['role']]}: {item['agency_name']} [{item['agency']}] — "
-            f"{STATUS_LABELS[item['status']]}{when}"
+            f"{status}{when}"
         )
+        for extension in item.get("extensions", []):
+            decided = (
+                f", duyệt {_local(extension['decided_at'], tz)}" if extension["decided_at"] else ""
+            )
+            lines.append(
+                f"      gia hạn đã duyệt: hạn mới "
+                f"{date.fromisoformat(extension['proposed_due']):%d/%m/%Y}{decided}"
+            )
+        if item["due_override"]:
+            lines.append(
+                f"      hạn đang áp dụng: {date.fromisoformat(item['due_override']):%d/%m/%Y}"
+            )
     # Plain text: titles and names come from the plan file and may hold brackets.
     console.print(lines[0], style="bold", markup=False)
     for line in lines[1:]:
         console.print(line, markup=False)
+
+
+def _ack_timeout(app: App) -> timedelta | None:
+    """How long an acknowledgement holds, from the rule config; None when it cannot be
+    read (`dondoc config check` says why), and statuses are shown as stored."""
+    try:
+        return load_rule_config(app.settings.rules_path).ack_timeout
+    except ConfigError:
+        err_console.print(
+            "Cảnh báo: không đọc được tệp quy tắc (dondoc config check), trạng thái 'đã nhận' "
+            "hiển thị như đã lưu.",
+            markup=False,
+        )
+        return None
+
+
+def _understood(view: dict[str, Any]) -> str:
+    if view["deadline"] is None:
+        if view["deadline_text"]:
+            return "(chưa đọc được cụm thời hạn này; văn phòng cần đặt thời hạn)"
+        return "(chưa có thời hạn)"
+    return describe_deadline(Deadline.from_dict(view["deadline"]))
 
 
 def _local(iso: str, tz: ZoneInfo) -> str:
@@ -195,9 +254,13 @@ def _change(ctx: typer.Context, ref: str, agency: str, status: str) -> None:
     with session_scope(app.ready_engine()) as session:
         task_id = get_task(session, ref)["id"]
         assignment = find_assignment(session, task_id=task_id, agency_code=agency)
-        changed = set_status(
-            session, assignment=assignment, status=status, actor="cli", now=app.clock.now()
-        )
+        now = app.clock.now()
+        changed = set_status(session, assignment=assignment, status=status, actor="cli", now=now)
+        if not changed and status == "acknowledged":
+            # Acknowledging again renews it, as the chat button does.
+            assignment.acknowledged_at = assignment.status_at = assignment.next_due_at = now
+            session.add(assignment)
+            changed = True
     label = STATUS_LABELS[status]
     console.print(
         f"Nhiệm vụ #{task_id}, {agency}: {label}."
@@ -214,6 +277,16 @@ def done(
 ) -> None:
     """Đánh dấu cơ quan đã hoàn thành nhiệm vụ."""
     _change(ctx, ref, agency, "done")
+
+
+@task_app.command("ack")
+def ack(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., help="ID hoặc KẾ_HOẠCH/STT."),
+    agency: str = typer.Option(..., "--agency", help="Mã cơ quan."),
+) -> None:
+    """Ghi nhận cơ quan đã nhận nhiệm vụ (như nút "Đã nhận"): tạm dừng nhắc lặp lại."""
+    _change(ctx, ref, agency, "acknowledged")
 
 
 @task_app.command("reopen")

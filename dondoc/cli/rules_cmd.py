@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from dondoc.errors import UserError
-from rules.deadline import Deadline, ParseError, parse_deadline
-from rules.deadline_text import format_date
+from rules.deadline import Deadline, ParseError, format_date, parse_deadline
 
 OFFICE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 NEXT_DATES = 6

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -16,6 +17,7 @@ from dondoc.errors import UserError
 from dondoc.logs import configure_logging
 from dondoc.models import Agency, DaemonState, OutboxMessage
 from dondoc.store import session_scope
+from scheduler.summary import local
 
 
 def run(
@@ -79,10 +81,14 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) ->
         print_json(data)
         return
     daemon = data["daemon"]
+    tz = app.settings.tz
     if daemon:
+        # Stored in whatever zone the clock gave; an officer reads the office's zone.
+        last = local(datetime.fromisoformat(daemon["last_tick_at"]), tz)
+        started = local(datetime.fromisoformat(daemon["started_at"]), tz)
         console.print(
-            f"Lần chạy gần nhất: {daemon['last_tick_at']} ({daemon['last_tick_seconds']} giây), "
-            f"PID {daemon['pid']}."
+            f"Lần chạy gần nhất: {last} ({daemon['last_tick_seconds']} giây), "
+            f"PID {daemon['pid']}, chạy từ {started} (giờ {app.settings.timezone})."
         )
         if daemon.get("config_error"):
             console.print(f"[red]Cấu hình bị từ chối:[/] {daemon['config_error']}")

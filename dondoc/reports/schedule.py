@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from dondoc.errors import UserError
-from dondoc.models import Agency, OutboxMessage
+from dondoc.models import Agency, Assignment, OutboxMessage, Plan, Task
 from dondoc.outbox import enqueue
 from dondoc.reports.files import write_atomic
 from dondoc.reports.late import build_late_report
@@ -117,6 +117,25 @@ def _recipients(session: Session, job: ReportJob, office_agency_id: int | None) 
     return agencies
 
 
+def _tracked_during(session: Session, job: ReportJob, tz: tzinfo) -> bool:
+    """Whether anything was tracked by the period's end: a list of late agencies for a
+    month before the plan was imported would be an empty report the office must read."""
+    query = select(func.min(Assignment.created_at), func.count()).join(
+        Task, col(Task.id) == Assignment.task_id
+    )
+    if job.plan is not None:
+        query = query.join(Plan, col(Plan.id) == Task.plan_id).where(Plan.code == job.plan)
+    first, count = session.exec(query).one()
+    if first is None:
+        return count > 0  # rows older than `created_at` itself: nothing to go by
+    return _aware(first).astimezone(tz).date() <= job.period.end
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive UTC timestamps.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _row_key(job: ReportJob, agency: Agency, channel: str) -> str:
     return f"{job.key}:{agency.code}:{channel}"
 
@@ -137,6 +156,8 @@ def enqueue_report(
     zone = tz or job.scheduled_at.tzinfo
     if zone is None:
         raise ValueError("a report job needs a time zone: pass tz or an aware scheduled_at")
+    if not _tracked_during(session, job, zone):
+        return 0
     recipients = _recipients(session, job, office_agency_id)
     wanted = {_row_key(job, a, c): (a, c) for a in recipients for c in job.channels}
     existing = set(

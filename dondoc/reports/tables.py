@@ -1,7 +1,8 @@
-"""The reports as rows: CSV and Markdown for the late list, CSV rows shared with the
+"""The reports as rows: CSV and Markdown for the late list, typed rows shared with the
 quarterly workbook. Headers are Vietnamese (the reports are published as they are);
 dates are ISO so a spreadsheet sorts them; the category code sits beside its label so
-a program can read the file back without parsing Vietnamese.
+a program can read the file back without parsing Vietnamese. Text from plans and chats
+is neutralised on the way out (cells.py): a report is data, never code.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import io
 from collections.abc import Iterable
 from datetime import tzinfo
 
+from dondoc.reports.cells import Cell, csv_cell, markdown_text
 from dondoc.reports.data import Item
 from dondoc.reports.late import LateReport
 from dondoc.reports.quarter import QuarterReport
@@ -39,7 +41,8 @@ ITEM_HEADERS = (
 QUARTER_EXTRA = ("Mã tình trạng nhiệm vụ", "Tình trạng nhiệm vụ")
 
 
-def item_row(item: Item, tz: tzinfo) -> list[str]:
+def item_row(item: Item) -> list[Cell]:
+    """One item as typed values: dates as dates, days late as a number, text as text."""
     obligation = item.obligation
     explanation = item.explanation
     explained = "" if not item.is_late else ("Đã giải trình" if explanation else "Chưa giải trình")
@@ -52,47 +55,41 @@ def item_row(item: Item, tz: tzinfo) -> list[str]:
         item.agency_code,
         item.agency_label,
         ROLE_LABELS.get(item.role, item.role),
-        obligation.due.isoformat() if obligation.due else "",
+        obligation.due,
         str(item.category),
         category_label(item.category),
-        obligation.done_on.isoformat() if obligation.done_on else "",
-        str(obligation.days_late),
+        obligation.done_on,
+        obligation.days_late,
         explained,
         explanation.text if explanation else "",
         explanation.author if explanation else "",
-        explanation.at.astimezone(tz).isoformat(timespec="minutes") if explanation else "",
+        explanation.at if explanation else None,
     ]
 
 
-def _csv(headers: Iterable[str], rows: Iterable[list[str]]) -> str:
+def _csv(headers: Iterable[str], rows: Iterable[list[Cell]], tz: tzinfo) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(list(headers))
-    writer.writerows(rows)
+    writer.writerows([csv_cell(value, tz) for value in row] for row in rows)
     return buffer.getvalue()
 
 
 def late_csv(report: LateReport, *, tz: tzinfo) -> str:
-    return _csv(ITEM_HEADERS, (item_row(item, tz) for item in report.items))
+    return _csv(ITEM_HEADERS, (item_row(item) for item in report.items), tz)
 
 
-def quarter_rows(report: QuarterReport, *, tz: tzinfo) -> list[list[str]]:
+def quarter_rows(report: QuarterReport) -> list[list[Cell]]:
     rows = []
     for task in report.tasks:
         for line in task.assignments:
             for item in line.items:
-                rows.append(
-                    [*item_row(item, tz), str(task.category), category_label(task.category)]
-                )
+                rows.append([*item_row(item), str(task.category), category_label(task.category)])
     return rows
 
 
 def quarter_csv(report: QuarterReport, *, tz: tzinfo) -> str:
-    return _csv((*ITEM_HEADERS, *QUARTER_EXTRA), quarter_rows(report, tz=tz))
-
-
-def _md(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return _csv((*ITEM_HEADERS, *QUARTER_EXTRA), quarter_rows(report), tz)
 
 
 def late_markdown(report: LateReport, *, tz: tzinfo) -> str:
@@ -102,7 +99,7 @@ def late_markdown(report: LateReport, *, tz: tzinfo) -> str:
         f"# {report.title}",
         "",
         f"*Tính đến hết ngày {data.as_of:%d/%m/%Y}. Kế hoạch: "
-        + "; ".join(f"{_md(p.title)} [{p.code}]" for p in data.plans)
+        + "; ".join(f"{markdown_text(p.title)} [{markdown_text(p.code)}]" for p in data.plans)
         + ".*",
         "",
         f"- Số cơ quan, đơn vị chậm muộn: **{summary['agencies']}**",
@@ -116,7 +113,7 @@ def late_markdown(report: LateReport, *, tz: tzinfo) -> str:
         lines.append(f"Không có cơ quan, đơn vị nào chậm muộn trong {report.period.label('vi')}.")
     for n, agency in enumerate(report.agencies, start=1):
         lines += [
-            f"## {n}. {_md(agency.name)} — {agency.count} nhiệm vụ chậm muộn",
+            f"## {n}. {markdown_text(agency.name)} — {agency.count} nhiệm vụ chậm muộn",
             "",
             "| STT | Nhiệm vụ | Vai trò | Thời hạn | Hạn | Số ngày chậm | Tình trạng "
             "| Giải trình |",
@@ -125,16 +122,16 @@ def late_markdown(report: LateReport, *, tz: tzinfo) -> str:
         for item in agency.items:
             due = item.obligation.due
             explained = (
-                f"Đã giải trình: {_md(item.explanation.text)}"
+                f"Đã giải trình: {markdown_text(item.explanation.text)}"
                 if item.explanation
                 else "**Chưa giải trình**"
             )
             cells = [
-                item.task_number,
-                _md(item.task_title),
+                markdown_text(item.task_number),
+                markdown_text(item.task_title),
                 ROLE_LABELS.get(item.role, item.role)
-                + (f" ({_md(item.former_name)})" if item.former_name else ""),
-                _md(item.deadline_text or "—"),
+                + (f" ({markdown_text(item.former_name)})" if item.former_name else ""),
+                markdown_text(item.deadline_text or "—"),
                 f"{due:%d/%m/%Y}" if due else "—",
                 str(item.obligation.days_late),
                 category_label(item.category),

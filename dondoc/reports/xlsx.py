@@ -1,19 +1,46 @@
-"""The quarterly report as an Excel workbook: totals, sections, agencies and the list."""
+"""The quarterly report as an Excel workbook: totals, sections, agencies and the list.
+
+Cells are typed (text as text, dates as dates, counts as numbers) and none is ever a
+formula: openpyxl reads a string starting with "=" as one, so every text cell is
+written as a string, and text that a spreadsheet would run carries the quote prefix.
+"""
 
 from __future__ import annotations
 
 import io
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dondoc.reports.cells import Cell, looks_like_formula
 from dondoc.reports.quarter import QuarterReport
 from dondoc.reports.tables import ITEM_HEADERS, QUARTER_EXTRA, quarter_rows
 from rules.status import APART, DATED, category_label
 
 SHOWN = (*DATED, *APART)
+
+
+def _as_data(book: Workbook) -> None:
+    """Every text cell a string, never a formula; formula-like text quote-prefixed."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+                    if looks_like_formula(cell.value):
+                        cell.quotePrefix = True
+
+
+def _typed(values: list[Cell], tz: tzinfo) -> list[Cell]:
+    # Excel has no time zones: a moment is shown in the office's local time.
+    return [
+        v.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+        if isinstance(v, datetime)
+        else v
+        for v in values
+    ]
 
 
 def _header(sheet: Worksheet, values: list[str]) -> None:
@@ -67,11 +94,17 @@ def quarter_xlsx(report: QuarterReport, *, tz: tzinfo) -> bytes:
 
     items = book.create_sheet("Danh sách")
     _header(items, [*ITEM_HEADERS, *QUARTER_EXTRA])
-    days_late = ITEM_HEADERS.index("Số ngày chậm")
-    for values in quarter_rows(report, tz=tz):
-        items.append([int(v) if i == days_late else v for i, v in enumerate(values)])
+    for values in quarter_rows(report):
+        items.append(_typed(values, tz))
+    for row in items.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, datetime):
+                cell.number_format = "DD/MM/YYYY HH:MM"
+            elif isinstance(cell.value, date):
+                cell.number_format = "DD/MM/YYYY"
     items.column_dimensions["D"].width = 60
     items.freeze_panes = "A2"
+    _as_data(book)
 
     buffer = io.BytesIO()
     book.save(buffer)

@@ -6,6 +6,7 @@
 - `fake_bot_api`: a started FakeBotApi (tests/fakes/telegram_api.py).
 - `fake_zalo_api`: a started FakeZaloApi (tests/fakes/zalo_api.py).
 - `tls_files`: a self-signed certificate for 127.0.0.1 (cert, key) made with openssl.
+- `tls_pair`: server and client SSL contexts for 127.0.0.1 from a throwaway CA (trustme).
 - `plan_store`: a migrated SQLite store holding the bundled directory and the example
   plan as "nq131", copied from one built per session (importing takes seconds).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import ssl
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import trustme
 from sqlalchemy.engine import Engine
 
 from dondoc.directory import BUNDLED_DIRECTORY, load_directory, read_directory_file
@@ -71,6 +74,22 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
         check=True, capture_output=True,
     )  # fmt: skip
     return TlsFiles(cert, key)
+
+
+@dataclass(frozen=True)
+class TlsPair:
+    server: ssl.SSLContext  # presents a certificate for 127.0.0.1
+    client: ssl.SSLContext  # trusts only the throwaway CA that signed it
+
+
+@pytest.fixture(scope="session")
+def tls_pair() -> TlsPair:
+    ca = trustme.CA()
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(server)
+    client = ssl.create_default_context()
+    ca.configure_trust(client)
+    return TlsPair(server, client)
 
 
 @pytest.fixture(scope="session")

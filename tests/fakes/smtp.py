@@ -15,6 +15,8 @@
 
 Options: SmtpSink(users={"user": "secret"}) requires AUTH; tls_context=ctx with
 starttls=True offers STARTTLS (and requires it), with implicit_tls=True wraps the socket.
+As a real submission server, AUTH is offered and accepted only over TLS: a login on a
+plain connection is refused (aiosmtpd's auth_require_tls).
 It works from sync or async code: the server runs on its own event loop.
 """
 
@@ -191,7 +193,7 @@ class SmtpSink:
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> SmtpSink:
-        # aiosmtpd warns on every AUTH-without-TLS session; tests ask for exactly that.
+        # aiosmtpd logs every session at INFO; refusals are what the tests assert.
         logging.getLogger("mail.log").setLevel(logging.ERROR)
         self._loop = asyncio.new_event_loop()
         ready = threading.Event()
@@ -224,7 +226,7 @@ class SmtpSink:
 
     def _factory(self) -> _TrackedSMTP:
         with warnings.catch_warnings():
-            # AUTH without TLS is what a test of plain login wants, not a mistake.
+            # aiosmtpd cannot see implicit TLS and warns that AUTH is not tied to it.
             warnings.simplefilter("ignore", UserWarning)
             protocol = self._protocol()
         protocol.sink = self
@@ -237,7 +239,8 @@ class SmtpSink:
             tls_context=self._tls_context if self._starttls else None,
             require_starttls=self._starttls,
             auth_required=self._users is not None,
-            auth_require_tls=False,
+            # Implicit TLS encrypts the whole session; otherwise AUTH waits for STARTTLS.
+            auth_require_tls=not self._implicit_tls,
             authenticator=self._authenticate if self._users is not None else None,
             timeout=30,
         )

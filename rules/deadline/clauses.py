@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
-from rules import deadline_words as lex
-from rules.deadline import Expected
-from rules.deadline_periods import point, with_year
-from rules.deadline_tokens import Cursor, Token
+from rules.deadline import words as lex
+from rules.deadline.periods import point, with_year
+from rules.deadline.tokens import Cursor, Token
+from rules.deadline.values import Expected
 
 
 @dataclass(frozen=True)

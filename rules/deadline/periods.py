@@ -11,9 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 
-from rules import deadline_words as lex
-from rules.deadline import Expected, month_end
-from rules.deadline_numbers import (
+from rules.deadline import words as lex
+from rules.deadline.numbers import (
     EXPECT_DAY,
     EXPECT_MONTH,
     EXPECT_QUARTER,
@@ -22,7 +21,8 @@ from rules.deadline_numbers import (
     year_number,
     year_part,
 )
-from rules.deadline_tokens import Cursor, Token, Vocab
+from rules.deadline.tokens import Cursor, Token, Vocab
+from rules.deadline.values import Expected, month_end
 
 EXPECT_POINT = Expected(
     "một mốc thời gian, ví dụ “Tháng 12/2022”, “Quý II/2023”, “6 tháng đầu năm 2023”,"
@@ -43,7 +43,7 @@ class Period:
 
     @property
     def start(self) -> date:
-        return date(self._year(), self.first_month, self.day or 1)
+        return date(self._year(), self.first_month, 1 if self.day is None else self.day)
 
     @property
     def end(self) -> date:
@@ -146,7 +146,7 @@ def check_month(cur: Cursor, m: int, token: Token) -> None:
 
 def check_day(cur: Cursor, period: Period, token: Token) -> Period:
     """Refuse a day the month lacks; without a year, 29/2 is given the benefit of 2024."""
-    d = period.day or 1
+    d = 1 if period.day is None else period.day  # day 0 is no day: `or 1` read it as the 1st
     try:
         date(period.year or 2024, period.first_month, d)
     except ValueError:
@@ -155,8 +155,8 @@ def check_day(cur: Cursor, period: Period, token: Token) -> Period:
         days = month_end(period.year or 2024, m).day
         cur.commit_fail(
             Expected(
-                f"một ngày có thật (tháng {when} chỉ có {days} ngày)",
-                f"a real date (month {when} has {days} days)",
+                f"một ngày có thật, từ 1 đến {days} (tháng {when} có {days} ngày)",
+                f"a real date, from 1 to {days} (month {when} has {days} days)",
             ),
             token,
             period.last,

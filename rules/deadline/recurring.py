@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
-from rules import deadline_words as lex
-from rules.deadline import PERIOD_MONTHS, Expected, Recurrence
-from rules.deadline_clauses import span
-from rules.deadline_numbers import EXPECT_DAY, EXPECT_MONTH, small_number, year_part
-from rules.deadline_periods import Period, check_day, check_month
-from rules.deadline_tokens import Cursor, Token
+from rules.deadline import words as lex
+from rules.deadline.clauses import span
+from rules.deadline.numbers import EXPECT_DAY, EXPECT_MONTH, small_number, year_part
+from rules.deadline.periods import Period, check_day, check_month
+from rules.deadline.tokens import Cursor, Token
+from rules.deadline.values import PERIOD_MONTHS, Expected, Recurrence
 
 EXPECT_FREQUENCY = Expected(
     "một chu kỳ như “Hàng tháng”, “Hàng quý”, “6 tháng một lần” hoặc “Hàng năm”",
@@ -78,7 +78,24 @@ def frequency(cur: Cursor, periodic: bool) -> Frequency:
             first,
             cur.previous(),
         )
+    while cur.optional(partial(_coarser, cur, months)):
+        pass
     return Frequency(months, first, cur.previous())
+
+
+def _coarser(cur: Cursor, months: int) -> bool:
+    # "Định kỳ 6 tháng, năm", "hằng quý, 6 tháng, năm": the coarser reports fall due on
+    # days the finer period already has, so the finer one is the schedule.
+    if cur.accept_kind("comma") is None and cur.accept(lex.CLAUSE_JOINS) is None:
+        cur.fail(EXPECT_FREQUENCY)
+    word = cur.here()
+    coarser = cur.expect(lex.COARSER_PERIODS, EXPECT_FREQUENCY)
+    following = cur.peek()
+    if following is not None and following.kind == "num":  # "hằng quý, năm 2026": a bound
+        cur.fail(EXPECT_FREQUENCY, word)
+    if coarser <= months or coarser % months:
+        cur.fail(EXPECT_FREQUENCY, word)
+    return True
 
 
 def _every_n_months(cur: Cursor, periodic: bool) -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from rules import deadline_words as lex
-from rules.deadline import Expected
-from rules.deadline_tokens import Cursor, Token, Vocab
+from rules.deadline import words as lex
+from rules.deadline.tokens import Cursor, Token, Vocab
+from rules.deadline.values import Expected
 
 # Plans are written for the years around now; a year outside this is a typo.
 MIN_YEAR, MAX_YEAR = 1900, 2199

@@ -7,10 +7,38 @@ echoing the phrase back.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from rules.deadline import Deadline, Recurrence
+# The shapes this module reads, so that it sits below `values` instead of importing it.
+
+
+class Recurrence(Protocol):
+    @property
+    def every_months(self) -> int: ...
+    @property
+    def day(self) -> int | None: ...
+    @property
+    def month_in_period(self) -> int | None: ...
+
+
+class Deadline(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def start(self) -> date | None: ...
+    @property
+    def target(self) -> date | None: ...
+    @property
+    def due(self) -> date | None: ...
+    @property
+    def recurrence(self) -> Recurrence | None: ...
+    @property
+    def depends_on(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def report_to(self) -> str | None: ...
+
 
 _MONTHS_EN = [
     "January",
@@ -58,6 +86,14 @@ def describe_deadline(deadline: Deadline, lang: str = "vi") -> str:
             if lang == "vi"
             else "Ongoing, with no fixed deadline; the periodic check-in applies"
         ]
+    elif deadline.kind == "event":
+        parts = [
+            f"Thực hiện khi có yêu cầu hoặc phát sinh (“{deadline.depends_on}”): chưa có"
+            " ngày cụ thể, văn phòng sẽ ấn định thời hạn khi có yêu cầu"
+            if lang == "vi"
+            else f"Done on request or as the need arises (“{deadline.depends_on}”): no date"
+            " yet, the office sets one when the request comes"
+        ]
     else:
         parts = [
             f"Chưa có ngày cụ thể: thời hạn phụ thuộc vào “{deadline.depends_on}”, sẽ được"
@@ -68,7 +104,13 @@ def describe_deadline(deadline: Deadline, lang: str = "vi") -> str:
         ]
     if deadline.kind in ("recurring", "ongoing"):
         parts.extend(_bounds(deadline, lang))
-    if deadline.depends_on and deadline.kind != "external":
+    if deadline.report_to:
+        parts.append(
+            f"báo cáo về {deadline.report_to}"
+            if lang == "vi"
+            else f"report to {deadline.report_to}"
+        )
+    if deadline.depends_on and deadline.kind not in ("external", "event"):
         parts.append(
             f"theo “{deadline.depends_on}”" if lang == "vi" else f"per “{deadline.depends_on}”"
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from rules.deadline_tokens import Vocab, words
+from rules.deadline.tokens import Vocab, words
 
 Relation = Literal["strict", "inclusive", "latest"]
 Role = Literal["reference", "document", "condition"]
@@ -121,7 +121,7 @@ ONGOING = words(
     "on a regular basis", "at all times",
 )  # fmt: skip
 RECURRING_LEADS = words("báo cáo", "thực hiện", "tổng hợp", "report", "reporting", "report back")
-PERIODIC = words("định kỳ", "periodic", "periodically")
+PERIODIC = words("định kỳ", "theo định kỳ", "periodic", "periodically", "on a periodic basis")
 EVERY = words("mỗi", "hằng", "cứ", "every", "each")
 ONCE = words("một lần", "1 lần", "/lần", "/1 lần", "once")
 PERIOD_UNITS = Vocab(
@@ -157,6 +157,11 @@ def _frequencies() -> Vocab[int]:
 
 
 FREQUENCIES = _frequencies()
+# After a frequency, the coarser reports of the same cell: "6 tháng, năm".
+COARSER_PERIODS = Vocab(
+    {"năm": 12, "hằng năm": 12, "cả năm": 12, "6 tháng": 6, "sáu tháng": 6, "quý": 3,
+     "hằng quý": 3, "year": 12, "yearly": 12, "annually": 12, "half-yearly": 6}
+)  # fmt: skip
 
 # Day rules: "trước ngày 20 tháng cuối quý", "before the 20th of each month".
 LAST_DAY = words("cuối", "cuối cùng", "last", "final")
@@ -244,3 +249,36 @@ DOCUMENT_NOUNS = words(
     "resolution", "decree", "circular", "directive", "plan", "project", "programme", "program",
     "document",
 )  # fmt: skip
+
+# -- event-driven cells and labels ----------------------------------------------------
+# Done when something happens; no date until the office sets one. The rest of the cell
+# ("… của UBND tỉnh") says who asks or what arises.
+EVENT_HEADS = words(
+    "khi có yêu cầu", "khi được yêu cầu", "khi có yêu cầu của", "theo yêu cầu",
+    "theo yêu cầu của", "khi phát sinh", "khi có phát sinh", "khi có nhiệm vụ phát sinh",
+    "khi cần thiết", "khi cần", "đột xuất", "đột xuất khi có yêu cầu", "đột xuất theo yêu cầu",
+    "khi có chỉ đạo", "theo chỉ đạo", "theo chỉ đạo của", "on request", "upon request",
+    "when requested", "as requested", "if requested", "as needed", "when needed", "as required",
+    "when required", "as and when required", "ad hoc",
+)  # fmt: skip
+# The column's header repeated in the cell: "Thời hạn: Quý III/2026".
+LABELS = words(
+    "thời hạn", "thời hạn hoàn thành", "thời hạn thực hiện", "thời gian", "thời gian thực hiện",
+    "thời gian hoàn thành", "tiến độ", "tiến độ thực hiện", "tiến độ hoàn thành", "hạn",
+    "hạn hoàn thành", "deadline", "due date", "timeline", "time frame", "timeframe",
+    "completion", "completion date",
+)  # fmt: skip
+# "báo cáo về Sở Nội vụ": where a periodic report goes.
+REPORT_LEADS = words("báo cáo", "gửi báo cáo", "report", "reporting", "send a report")
+REPORT_TO = words("về", "cho", "lên", "gửi", "gửi về", "gửi cho", "to")
+# Words that end an agency's name: a date or a period follows.
+DATE_NOUNS = words("ngày", "tháng", "quý", "năm", "day", "month", "quarter", "year")
+
+
+def known_phrases() -> list[str]:
+    """Every entry of every vocabulary above, folded: the words fuzz tests build from."""
+    found: set[str] = set()
+    for value in globals().values():
+        if isinstance(value, Vocab):
+            found.update(" ".join(key) for key in value.table)
+    return sorted(found)

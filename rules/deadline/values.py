@@ -1,9 +1,9 @@
 """What a plan's deadline phrase means: immutable values and the dates they yield.
 
-`parse_deadline` turns a phrase such as "Tháng 11/2022, chậm nhất tháng 3/2023" into a
-`Deadline`; the grammar lives in `rules.deadline_parse`. Like APScheduler's triggers, a
-`Deadline` is a small frozen value with an `occurrences(after)` generator: no clock, no
-I/O, so the scheduler can ask it anything with any `now`.
+`rules.deadline.parse` turns a phrase such as "Tháng 11/2022, chậm nhất tháng 3/2023"
+into a `Deadline`; this module sits below the grammar and knows nothing of it. Like
+APScheduler's triggers, a `Deadline` is a small frozen value with an `occurrences(after)`
+generator: no clock, no I/O, so the scheduler can ask it anything with any `now`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal, NamedTuple, get_args
 
-from rules.deadline_text import describe_deadline
+from rules.deadline.describe import describe_deadline
 
-DeadlineKind = Literal["once", "recurring", "ongoing", "external"]
+DeadlineKind = Literal["once", "recurring", "ongoing", "external", "event"]
+# Kinds without a date of their own until the office sets one.
+UNDATED_KINDS: tuple[DeadlineKind, ...] = ("external", "event")
 KINDS: tuple[DeadlineKind, ...] = get_args(DeadlineKind)
 
 # Periods must tile the calendar year so that "every quarter" means Jan-Mar, Apr-Jun...
 PERIOD_MONTHS = (1, 2, 3, 4, 6, 12)
 _FORMAT_VERSION = 1
+_QUOTED = 60  # characters of an overlong phrase quoted back
 
 
 class Expected(NamedTuple):
@@ -77,6 +80,32 @@ class ParseError(ValueError):
         return f"Cannot read the deadline “{self.phrase}”: {spot} expected {expected}."
 
 
+class PhraseTooLong(ParseError):
+    """A deadline cell longer than any deadline: refused before reading it."""
+
+    def __init__(self, phrase: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            phrase, limit, Expected(f"tối đa {limit} ký tự", f"at most {limit} characters"), 1
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.phrase, self.limit))
+
+    def message(self, lang: str = "vi") -> str:
+        size, start = len(self.phrase), self.phrase[:_QUOTED].rstrip()
+        if lang == "en":
+            return (
+                f"The deadline is too long ({size:,} characters; at most {self.limit}):"
+                f" “{start}…”. Write the deadline briefly and keep explanations in another"
+                " column."
+            )
+        return (
+            f"Thời hạn quá dài ({size:,} ký tự; tối đa {self.limit} ký tự):".replace(",", ".")
+            + f" “{start}…”. Xin ghi thời hạn ngắn gọn, phần giải thích để ở cột khác."
+        )
+
+
 def month_end(year: int, month: int) -> date:
     if month == 12:
         return date(year, 12, 31)
@@ -131,7 +160,9 @@ class Deadline:
     once: `due` (and `target` for "X, chậm nhất Y"; `start` for a window).
     recurring: `recurrence`, optionally bounded by `start` and by `due`, the last
     occurrence. ongoing: no date. external: no date until the office sets one for the
-    milestone named in `depends_on`.
+    milestone named in `depends_on`. event: done when something happens ("Khi có yêu
+    cầu", "Theo yêu cầu của UBND tỉnh", named in `depends_on`), no date until the office
+    sets one. `report_to` is the agency a periodic report goes to, kept for people.
     """
 
     phrase: str
@@ -142,6 +173,7 @@ class Deadline:
     recurrence: Recurrence | None = None
     depends_on: str | None = None
     note: str | None = None
+    report_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -150,8 +182,8 @@ class Deadline:
             raise ValueError("a recurrence belongs to recurring deadlines, and only to them")
         if self.kind == "once" and self.due is None:
             raise ValueError("a one-off deadline needs a due date")
-        if self.kind == "external" and (self.due or self.target):
-            raise ValueError("an external deadline has no date until the office sets one")
+        if self.kind in UNDATED_KINDS and (self.due or self.target):
+            raise ValueError(f"an {self.kind} deadline has no date until the office sets one")
         if self.due is not None:
             for name, other in (("start", self.start), ("target", self.target)):
                 if other is not None and other > self.due:
@@ -193,6 +225,7 @@ class Deadline:
             },
             "depends_on": self.depends_on,
             "note": self.note,
+            "report_to": self.report_to,
         }
 
     @classmethod
@@ -220,17 +253,10 @@ class Deadline:
                 ),
                 depends_on=_text(data, "depends_on"),
                 note=_text(data, "note"),
+                report_to=_text(data, "report_to"),
             )
         except KeyError as exc:
             raise ValueError(f"deadline data lacks {exc.args[0]!r}") from None
-
-
-def parse_deadline(text: str) -> Deadline:
-    """Read a deadline phrase; raises ParseError for anything it does not understand."""
-    # Imported here because the grammar builds the values defined in this module.
-    from rules.deadline_parse import parse
-
-    return parse(text)
 
 
 def _iso(value: date | None) -> str | None:

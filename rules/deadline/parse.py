@@ -9,9 +9,9 @@
     external  := head reference [, dated-phrase]      "Theo tiến độ của Đề án 06"
     trailer   := "(" … ")" | note | condition | reference | latest-clause
 
-Points live in `deadline_periods`, clauses and windows in `deadline_clauses`,
-recurrences in `deadline_recurring`, trailers in `deadline_draft`, the words in
-`deadline_words`; `deadline_tokens` has the tokenizer and the cursor.
+Points live in `periods`, clauses and windows in `clauses`, recurrences in
+`recurring`, trailers in `draft`, the words in `words`; `tokens` has the tokenizer
+and the cursor.
 
 Alternatives are tried in order and the first that reads the whole phrase wins; when
 none does, the error reported is the one that got furthest. A value that is wrong
@@ -23,22 +23,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
-from rules import deadline_words as lex
-from rules.deadline import Deadline, Expected, ParseError, Recurrence
-from rules.deadline_clauses import clause, latest_clause
-from rules.deadline_draft import (
+from rules.deadline import words as lex
+from rules.deadline.clauses import clause, latest_clause
+from rules.deadline.draft import (
     EXPECT_END,
     Draft,
     add_bounds,
     add_latest,
     close_bounds,
     joined,
-    top_level,
+    report,
     trailers,
 )
-from rules.deadline_periods import point
-from rules.deadline_recurring import (
+from rules.deadline.periods import point
+from rules.deadline.recurring import (
     EXPECT_FREQUENCY,
     Bounds,
     bounds,
@@ -46,8 +46,23 @@ from rules.deadline_recurring import (
     frequency,
     recurrence,
 )
-from rules.deadline_tokens import Committed, Cursor
+from rules.deadline.tokens import Committed, Cursor, Meter, Mismatch, Vocab
+from rules.deadline.values import (
+    Deadline,
+    Expected,
+    ParseError,
+    PhraseTooLong,
+    Recurrence,
+)
 from rules.text import nfc
+
+# A deadline cell is a line or two; anything longer is a pasted paragraph or an attack.
+MAX_PHRASE_LENGTH = 500
+# The grammar's work budget. Real phrases take under 50 steps per character (see
+# bench/bench_deadline.py); only phrases built to make the grammar backtrack could
+# reach it, and they are refused rather than read slowly.
+STEPS_PER_CHARACTER = 200
+STEPS_AT_LEAST = 20_000
 
 EXPECT_DEADLINE = Expected(
     "một thời hạn, ví dụ “Tháng 12/2022”, “Quý II/2023”, “Trước ngày 20/12/2022”,"
@@ -57,23 +72,39 @@ EXPECT_DEADLINE = Expected(
 )
 
 
-def parse(text: str) -> Deadline:
+def parse(
+    text: str,
+    *,
+    max_length: int | None = MAX_PHRASE_LENGTH,
+    meter: Meter | None = None,
+) -> Deadline:
+    """Read `text`; raises ParseError (only) for anything it does not understand.
+
+    `max_length` None lifts the length limit (benchmarks), `meter` counts the work.
+    """
     phrase = nfc(text)
-    cur = Cursor(phrase)
+    if max_length is not None and len(phrase) > max_length:
+        raise PhraseTooLong(phrase, max_length)
+    if meter is None:
+        meter = Meter(STEPS_PER_CHARACTER * len(phrase) + STEPS_AT_LEAST)
+    cur = Cursor(phrase, meter=meter)
     if not cur.tokens:
         raise ParseError(phrase, 0, EXPECT_DEADLINE)
+    _skip_label(cur)
+    if cur.at_end():  # only a label: "Thời hạn:"
+        raise cur.error(EXPECT_DEADLINE).to_error(phrase)
     try:
         _refuse_document(cur)
         # Recurring first: "once a month" is a period, "once the decree is issued" is not.
-        bodies = (_recurring, _ongoing, _external, _onwards, _once)
+        bodies = (_recurring, _ongoing, _event, _external, _onwards, _once)
         draft = cur.first_of(*(partial(_complete, cur, body) for body in bodies))
     except Committed as exc:
-        raise ParseError(phrase, exc.position, exc.expected, len(exc.fragment)) from None
-    except ParseError:
-        best = cur.furthest
-        if best is None or best.position <= cur.tokens[0].start:
-            best = cur.error(EXPECT_DEADLINE, cur.tokens[0])
-        raise ParseError(phrase, best.position, best.expected, len(best.fragment)) from None
+        raise exc.to_error(phrase) from None
+    except Mismatch as exc:
+        best = cur.furthest or exc
+        if best.position <= cur.tokens[cur.i].start:
+            best = cur.error(EXPECT_DEADLINE, cur.tokens[cur.i])
+        raise best.to_error(phrase) from None
     try:
         return Deadline(
             phrase=text,
@@ -84,6 +115,7 @@ def parse(text: str) -> Deadline:
             recurrence=draft.recurrence,
             depends_on=draft.depends_on,
             note="; ".join(draft.notes) or None,
+            report_to=draft.report_to,
         )
     except ValueError as exc:  # the grammar let an inconsistent value through: say so
         raise ParseError(phrase, 0, Expected("một thời hạn nhất quán", str(exc))) from None
@@ -98,8 +130,14 @@ def _complete(cur: Cursor, body: Callable[[Cursor], Draft]) -> Draft:
     return draft
 
 
+def _skip_label(cur: Cursor) -> None:
+    """ "Thời hạn: Quý III/2026": the column's header repeated in the cell."""
+    if cur.accept(lex.LABELS) is None or cur.accept_kind("colon") is None:
+        cur.i = 0
+
+
 def _refuse_document(cur: Cursor) -> None:
-    first = cur.tokens[0]
+    first = cur.here()
     if first.kind == "docref" or cur.at(lex.DOCUMENT_NOUNS):
         cur.commit_fail(
             Expected(
@@ -115,7 +153,42 @@ def _refuse_document(cur: Cursor) -> None:
         )
 
 
-# -- external -----------------------------------------------------------------------
+# -- event-driven and external ------------------------------------------------------
+def _event(cur: Cursor) -> Draft:
+    # "Khi có yêu cầu", "Theo yêu cầu của UBND tỉnh", "Khi phát sinh nhiệm vụ".
+    head = cur.here()
+    cur.expect(lex.EVENT_HEADS, Expected("“Khi có yêu cầu”", "“on request”"))
+    end = next(cur.top_level(cur.i, "comma", "open"), len(cur.tokens))
+    if cur.previous().text == "cua" and end == cur.i:
+        cur.commit_fail(
+            Expected("tên cơ quan yêu cầu sau “của”", "who makes the request, after “của”"),
+            head,
+            cur.previous(),
+        )
+    for index in range(cur.i, end):
+        cur.i = index
+        if _date_like(cur) or any(cur.at(v) for v in _NOT_AN_EVENT):
+            # "Đột xuất hoặc hằng quý": a date or period too; another reading must explain it.
+            cur.fail(EXPECT_END)
+    cur.i = end
+    return Draft("event", depends_on=cur.text_between(head, cur.tokens[end - 1]))
+
+
+def _date_like(cur: Cursor) -> bool:
+    """A year or a day/month here ("2026", "15/12"); "Ban Chỉ đạo 389" is a name."""
+    token = cur.here()
+    after = [t.kind for t in cur.tokens[cur.i + 1 : cur.i + 3]]
+    return token.kind == "num" and (len(token.text) == 4 or after == ["sep", "num"])
+
+
+_NOT_AN_EVENT: tuple[Vocab[Any], ...] = (
+    lex.FREQUENCIES,
+    lex.PERIODIC,
+    lex.ONGOING,
+    lex.ANCHOR_EVERY,
+)
+
+
 def _external(cur: Cursor) -> Draft:
     head = cur.here()
     role = cur.expect(
@@ -135,7 +208,7 @@ def _external(cur: Cursor) -> Draft:
         )
     reference = cur.here()
     # A later clause may still set a date: "Theo tiến độ Đề án 06, chậm nhất Quý IV/2023".
-    for comma in top_level(cur.tokens, cur.i + 1, "comma"):
+    for comma in cur.top_level(cur.i + 1, "comma"):
         cur.i = comma + 1
         dated = cur.optional(partial(_complete, cur, _dated))
         if dated is not None:
@@ -181,14 +254,19 @@ def _recurring(cur: Cursor) -> Draft:
     cur.accept(lex.RECURRING_LEADS)
     periodic = cur.accept(lex.PERIODIC) is not None
     often = cur.optional(partial(frequency, cur, periodic))
+    sent = Draft("recurring")  # "định kỳ 6 tháng báo cáo về Sở Nội vụ"
     if often is not None:
+        cur.optional(partial(report, cur, sent))
         cur.accept_kind("comma", "sep", "colon")
     rule = cur.optional(partial(day_rule, cur))
     if rule is not None and often is None:
         often = cur.optional(partial(frequency, cur, False))
     if often is None and rule is None:
         cur.fail(EXPECT_FREQUENCY)
+    if rule is not None:
+        cur.optional(partial(report, cur, sent))
     draft = Draft("recurring", recurrence=recurrence(cur, often, rule), has_rule=bool(rule))
+    draft.report_to, draft.notes = sent.report_to, sent.notes
     add_bounds(draft, leading or cur.optional(partial(bounds, cur)))
     return draft
 

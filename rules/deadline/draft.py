@@ -7,16 +7,16 @@ Brackets are read for dates first; what is not a date is kept, verbatim, as a no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from rules import deadline_words as lex
-from rules.deadline import DeadlineKind, Expected, Recurrence
-from rules.deadline_clauses import Clause, clause, latest_clause
-from rules.deadline_recurring import (
+from rules.deadline import words as lex
+from rules.deadline.clauses import Clause, clause, latest_clause
+from rules.deadline.describe import format_date
+from rules.deadline.recurring import (
     Bounds,
     Frequency,
     bounds,
@@ -24,8 +24,8 @@ from rules.deadline_recurring import (
     last_occurrence,
     recurrence,
 )
-from rules.deadline_text import format_date
-from rules.deadline_tokens import Cursor, Token
+from rules.deadline.tokens import Cursor, Vocab
+from rules.deadline.values import DeadlineKind, Expected, Recurrence
 
 T = TypeVar("T")
 
@@ -49,6 +49,7 @@ class Draft:
     until: Bounds | None = None
     depends_on: str | None = None
     notes: list[str] = field(default_factory=list)
+    report_to: str | None = None
 
 
 def add_bounds(draft: Draft, found: Bounds | None) -> None:
@@ -109,9 +110,11 @@ def trailers(cur: Cursor, draft: Draft) -> None:
             if later is not None:
                 add_latest(cur, draft, later)
                 continue
+        if draft.kind in ("recurring", "ongoing") and cur.optional(partial(report, cur, draft)):
+            continue  # "Thường xuyên, báo cáo về Sở Nội vụ"
         head = cur.here()
         if cur.accept(lex.NOTE_HEADS) is not None:  # "hoặc đột xuất": up to the next comma
-            end = next(top_level(cur.tokens, cur.i, "comma", "close"), len(cur.tokens))
+            end = next(cur.top_level(cur.i, "comma", "close"), len(cur.tokens))
             draft.notes.append(cur.text_between(head, cur.tokens[end - 1]))
             cur.i = end
             continue
@@ -132,9 +135,49 @@ def trailers(cur: Cursor, draft: Draft) -> None:
         cur.i = end
 
 
+def report(cur: Cursor, draft: Draft) -> bool:
+    """ "báo cáo về Sở Nội vụ", "báo cáo UBND tỉnh": where the periodic report goes.
+
+    Kept for people, never a date. An agency is written with a capital ("Sở", "UBND");
+    "báo cáo về kết quả thực hiện" names none, and is kept whole as a note instead.
+    """
+    first = cur.here()
+    lead = cur.accept(lex.REPORT_LEADS) is not None
+    if cur.accept(lex.REPORT_TO) is None and not lead:
+        cur.fail(Expected("“báo cáo về …”", "“report to …”"))
+    start = cur.i
+    while not (cur.at_end() or cur.at_kind("comma", "open", "close", "colon") or _ends_name(cur)):
+        cur.i += 1
+    if cur.i == start:
+        cur.fail(Expected("tên cơ quan nhận báo cáo", "the agency the report goes to"))
+    name = cur.tokens[start]
+    if cur.phrase[name.start].isupper():
+        draft.report_to = joined(draft.report_to, cur.text_between(name, cur.previous()))
+    else:
+        draft.notes.append(cur.text_between(first, cur.previous()))
+    return True
+
+
+def _ends_name(cur: Cursor) -> bool:
+    """Where a date or a period starts after an agency's name."""
+    token = cur.here()
+    if token.kind == "num" and [t.kind for t in cur.tokens[cur.i + 1 : cur.i + 3]] == [
+        "sep",
+        "num",
+    ]:
+        return True  # "15/12"
+    return any(cur.at(vocab) for vocab in _AFTER_NAME)
+
+
+_AFTER_NAME: tuple[Vocab[Any], ...] = (
+    lex.RELATIONS, lex.NOTE_HEADS, lex.EVENT_HEADS, lex.FREQUENCIES, lex.PERIODIC,
+    lex.ANCHOR_EVERY, lex.DATE_NOUNS,
+)  # fmt: skip
+
+
 def _condition_end(cur: Cursor) -> int:
     start = cur.i
-    for comma in top_level(cur.tokens, start, "comma"):
+    for comma in cur.top_level(start, "comma"):
         cur.i = comma + 1
         if cur.at(lex.RELATIONS):
             cur.i = start
@@ -145,7 +188,7 @@ def _condition_end(cur: Cursor) -> int:
 
 def _bracket(cur: Cursor, draft: Draft) -> None:
     opening = cur.next()
-    close = next(top_level(cur.tokens, cur.i, "close"), None)
+    close = next(cur.top_level(cur.i, "close"), None)
     if close is None:
         cur.commit_fail(Expected("dấu đóng ngoặc “)”", "a closing bracket “)”"), opening)
     inner = cur.sub(cur.i, close)
@@ -228,19 +271,6 @@ def _bracket_meaning(inner: Cursor, draft: Draft) -> bool:
             add_bounds(draft, found)
             return True
     return False
-
-
-def top_level(tokens: list[Token], start: int, *kinds: str) -> Iterator[int]:
-    """Indices of tokens of `kinds` outside brackets, from `start` on."""
-    depth = 0
-    for index in range(start, len(tokens)):
-        kind = tokens[index].kind
-        if kind == "close" and depth > 0:
-            depth -= 1
-        elif kind in kinds and depth == 0:
-            yield index
-        elif kind == "open":
-            depth += 1
 
 
 def joined(first: str | None, second: str | None) -> str | None:
