@@ -15,6 +15,7 @@ from bench import (
     bench_telegram,
     bench_tick,
     bench_web,
+    bench_zalo,
 )
 
 BENCHES: tuple[Callable[[], None], ...] = (
@@ -25,9 +26,10 @@ BENCHES: tuple[Callable[[], None], ...] = (
     bench_telegram.main,
     bench_delivery.main,
     bench_tick.main,
-    bench_startup.main,
     bench_cli.main,
+    bench_startup.main,
     bench_web.main,
+    bench_zalo.main,
 )
 
 

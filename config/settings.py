@@ -84,6 +84,34 @@ class TelegramSettings(BaseModel):
         return value.rstrip("/") if value else value
 
 
+class ZaloSettings(BaseModel):
+    """The Zalo Bot Platform bot (notifiers/zalo.py); off while `token` is unset."""
+
+    model_config = {"extra": "forbid"}
+
+    token: SecretStr | None = None
+    # Tests point this at tests/fakes/zalo_api.py; None is the platform's own address.
+    api_url: str | None = None
+    # Webhook mode only (X-Bot-Api-Secret-Token); the platform wants 8 to 256 characters.
+    webhook_secret: SecretStr | None = None
+    # The platform publishes no send rate; this is our own budget (see notifiers/zalo.py).
+    max_per_second: float = Field(default=5.0, gt=0, le=100)
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("phải bắt đầu bằng http:// hoặc https:// (must be an http(s) URL)")
+        return value.rstrip("/") if value else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not 8 <= len(value.get_secret_value()) <= 256:
+            raise ValueError("phải dài từ 8 đến 256 ký tự (must be 8 to 256 characters)")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -111,6 +139,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     smtp: SmtpSettings = SmtpSettings()
     telegram: TelegramSettings = TelegramSettings()
+    zalo: ZaloSettings = ZaloSettings()
 
     @field_validator("timezone")
     @classmethod

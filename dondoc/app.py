@@ -12,7 +12,22 @@ from dondoc.clock import Clock, SystemClock
 from dondoc.store import make_engine, require_current_schema
 
 if TYPE_CHECKING:
-    from scheduler.daemon import Daemon
+    from scheduler.daemon import Bot, Daemon
+
+
+@dataclass
+class Bots:
+    """Several inbound bots (Telegram, Zalo) started and stopped as one."""
+
+    bots: list[Bot]
+
+    async def start(self) -> None:
+        for bot in self.bots:
+            await bot.start()
+
+    async def stop(self) -> None:
+        for bot in reversed(self.bots):
+            await bot.stop()
 
 
 @dataclass
@@ -45,8 +60,21 @@ class App:
             from notifiers.telegram_bot import build_bot
 
             bot = build_bot(settings=settings, engine=engine, clock=self.clock)
-        # Reminders share the inbound bot's connections and flood-limit budget.
-        channels = build_channels(settings, telegram_bot=bot.bot if bot else None, clock=self.clock)
+        pollers: list[Bot] = [bot] if bot is not None else []
+        zalo_client = None
+        if settings.zalo.token is not None:
+            from notifiers.zalo_bot import build_poller
+
+            zalo = build_poller(settings=settings, engine=engine, clock=self.clock)
+            zalo_client = zalo.client
+            pollers.append(zalo)
+        # Reminders share the inbound bots' connections and flood-limit budgets.
+        channels = build_channels(
+            settings,
+            telegram_bot=bot.bot if bot else None,
+            clock=self.clock,
+            zalo_client=zalo_client,
+        )
         from dondoc.web.links import email_links
 
         renderer = Renderer(
@@ -59,7 +87,7 @@ class App:
             clock=self.clock,
             channels=channels,
             renderer=renderer,
-            bot=bot,
+            bot=(pollers[0] if len(pollers) == 1 else Bots(pollers)) if pollers else None,
         )
 
     def close(self) -> None:

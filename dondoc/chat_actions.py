@@ -25,8 +25,8 @@ from dondoc.reports.explanations import record_explanation
 from rules.deadline import Deadline
 
 
-def _via(link_agency_id: int | None) -> str:
-    return "telegram" if link_agency_id is None else "email"
+def _via(link_agency_id: int | None, channel: str) -> str:
+    return channel if link_agency_id is None else "email"
 
 
 def _authorize(
@@ -39,14 +39,15 @@ def _authorize(
     now: datetime,
     user_id: int | None = None,
     link_agency_id: int | None = None,
+    channel: str = "telegram",
 ) -> Parts | ChatOutcome:
-    """The assignment's parts when this chat (and, where the agency lists who may answer,
-    this person `user_id`) may act on it; else a refusal, audited with its reason. A
-    signed email link names its agency (`link_agency_id`) instead of a chat."""
+    """The assignment's parts when this `channel`'s chat (and, where the agency lists who
+    may answer, this person `user_id`) may act on it; else a refusal, audited with its
+    reason. A signed email link names its agency (`link_agency_id`) instead of a chat."""
     if link_agency_id is not None:
         agency = session.get(Agency, link_agency_id)
     else:
-        agency = chat_agency(session, chat_id=chat_id)
+        agency = chat_agency(session, chat_id=chat_id, channel=channel)
     assignment = session.get(Assignment, assignment_id)
     task = session.get(Task, assignment.task_id) if assignment else None
     plan = session.get(Plan, task.plan_id) if task else None
@@ -74,6 +75,7 @@ def _authorize(
         actor=actor,
         now=now,
         assignment=assignment,
+        **({"channel": channel} if channel != "telegram" else {}),
     )
     if agency is None:
         return ChatOutcome(status)
@@ -92,6 +94,7 @@ def acknowledge(
     now: datetime,
     user_id: int | None = None,
     link_agency_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -102,6 +105,7 @@ def acknowledge(
         now=now,
         user_id=user_id,
         link_agency_id=link_agency_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -114,7 +118,7 @@ def acknowledge(
         status="acknowledged",
         actor=actor,
         now=now,
-        via=_via(link_agency_id),
+        via=_via(link_agency_id, channel),
     )
     if not changed:
         # Acknowledging again renews it: an acknowledgement lapses after a while.
@@ -127,7 +131,7 @@ def acknowledge(
             actor,
             now,
             renewed=True,
-            via=_via(link_agency_id),
+            via=_via(link_agency_id, channel),
         )
     return _outcome("acknowledged", found)
 
@@ -141,6 +145,7 @@ def check(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """Whether this chat may act on the assignment, before the bot asks it a question."""
     found = _authorize(
@@ -151,6 +156,7 @@ def check(
         actor=actor,
         now=now,
         user_id=user_id,
+        channel=channel,
     )
     return found if isinstance(found, ChatOutcome) else _outcome("allowed", found)
 
@@ -164,6 +170,7 @@ def can_complete(
     now: datetime,
     user_id: int | None = None,
     link_agency_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """The check before asking "are you sure?": authorized and not done yet."""
     found = _authorize(
@@ -175,6 +182,7 @@ def can_complete(
         now=now,
         user_id=user_id,
         link_agency_id=link_agency_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -193,6 +201,7 @@ def complete(
     now: datetime,
     user_id: int | None = None,
     link_agency_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """Done: the whole assignment, or for a recurring task the occurrence being worked on."""
     found = _authorize(
@@ -204,6 +213,7 @@ def complete(
         now=now,
         user_id=user_id,
         link_agency_id=link_agency_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -222,7 +232,7 @@ def complete(
             status="done",
             actor=actor,
             now=now,
-            via=_via(link_agency_id),
+            via=_via(link_agency_id, channel),
         )
         return _outcome("done", found)
     if assignment.done_through is not None and occurrence <= assignment.done_through:
@@ -236,7 +246,7 @@ def complete(
         actor,
         now,
         occurrence=occurrence.isoformat(),
-        via=_via(link_agency_id),
+        via=_via(link_agency_id, channel),
     )
     return _outcome("occurrence_done", found, occurrence=occurrence)
 
@@ -261,6 +271,7 @@ def add_note(
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """A progress note: kept in the audit trail, where reports and the office read it."""
     found = _authorize(
@@ -271,10 +282,11 @@ def add_note(
         actor=actor,
         now=now,
         user_id=user_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
-    _audit(session, found, "assignment.note", actor, now, text=text.strip()[:4000])
+    _audit(session, found, "assignment.note", actor, now, via=channel, text=text.strip()[:4000])
     return _outcome("note_saved", found)
 
 
@@ -288,6 +300,7 @@ def submit_explanation(
     now: datetime,
     user_id: int | None = None,
     link_agency_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     found = _authorize(
         session,
@@ -298,6 +311,7 @@ def submit_explanation(
         now=now,
         user_id=user_id,
         link_agency_id=link_agency_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -307,7 +321,7 @@ def submit_explanation(
             assignment=found.assignment,
             text=text,
             author=actor,
-            via=_via(link_agency_id),
+            via=_via(link_agency_id, channel),
             actor=actor,
             now=now,
         )
@@ -336,6 +350,7 @@ def request_extension(
     now: datetime,
     user_id: int | None = None,
     link_agency_id: int | None = None,
+    channel: str = "telegram",
 ) -> ChatOutcome:
     """A request the office decides (`dondoc extension`); one pending request at a time."""
     found = _authorize(
@@ -347,6 +362,7 @@ def request_extension(
         now=now,
         user_id=user_id,
         link_agency_id=link_agency_id,
+        channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
@@ -377,7 +393,7 @@ def request_extension(
         request_id=request.id,
         proposed_due=proposed_due.isoformat(),
         reason=request.reason,
-        via=_via(link_agency_id),
+        via=_via(link_agency_id, channel),
     )
     office = notify_office(
         session,
@@ -403,7 +419,14 @@ def _outcome(status: str, parts: Parts, **detail: Any) -> ChatOutcome:
 
 
 def _audit(
-    session: Session, parts: Parts, action: str, actor: str, now: datetime, **detail: Any
+    session: Session,
+    parts: Parts,
+    action: str,
+    actor: str,
+    now: datetime,
+    *,
+    via: str,
+    **detail: Any,
 ) -> None:
     session.add(
         AuditEntry(
@@ -414,6 +437,6 @@ def _audit(
             task_id=parts.task.id,
             assignment_id=parts.assignment.id,
             agency_id=parts.agency.id,
-            detail={"via": "telegram", **detail},
+            detail={"via": via, **detail},
         )
     )

@@ -73,10 +73,10 @@ class ChatOutcome:
 # --- who is asking, about what ----------------------------------------------------------
 
 
-def chat_agency(session: Session, *, chat_id: str) -> Agency | None:
+def chat_agency(session: Session, *, chat_id: str, channel: str = "telegram") -> Agency | None:
     contact = session.exec(
         select(Contact).where(
-            Contact.channel == "telegram", Contact.address == chat_id, Contact.active
+            Contact.channel == channel, Contact.address == chat_id, Contact.active
         )
     ).first()
     return session.get(Agency, contact.agency_id) if contact else None
@@ -145,17 +145,21 @@ def sent_message(session: Session, *, chat_id: str, message_id: str) -> SentMess
     ).first()
 
 
-def latest_sent_message(session: Session, *, chat_id: str) -> SentMessage | None:
+def latest_sent_message(
+    session: Session, *, chat_id: str, channel: str = "telegram"
+) -> SentMessage | None:
     return session.exec(
         select(SentMessage)
-        .where(SentMessage.channel == "telegram", SentMessage.chat_id == chat_id)
+        .where(SentMessage.channel == channel, SentMessage.chat_id == chat_id)
         .order_by(col(SentMessage.at).desc(), col(SentMessage.id).desc())
     ).first()
 
 
-def open_tasks(session: Session, *, chat_id: str) -> tuple[ChatOutcome, list[TaskRef]]:
+def open_tasks(
+    session: Session, *, chat_id: str, channel: str = "telegram"
+) -> tuple[ChatOutcome, list[TaskRef]]:
     """The linked agency's assignments that are not done, in plan order."""
-    agency = chat_agency(session, chat_id=chat_id)
+    agency = chat_agency(session, chat_id=chat_id, channel=channel)
     if agency is None:
         return ChatOutcome("not_linked"), []
     rows = session.exec(
@@ -206,11 +210,14 @@ def refuse(
     now: datetime,
     status: str | None = None,
     event: str = "chat.refused",
+    channel: str = "telegram",
     **detail: Any,
 ) -> ChatOutcome:
     """Record a refusal decided before the store was asked (a forged button, a flood):
     `reason` names the check for the audit, `status` the phrase the chat reads."""
-    agency = chat_agency(session, chat_id=chat_id)
+    agency = chat_agency(session, chat_id=chat_id, channel=channel)
+    if channel != "telegram":
+        detail["channel"] = channel
     audit_refusal(
         session,
         chat_id=chat_id,
@@ -308,32 +315,39 @@ def create_invite(
 
 
 def link_chat(
-    session: Session, *, code: str, chat_id: str, chat_title: str, actor: str, now: datetime
+    session: Session,
+    *,
+    code: str,
+    chat_id: str,
+    chat_title: str,
+    actor: str,
+    now: datetime,
+    channel: str = "telegram",
 ) -> ChatOutcome:
-    """Spend `code` on this chat. Outcomes: linked, already_linked, linked_elsewhere,
-    code_invalid, code_used, code_expired."""
-    current = chat_agency(session, chat_id=chat_id)
+    """Spend `code` on this `channel`'s chat. Outcomes: linked, already_linked,
+    linked_elsewhere, code_invalid, code_used, code_expired."""
+    current = chat_agency(session, chat_id=chat_id, channel=channel)
     invite = session.exec(select(InviteCode).where(InviteCode.code_hash == _hash(code))).first()
     agency = session.get(Agency, invite.agency_id) if invite else None
     if invite is None or agency is None:
-        return _refused(session, "code_invalid", chat_id, current, actor, now)
+        return _refused(session, "code_invalid", chat_id, current, actor, now, channel)
     if current is not None:
         status = "already_linked" if current.id == agency.id else "linked_elsewhere"
         return ChatOutcome(status, locale=current.locale, agency=current.name)
     if invite.used_at is not None:
-        return _refused(session, "code_used", chat_id, agency, actor, now)
+        return _refused(session, "code_used", chat_id, agency, actor, now, channel)
     if invite.expires_at <= now:
-        return _refused(session, "code_expired", chat_id, agency, actor, now)
+        return _refused(session, "code_expired", chat_id, agency, actor, now, channel)
     invite.used_at, invite.used_by = now, chat_id
     session.add(invite)
     contact = session.exec(
         select(Contact).where(
             Contact.agency_id == agency.id,
-            Contact.channel == "telegram",
+            Contact.channel == channel,
             Contact.address == chat_id,
         )
     ).first()
-    contact = contact or Contact(agency_id=agency.id or 0, channel="telegram", address=chat_id)
+    contact = contact or Contact(agency_id=agency.id or 0, channel=channel, address=chat_id)
     contact.active, contact.name = True, chat_title[:200] or None
     session.add(contact)
     session.add(
@@ -342,16 +356,29 @@ def link_chat(
             actor=actor,
             action="chat.linked",
             agency_id=agency.id,
-            detail={"chat_id": chat_id, "chat": chat_title},
+            detail={"chat_id": chat_id, "chat": chat_title, "channel": channel},
         )
     )
     return ChatOutcome("linked", locale=agency.locale, agency=agency.name)
 
 
 def _refused(
-    session: Session, status: str, chat_id: str, agency: Agency | None, actor: str, now: datetime
+    session: Session,
+    status: str,
+    chat_id: str,
+    agency: Agency | None,
+    actor: str,
+    now: datetime,
+    channel: str,
 ) -> ChatOutcome:
     audit_refusal(
-        session, chat_id=chat_id, agency=agency, reason=status, action="link", actor=actor, now=now
+        session,
+        chat_id=chat_id,
+        agency=agency,
+        reason=status,
+        action="link",
+        actor=actor,
+        now=now,
+        channel=channel,
     )
     return ChatOutcome(status, locale=agency.locale if agency else "vi")

@@ -127,29 +127,34 @@ def build_preview(
     if agency is not None:
         rows = [row for row in rows if row.agency == agency]
     chats = _agencies_with_chat(session)
-    kept = [row for row in rows if row.channel != "telegram" or _reachable_by_chat(row, chats)]
+    kept = [
+        row
+        for row in rows
+        if row.channel not in ("telegram", "zalo") or _reachable_by_chat(row, chats)
+    ]
     kept.sort(key=lambda r: (r.send_at, r.agency, r.plan, _number_key(r.number), r.channel))
     return Preview(
         start=start_at,
         end=end_at,
         rows=tuple(kept),
         assignments=len(ids),
-        telegram_skipped=len(rows) - len(kept),
+        telegram_skipped=sum(1 for row in rows if row.channel == "telegram")
+        - sum(1 for row in kept if row.channel == "telegram"),
     )
 
 
-def _agencies_with_chat(session: Session) -> set[str]:
+def _agencies_with_chat(session: Session) -> set[tuple[str, str]]:
     query = (
-        select(Agency.code)
+        select(Agency.code, Contact.channel)
         .join(Contact, col(Contact.agency_id) == Agency.id)
-        .where(Contact.channel == "telegram", col(Contact.active))
+        .where(col(Contact.channel).in_(["telegram", "zalo"]), col(Contact.active))
     )
-    return set(session.exec(query).all())
+    return {(code, channel) for code, channel in session.exec(query).all()}
 
 
-def _reachable_by_chat(row: PreviewRow, chats: set[str]) -> bool:
+def _reachable_by_chat(row: PreviewRow, chats: set[tuple[str, str]]) -> bool:
     # As the daemon sends: a chat belongs to the agency; the head is reached by email.
-    return row.audience != "head" and row.agency in chats
+    return row.audience != "head" and (row.agency, row.channel) in chats
 
 
 def _assignment_ids(

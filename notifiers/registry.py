@@ -11,6 +11,7 @@ from dondoc.clock import Clock
 from notifiers.base import Channel
 from notifiers.email import EmailChannel
 from notifiers.telegram import CallbackSigner, TelegramChannel, make_bot
+from notifiers.zalo import ZaloChannel, ZaloClient
 
 
 def build_channels(
@@ -18,11 +19,13 @@ def build_channels(
     *,
     telegram_bot: ExtBot[Any] | None = None,
     clock: Clock | None = None,
+    zalo_client: ZaloClient | None = None,
 ) -> dict[str, Channel]:
-    """ "email" when an SMTP host is set, "telegram" when a bot token is set.
+    """ "email" when an SMTP host is set, "telegram" / "zalo" when their bot token is set.
 
-    Pass the inbound bot's `BotRunner.bot` as `telegram_bot` so that reminders and chat
-    answers share one connection pool and one flood-limit budget.
+    Pass the inbound bot's `BotRunner.bot` as `telegram_bot` (and the Zalo poller's client
+    as `zalo_client`) so that reminders and chat answers share one connection pool and
+    one flood-limit budget.
     """
     channels: dict[str, Channel] = {}
     if settings.smtp.host:
@@ -32,5 +35,10 @@ def build_channels(
         bot = telegram_bot or make_bot(settings.telegram)
         channels["telegram"] = TelegramChannel(
             bot, signer=CallbackSigner(token), owns_bot=telegram_bot is None
+        )
+    if settings.zalo.token is not None:
+        # The inbound poller's client, when given: one pace for every send of the bot.
+        channels["zalo"] = ZaloChannel(
+            zalo_client or ZaloClient(settings.zalo), owns_client=zalo_client is None
         )
     return channels

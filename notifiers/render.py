@@ -109,6 +109,7 @@ class Rendered:
     html: str
     telegram: str
     buttons: tuple[tuple[Button, ...], ...]
+    zalo: str = ""  # the chat text with numbered answers instead of buttons
 
     def message(
         self,
@@ -120,6 +121,15 @@ class Rendered:
         attachments: tuple[Attachment, ...] = (),
     ) -> OutgoingMessage:
         """The message for one channel: email gets text + HTML, Telegram its text + buttons."""
+        if channel == "zalo":
+            return OutgoingMessage(
+                channel=channel,
+                address=address,
+                subject=self.subject,
+                text=self.zalo or self.telegram,
+                attachments=attachments,
+                message_key=message_key,
+            )
         if channel == "telegram":
             return OutgoingMessage(
                 channel=channel,
@@ -271,7 +281,7 @@ class Renderer:
         path = f"{locale}/{name}.j2"
         parts = {
             part: self._render(self._text, path, {**variables, "part": part})
-            for part in ("subject", "text", "telegram")
+            for part in ("subject", "text", "telegram", "zalo")
         }
         html = self._render(self._html, path, {**variables, "part": "html"})
         return Rendered(
@@ -280,6 +290,7 @@ class Renderer:
             html=html.strip() + "\n",
             telegram=_tidy(parts["telegram"]),
             buttons=self._buttons(contexts, locale),
+            zalo=_tidy(parts["zalo"]),
         )
 
     def chat(self, phrase: str, *, locale: str, **values: Any) -> str:

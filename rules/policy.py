@@ -34,7 +34,8 @@ from rules.text import fold_words
 DEADLINE_KINDS = ("once", "recurring", "ongoing", "external", "none")
 DATED_KINDS = frozenset({"once", "recurring", "external"})
 RECIPIENT_WORDS = ("lead", "coordinators", "head", "office")
-CHANNELS = ("email", "telegram")
+CHANNELS = ("email", "telegram", "zalo")
+ChannelName = Literal["email", "telegram", "zalo"]
 ANCHORS = ("due", "target", "start")
 # The names the channels' templates provide; the loader is given the real set.
 TEMPLATE_NAMES = (
@@ -89,9 +90,10 @@ class Stage(BaseModel):
     every: PeriodField | None = None
     day: int | None = None
     to: Annotated[tuple[str, ...], BeforeValidator(_listify)] = Field(min_length=1)
-    channels: Annotated[tuple[Literal["email", "telegram"], ...], BeforeValidator(_listify)] = (
+    channels: Annotated[tuple[ChannelName, ...], BeforeValidator(_listify)] = (
         "email",
         "telegram",
+        "zalo",
     )
     template: str
     repeat: Repeat | None = None
@@ -112,7 +114,7 @@ class Stage(BaseModel):
     @classmethod
     def _some_channel(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
-            raise ValueError("cần ít nhất một kênh: email, telegram (at least one channel)")
+            raise ValueError("cần ít nhất một kênh: email, telegram, zalo (at least one channel)")
         return tuple(dict.fromkeys(value))
 
     @model_validator(mode="after")
@@ -272,7 +274,7 @@ class ReportSchedule(BaseModel):
         default=("office",), min_length=1
     )
     plan: str | None = None
-    channels: tuple[Literal["email", "telegram"], ...] = ("email",)
+    channels: tuple[ChannelName, ...] = ("email",)
 
     @field_validator("late_list_time", "quarter_report_time", mode="before")
     @classmethod

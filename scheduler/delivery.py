@@ -80,7 +80,11 @@ class Sender:
             return [RowOutcome(row, error=error) for row in group.rows]
         addresses = recipients.addresses(agency.id or 0, group.channel, group.audience)
         if not addresses:
-            what = "địa chỉ email" if group.channel == "email" else "nhóm Telegram đã liên kết"
+            what = (
+                "địa chỉ email"
+                if group.channel == "email"
+                else f"cuộc trò chuyện {group.channel.capitalize()} đã liên kết"
+            )
             error = ChannelError(f"{agency.name} chưa có {what}.", permanent=True)
             return [RowOutcome(row, error=error) for row in group.rows]
         # Rows an address still lacks; usually the whole group, after a partial failure less.

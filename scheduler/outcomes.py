@@ -237,22 +237,27 @@ def _log_and_count(
             tally.errors.append(decision.error)
 
 
+# Channels whose sent messages are remembered, so that replies can be matched to them.
+CHAT_CHANNELS = ("telegram", "zalo")
+
+
 def _record_chat_messages(session: Session, outcomes: Sequence[RowOutcome], now: datetime) -> None:
     """Remember which assignments a chat message was about, for replies and buttons."""
-    by_message: dict[str, list[OutboxMessage]] = {}
+    by_message: dict[tuple[str, str], list[OutboxMessage]] = {}
     for outcome in outcomes:
-        if outcome.row.channel != "telegram":
+        if outcome.row.channel not in CHAT_CHANNELS:
             continue
         for address in outcome.addresses:
             if address.provider_id:
-                by_message.setdefault(address.provider_id, []).append(outcome.row)
-    for provider_id, rows in by_message.items():
+                key = (outcome.row.channel, address.provider_id)
+                by_message.setdefault(key, []).append(outcome.row)
+    for (channel, provider_id), rows in by_message.items():
         chat_id, _, message_id = provider_id.rpartition(":")
         if not (chat_id and message_id):
             continue
         session.add(
             SentMessage(
-                channel="telegram",
+                channel=channel,
                 chat_id=chat_id,
                 message_id=message_id,
                 agency_id=rows[0].agency_id,

@@ -27,6 +27,7 @@ from rules.evaluate import Reminder, evaluate
 from rules.policy import RuleConfig
 
 BATCH = 1000
+CHAT_CHANNELS = ("telegram", "zalo")  # reach an agency only through a chat it linked
 
 
 @dataclass
@@ -43,14 +44,14 @@ class _Directory:
 
     by_code: dict[str, Agency]
     by_id: dict[int, Agency]
-    with_chat: set[int]
+    with_chat: set[tuple[int, str]]  # (agency id, chat channel) of every linked chat
     reply_email: dict[int, str]  # agency id → the address agencies may answer by email
 
     @classmethod
     def load(cls, session: Session) -> _Directory:
         agencies = session.exec(select(Agency)).all()
         contacts = session.exec(select(Contact).where(Contact.active)).all()
-        chats = {c.agency_id for c in contacts if c.channel == "telegram"}
+        chats = {(c.agency_id, c.channel) for c in contacts if c.channel in CHAT_CHANNELS}
         emails: dict[int, str] = {}
         for contact in sorted(contacts, key=lambda c: (c.is_head, c.id or 0)):
             if contact.channel == "email":
@@ -188,8 +189,8 @@ def _outbox_rows(
         for channel in reminder.channels:
             if channel not in channels:
                 continue  # the channel is not configured in this deployment
-            no_chat = audience == "head" or agency.id not in directory.with_chat
-            if channel == "telegram" and no_chat:
+            no_chat = audience == "head" or (agency.id, channel) not in directory.with_chat
+            if channel in CHAT_CHANNELS and no_chat:
                 continue  # no linked chat: email carries the reminder
             rows.append(
                 {

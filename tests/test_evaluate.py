@@ -99,7 +99,7 @@ def test_the_first_stage_goes_to_the_lead_agency_two_weeks_ahead_with_a_stable_k
     assert (reminder.stage, reminder.template, reminder.to) == ("upcoming", "upcoming", ("self",))
     assert reminder.occurrence == date(2023, 3, 31)
     assert reminder.due_at == at("2023-03-17")
-    assert reminder.channels == ("email", "telegram")
+    assert reminder.channels == ("email", "telegram", "zalo")
     assert not reminder.ask_explanation
 
 

@@ -1,4 +1,4 @@
-"""`dondoc agency invite` (link a Telegram chat) and `dondoc extension …` (decide requests)."""
+"""`dondoc agency invite` (link a Telegram or Zalo chat), `dondoc extension …` (decide)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def invite(
     hours: int = typer.Option(72, "--hours", help=f"Hiệu lực (giờ), 1–{MAX_INVITE_HOURS}."),
     as_json: bool = typer.Option(False, "--json", help="In dạng JSON."),
 ) -> None:
-    """Cấp mã dùng một lần để liên kết một cuộc trò chuyện Telegram với cơ quan."""
+    """Cấp mã dùng một lần để liên kết một cuộc trò chuyện Telegram hoặc Zalo với cơ quan."""
     app = get_app(ctx)
     with session_scope(app.ready_engine()) as session:
         made = create_invite(
@@ -48,6 +48,7 @@ def invite(
         else None
     )
     expires = made.expires_at.astimezone(app.settings.tz)
+    zalo = app.settings.zalo.token is not None
     if as_json:
         print_json(
             {
@@ -56,6 +57,7 @@ def invite(
                 "expires_at": expires.isoformat(),
                 "links": links,
                 "command": f"/start {made.code}",
+                **({"zalo": {"command": f"/start {made.code}", "or": made.code}} if zalo else {}),
             }
         )
         return
@@ -72,6 +74,11 @@ def invite(
     else:
         lines.append("(Đặt DONDOC_TELEGRAM__BOT_USERNAME để in đường link t.me tới bot.)")
     lines.append(f"Hoặc gửi cho bot tin nhắn: /start {made.code}")
+    if zalo:
+        lines.append(
+            f"Zalo: thêm bot vào nhóm Zalo của cơ quan (hoặc nhắn riêng cho bot) rồi gửi "
+            f"/start {made.code} hoặc chỉ gửi mã {made.code}. Mỗi mã liên kết một cuộc trò chuyện."
+        )
     console.print("\n".join(lines), markup=False)
 
 

@@ -21,7 +21,7 @@ from dondoc.tasks import ROLE_LABELS
 from rules.status import APART, DATED, LATE, Category, category_label
 
 TEMPLATES = Path(__file__).with_name("templates")
-VIA_LABELS = {"paper": "văn bản giấy", "email": "email", "telegram": "Telegram"}
+VIA_LABELS = {"paper": "văn bản giấy", "email": "email", "telegram": "Telegram", "zalo": "Zalo"}
 
 
 def _environment(tz: tzinfo) -> Environment:

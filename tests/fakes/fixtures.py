@@ -4,6 +4,7 @@
 
 - `smtp_sink`: a started SmtpSink (tests/fakes/smtp.py) on 127.0.0.1.
 - `fake_bot_api`: a started FakeBotApi (tests/fakes/telegram_api.py).
+- `fake_zalo_api`: a started FakeZaloApi (tests/fakes/zalo_api.py).
 - `tls_files`: a self-signed certificate for 127.0.0.1 (cert, key) made with openssl.
 - `tls_pair`: server and client SSL contexts for 127.0.0.1 from a throwaway CA (trustme).
 - `plan_store`: a migrated SQLite store holding the bundled directory and the example
@@ -30,6 +31,7 @@ from dondoc.plan_import import import_plan
 from dondoc.store import make_engine, migrate, session_scope
 from fakes.smtp import SmtpSink
 from fakes.telegram_api import FakeBotApi
+from fakes.zalo_api import FakeZaloApi
 
 EXAMPLE_PLAN = Path(__file__).resolve().parents[2] / "examples" / "nq131-phu-luc.csv"
 IMPORTED_AT = datetime(2022, 11, 1, 1, 0, tzinfo=UTC)
@@ -50,6 +52,12 @@ def smtp_sink() -> Iterator[SmtpSink]:
 @pytest.fixture
 def fake_bot_api() -> Iterator[FakeBotApi]:
     with FakeBotApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_zalo_api() -> Iterator[FakeZaloApi]:
+    with FakeZaloApi() as fake:
         yield fake
 
 
