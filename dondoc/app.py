@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -13,6 +14,8 @@ from dondoc.store import make_engine, require_current_schema
 
 if TYPE_CHECKING:
     from scheduler.daemon import Bot, Daemon
+
+log = logging.getLogger("dondoc")
 
 
 @dataclass
@@ -88,7 +91,24 @@ class App:
             channels=channels,
             renderer=renderer,
             bot=(pollers[0] if len(pollers) == 1 else Bots(pollers)) if pollers else None,
+            web_app=self._web_app(engine),
         )
+
+    def _web_app(self, engine: Engine) -> Any:
+        """The office's web app for the daemon's HTTP port, when a signing key exists.
+
+        Without one (a store made before the web app, never re-initialised) the daemon
+        still runs and says how to turn the pages on, rather than refusing to remind."""
+        settings = self.settings
+        if settings.secret_key is None and not settings.secret_key_path.exists():
+            log.warning(
+                "Trang web tắt: chưa có khóa ký; hãy chạy `dondoc init` rồi khởi động lại "
+                "(the web app is off until `dondoc init` creates a signing key)"
+            )
+            return None
+        from dondoc.web import create_app
+
+        return create_app(engine=engine, settings=settings, clock=self.clock)
 
     def close(self) -> None:
         if self._engine is not None:

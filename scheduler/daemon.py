@@ -42,7 +42,7 @@ from notifiers.render import Renderer
 from notifiers.telegram import chat_link
 from rules.policy import RuleConfig
 from scheduler import reevaluation
-from scheduler.http import HttpServer, build_http_app
+from scheduler.http import ASGIApp, HttpServer, build_http_app
 from scheduler.lock import StoreLock
 from scheduler.metrics import Metrics
 from scheduler.outcomes import Tally
@@ -92,7 +92,11 @@ class Daemon:
         renderer: Renderer,
         bot: Bot | None = None,
         metrics: Metrics | None = None,
+        web_app: ASGIApp | None = None,
     ) -> None:
+        # The office's pages, served on the health port for every path but /healthz and
+        # /metrics; built by the composition root, so the daemon knows nothing of them.
+        self.web_app = web_app
         self.settings = settings
         self.engine = engine
         self.clock = clock
@@ -339,7 +343,9 @@ class Daemon:
             # A rehearsal on a virtual clock has no health to probe, and must run next to
             # the real daemon, whose port it would find taken.
             if self.settings.http_port and simulate_until is None:
-                app = build_http_app(health=self.health, metrics=self.metrics)
+                app = build_http_app(
+                    health=self.health, metrics=self.metrics, mount=self.web_app
+                )
                 server = HttpServer(
                     app=app, host=self.settings.http_host, port=self.settings.http_port
                 ).start()

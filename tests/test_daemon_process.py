@@ -267,6 +267,10 @@ def test_the_real_daemon_delivers_stays_healthy_while_busy_and_stops_cleanly(
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
             health = json.load(response)
         assert response.status == 200 and health["channels"]["email"]["ok"]
+        # The office's web app answers on the same port while the daemon is busy.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+            page = response.read().decode()
+        assert response.status == 200 and "Đăng nhập" in page
         _wait_for(lambda: len(smtp_sink.started) > len(smtp_sink.messages))
     finally:
         daemon.send_signal(signal.SIGTERM)
