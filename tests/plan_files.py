@@ -7,8 +7,11 @@ Word would see. The same rows build every format, so one plan can be read from e
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),  # Debian: fonts-dejavu-core
@@ -107,9 +110,10 @@ def font() -> Path:
     for candidate in FONT_CANDIDATES:
         if candidate.is_file():
             return candidate
-    raise RuntimeError(
-        "No DejaVuSans.ttf for Vietnamese PDF fixtures: install Debian's fonts-dejavu-core."
-    )
+    reason = "No DejaVuSans.ttf for Vietnamese PDF fixtures: install Debian's fonts-dejavu-core."
+    if os.environ.get("CI", "").lower() == "true":
+        raise RuntimeError(reason)  # .ci/run installs it: a missing font in CI is a defect
+    pytest.skip(reason)
 
 
 def write_pdf(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path:
