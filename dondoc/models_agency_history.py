@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
-from dondoc.models import UTCDateTime, json_column, ts_column
+from dondoc.columns import UTCDateTime, json_column, ts_column
 
 
 class AgencyFormerName(SQLModel, table=True):

@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Column, Field, SQLModel
 
-from dondoc.models import UTCDateTime, ts_column
+from dondoc.columns import UTCDateTime, ts_column
 
 
 class ChatPrompt(SQLModel, table=True):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Column, Field, SQLModel
 
-from dondoc.models import UTCDateTime, ts_column
+from dondoc.columns import UTCDateTime, ts_column
 
 USER_ROLES = ("admin", "viewer")
 

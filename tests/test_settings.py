@@ -216,11 +216,11 @@ def test_a_password_or_token_never_appears_in_any_cli_output(cli: Cli, tmp_path:
 def test_public_url_must_be_an_http_address_and_loses_its_trailing_slash(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("DONDOC_PUBLIC_URL", "https://dondoc.tinhmau.gov.vn/")
+    monkeypatch.setenv("DONDOC_PUBLIC_URL", "https://dondoc.tinhmau.test/")
     settings = load_settings()
-    assert settings.public_url == "https://dondoc.tinhmau.gov.vn"
+    assert settings.public_url == "https://dondoc.tinhmau.test"
     assert settings.secure_cookies
-    problems = problems_of(monkeypatch, DONDOC_PUBLIC_URL="dondoc.tinhmau.gov.vn")
+    problems = problems_of(monkeypatch, DONDOC_PUBLIC_URL="dondoc.tinhmau.test")
     assert problems == [
         "DONDOC_PUBLIC_URL: phải bắt đầu bằng http:// hoặc https:// (must be an http(s) URL)"
     ]

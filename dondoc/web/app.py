@@ -17,9 +17,12 @@ from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
 
+import dondoc.web.answers as answers
+import dondoc.web.auth as auth
+import dondoc.web.office as office
+import dondoc.web.office_more as office_more
 from config.settings import Settings, secret_key
 from dondoc.clock import Clock
-from dondoc.web import answers, auth, office, office_more
 from dondoc.web.deps import Forbidden, LoginRequired, RuleConfigCache, WebContext, csrf_token
 from dondoc.web.links import Links, Signer
 from rules.status import category_label

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
-from rules.deadline import words as lex
+import rules.deadline.words as lex
 from rules.deadline.periods import point, with_year
 from rules.deadline.tokens import Cursor, Token
 from rules.deadline.values import Expected

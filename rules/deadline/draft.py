@@ -13,7 +13,7 @@ from datetime import date
 from functools import partial
 from typing import Any, TypeVar
 
-from rules.deadline import words as lex
+import rules.deadline.words as lex
 from rules.deadline.clauses import Clause, clause, latest_clause
 from rules.deadline.describe import format_date
 from rules.deadline.recurring import (

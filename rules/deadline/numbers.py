@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rules.deadline import words as lex
+import rules.deadline.words as lex
 from rules.deadline.tokens import Cursor, Token, Vocab
 from rules.deadline.values import Expected
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from rules.deadline import words as lex
+import rules.deadline.words as lex
 from rules.deadline.clauses import clause, latest_clause
 from rules.deadline.draft import (
     EXPECT_END,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 
-from rules.deadline import words as lex
+import rules.deadline.words as lex
 from rules.deadline.numbers import (
     EXPECT_DAY,
     EXPECT_MONTH,

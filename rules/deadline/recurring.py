@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
-from rules.deadline import words as lex
+import rules.deadline.words as lex
 from rules.deadline.clauses import span
 from rules.deadline.numbers import EXPECT_DAY, EXPECT_MONTH, small_number, year_part
 from rules.deadline.periods import Period, check_day, check_month
