@@ -6,81 +6,24 @@ returns a `ChatOutcome` committed together with its audit entry.
 
 The same functions serve the signed email links of the web app (dondoc/web): there
 `link_agency_id` names the agency the verified link speaks for instead of a chat, and
-the audit says `via: email`. One code path whatever the door.
+the audit says `via: email`. One code path whatever the door. Who may act, and the
+shape of answers and audit entries, is dondoc/chat_access.py.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlmodel import Session, select
 
 from dondoc.actions import set_status
-from dondoc.chat_links import ChatOutcome, audit_refusal, chat_agency, may_answer, task_ref_of
+from dondoc.chat_access import answer_via, audit_action, authorize, outcome_for
+from dondoc.chat_links import ChatOutcome
 from dondoc.errors import UserError
-from dondoc.extensions import Parts, extension_view, notify_office
-from dondoc.models import Agency, Assignment, AuditEntry, ExtensionRequest, Plan, Task
+from dondoc.extensions import extension_view, notify_office
+from dondoc.models import Assignment, ExtensionRequest
 from dondoc.reports.explanations import record_explanation
 from rules.deadline import Deadline
-
-
-def _via(link_agency_id: int | None, channel: str) -> str:
-    return channel if link_agency_id is None else "email"
-
-
-def _authorize(
-    session: Session,
-    *,
-    chat_id: str,
-    assignment_id: int,
-    action: str,
-    actor: str,
-    now: datetime,
-    user_id: int | None = None,
-    link_agency_id: int | None = None,
-    channel: str = "telegram",
-) -> Parts | ChatOutcome:
-    """The assignment's parts when this `channel`'s chat (and, where the agency lists who
-    may answer, this person `user_id`) may act on it; else a refusal, audited with its
-    reason. A signed email link names its agency (`link_agency_id`) instead of a chat."""
-    if link_agency_id is not None:
-        agency = session.get(Agency, link_agency_id)
-    else:
-        agency = chat_agency(session, chat_id=chat_id, channel=channel)
-    assignment = session.get(Assignment, assignment_id)
-    task = session.get(Task, assignment.task_id) if assignment else None
-    plan = session.get(Plan, task.plan_id) if task else None
-    # Each check refuses with its own name in the audit trail.
-    if agency is None:
-        reason, status = "not_linked", "not_linked"
-    elif assignment is None:
-        reason, status = "unknown_assignment", "refused"
-    elif assignment.agency_id != agency.id:
-        reason, status = "not_assigned", "refused"
-    elif task is None or plan is None or not task.active:
-        reason, status = "task_removed", "task_gone"
-    elif not assignment.active:
-        reason, status = "assignment_removed", "task_gone"
-    elif user_id is not None and not may_answer(session, agency=agency, user_id=user_id):
-        reason, status = "not_member", "not_member"
-    else:
-        return Parts(agency, assignment, task, plan)
-    audit_refusal(
-        session,
-        chat_id=chat_id,
-        agency=agency,
-        reason=reason,
-        action=action,
-        actor=actor,
-        now=now,
-        assignment=assignment,
-        **({"channel": channel} if channel != "telegram" else {}),
-    )
-    if agency is None:
-        return ChatOutcome(status)
-    return ChatOutcome(status, locale=agency.locale, agency=agency.name)
-
 
 # --- acting on an assignment ------------------------------------------------------------
 
@@ -96,7 +39,7 @@ def acknowledge(
     link_agency_id: int | None = None,
     channel: str = "telegram",
 ) -> ChatOutcome:
-    found = _authorize(
+    found = authorize(
         session,
         chat_id=chat_id,
         assignment_id=assignment_id,
@@ -111,29 +54,29 @@ def acknowledge(
         return found
     assignment = found.assignment
     if assignment.status == "done":
-        return _outcome("already_done", found)
+        return outcome_for("already_done", found)
     changed = set_status(
         session,
         assignment=assignment,
         status="acknowledged",
         actor=actor,
         now=now,
-        via=_via(link_agency_id, channel),
+        via=answer_via(link_agency_id, channel),
     )
     if not changed:
         # Acknowledging again renews it: an acknowledgement lapses after a while.
         assignment.acknowledged_at = assignment.status_at = assignment.next_due_at = now
         session.add(assignment)
-        _audit(
+        audit_action(
             session,
             found,
             "assignment.acknowledged",
             actor,
             now,
             renewed=True,
-            via=_via(link_agency_id, channel),
+            via=answer_via(link_agency_id, channel),
         )
-    return _outcome("acknowledged", found)
+    return outcome_for("acknowledged", found)
 
 
 def check(
@@ -148,7 +91,7 @@ def check(
     channel: str = "telegram",
 ) -> ChatOutcome:
     """Whether this chat may act on the assignment, before the bot asks it a question."""
-    found = _authorize(
+    found = authorize(
         session,
         chat_id=chat_id,
         assignment_id=assignment_id,
@@ -158,7 +101,7 @@ def check(
         user_id=user_id,
         channel=channel,
     )
-    return found if isinstance(found, ChatOutcome) else _outcome("allowed", found)
+    return found if isinstance(found, ChatOutcome) else outcome_for("allowed", found)
 
 
 def can_complete(
@@ -173,7 +116,7 @@ def can_complete(
     channel: str = "telegram",
 ) -> ChatOutcome:
     """The check before asking "are you sure?": authorized and not done yet."""
-    found = _authorize(
+    found = authorize(
         session,
         chat_id=chat_id,
         assignment_id=assignment_id,
@@ -187,8 +130,8 @@ def can_complete(
     if isinstance(found, ChatOutcome):
         return found
     if found.assignment.status == "done":
-        return _outcome("already_done", found)
-    return _outcome("can_complete", found)
+        return outcome_for("already_done", found)
+    return outcome_for("can_complete", found)
 
 
 def complete(
@@ -204,7 +147,7 @@ def complete(
     channel: str = "telegram",
 ) -> ChatOutcome:
     """Done: the whole assignment, or for a recurring task the occurrence being worked on."""
-    found = _authorize(
+    found = authorize(
         session,
         chat_id=chat_id,
         assignment_id=assignment_id,
@@ -219,7 +162,7 @@ def complete(
         return found
     assignment, task = found.assignment, found.task
     if assignment.status == "done":
-        return _outcome("already_done", found)
+        return outcome_for("already_done", found)
     deadline = Deadline.from_dict(task.deadline) if task.deadline else None
     if deadline is not None and deadline.kind == "recurring":
         occurrence = occurrence or _open_occurrence(deadline, assignment)
@@ -232,23 +175,23 @@ def complete(
             status="done",
             actor=actor,
             now=now,
-            via=_via(link_agency_id, channel),
+            via=answer_via(link_agency_id, channel),
         )
-        return _outcome("done", found)
+        return outcome_for("done", found)
     if assignment.done_through is not None and occurrence <= assignment.done_through:
-        return _outcome("already_done", found, occurrence=occurrence)
+        return outcome_for("already_done", found, occurrence=occurrence)
     assignment.done_through, assignment.next_due_at = occurrence, now
     session.add(assignment)
-    _audit(
+    audit_action(
         session,
         found,
         "assignment.done_occurrence",
         actor,
         now,
         occurrence=occurrence.isoformat(),
-        via=_via(link_agency_id, channel),
+        via=answer_via(link_agency_id, channel),
     )
-    return _outcome("occurrence_done", found, occurrence=occurrence)
+    return outcome_for("occurrence_done", found, occurrence=occurrence)
 
 
 def _open_occurrence(deadline: Deadline, assignment: Assignment) -> date | None:
@@ -274,7 +217,7 @@ def add_note(
     channel: str = "telegram",
 ) -> ChatOutcome:
     """A progress note: kept in the audit trail, where reports and the office read it."""
-    found = _authorize(
+    found = authorize(
         session,
         chat_id=chat_id,
         assignment_id=assignment_id,
@@ -286,8 +229,10 @@ def add_note(
     )
     if isinstance(found, ChatOutcome):
         return found
-    _audit(session, found, "assignment.note", actor, now, via=channel, text=text.strip()[:4000])
-    return _outcome("note_saved", found)
+    audit_action(
+        session, found, "assignment.note", actor, now, via=channel, text=text.strip()[:4000]
+    )
+    return outcome_for("note_saved", found)
 
 
 def submit_explanation(
@@ -302,7 +247,7 @@ def submit_explanation(
     link_agency_id: int | None = None,
     channel: str = "telegram",
 ) -> ChatOutcome:
-    found = _authorize(
+    found = authorize(
         session,
         chat_id=chat_id,
         assignment_id=assignment_id,
@@ -321,12 +266,12 @@ def submit_explanation(
             assignment=found.assignment,
             text=text,
             author=actor,
-            via=_via(link_agency_id, channel),
+            via=answer_via(link_agency_id, channel),
             actor=actor,
             now=now,
         )
     except UserError as exc:
-        return _outcome("explanation_invalid", found, message=exc.message)
+        return outcome_for("explanation_invalid", found, message=exc.message)
     notify_office(
         session,
         parts=found,
@@ -335,7 +280,7 @@ def submit_explanation(
         key=f"notice:explanation:{explanation.id}",
         extra={"explanation": {"text": explanation.text, "author": actor}},
     )
-    return _outcome("explanation_saved", found)
+    return outcome_for("explanation_saved", found)
 
 
 def request_extension(
@@ -353,7 +298,7 @@ def request_extension(
     channel: str = "telegram",
 ) -> ChatOutcome:
     """A request the office decides (`dondoc extension`); one pending request at a time."""
-    found = _authorize(
+    found = authorize(
         session,
         chat_id=chat_id,
         assignment_id=assignment_id,
@@ -367,14 +312,14 @@ def request_extension(
     if isinstance(found, ChatOutcome):
         return found
     if proposed_due <= today:
-        return _outcome("extension_date_not_future", found, proposed=proposed_due)
+        return outcome_for("extension_date_not_future", found, proposed=proposed_due)
     pending = session.exec(
         select(ExtensionRequest).where(
             ExtensionRequest.assignment_id == assignment_id, ExtensionRequest.status == "pending"
         )
     ).first()
     if pending is not None:
-        return _outcome("extension_pending", found, proposed=pending.proposed_due)
+        return outcome_for("extension_pending", found, proposed=pending.proposed_due)
     request = ExtensionRequest(
         assignment_id=assignment_id,
         requested_by=actor,
@@ -384,7 +329,7 @@ def request_extension(
     )
     session.add(request)
     session.flush()
-    _audit(
+    audit_action(
         session,
         found,
         "extension.requested",
@@ -393,7 +338,7 @@ def request_extension(
         request_id=request.id,
         proposed_due=proposed_due.isoformat(),
         reason=request.reason,
-        via=_via(link_agency_id, channel),
+        via=answer_via(link_agency_id, channel),
     )
     office = notify_office(
         session,
@@ -403,40 +348,6 @@ def request_extension(
         key=f"notice:extension:{request.id}",
         extra={"extension": extension_view(request, found)},
     )
-    return _outcome(
+    return outcome_for(
         "extension_sent", found, proposed=proposed_due, office=office.name if office else None
-    )
-
-
-def _outcome(status: str, parts: Parts, **detail: Any) -> ChatOutcome:
-    return ChatOutcome(
-        status,
-        locale=parts.agency.locale,
-        agency=parts.agency.name,
-        task=task_ref_of(parts),
-        detail=detail,
-    )
-
-
-def _audit(
-    session: Session,
-    parts: Parts,
-    action: str,
-    actor: str,
-    now: datetime,
-    *,
-    via: str,
-    **detail: Any,
-) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
-            actor=actor,
-            action=action,
-            plan_id=parts.plan.id,
-            task_id=parts.task.id,
-            assignment_id=parts.assignment.id,
-            agency_id=parts.agency.id,
-            detail={"via": via, **detail},
-        )
     )

@@ -1,56 +1,34 @@
-"""`dondoc run`: one step = reload config if changed → tick → reports → publish, while a
-delivery worker per channel drains the outbox (scheduler/workers.py).
-
-The same `step()` runs under APScheduler on the wall clock, and under `--simulate` on a
-virtual clock that jumps from one due moment to the next, so the demo and the tests drive
-the real daemon rather than a stand-in. On the wall clock the workers run on their own
-and a step only wakes them; on the virtual clock each step drains them, since time
-stands still until the step ends.
+"""`dondoc run`: steps (scheduler/step.py) run under APScheduler on the wall clock, or
+under `--simulate` on a virtual clock that jumps from one due moment to the next
+(scheduler/simulate.py), so the demo and the tests drive the real daemon rather than a
+stand-in. Here too: signals, the Telegram bot's start and retries, the HTTP side, and a
+graceful stop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib.metadata
 import logging
-import os
 import signal
-import socket
-import time
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
-from sqlmodel import col, func, select
 
-from config.errors import ConfigError
-from config.rules_loader import load_rule_config
 from config.settings import Settings
-from dondoc.clock import Clock, ManualClock
-from dondoc.directory import default_office
-from dondoc.models import Agency, Assignment, DaemonState, OutboxMessage
-from dondoc.outbox import prune_sent
-from dondoc.store import session_scope
+from dondoc.clock import Clock
 from notifiers.base import Channel, ChannelError
 from notifiers.render import Renderer
-from notifiers.telegram import chat_link
-from rules.policy import RuleConfig
 from scheduler import reevaluation
 from scheduler.http import ASGIApp, HttpServer, build_http_app
 from scheduler.lock import StoreLock
 from scheduler.metrics import Metrics
-from scheduler.outcomes import Tally
-from scheduler.queue import fail_unconfigured, release_claim, release_stale
-from scheduler.reports import enqueue_due_reports, next_report_time
-from scheduler.summary import simulation_summary, start_summary
-from scheduler.tick import TickResult, run_tick
-from scheduler.workers import ChannelWorker, DeliveryContext
+from scheduler.queue import release_claim, release_stale
+from scheduler.simulate import simulate
+from scheduler.step import Stepper
+from scheduler.summary import start_summary
 
 log = logging.getLogger("dondoc.daemon")
 
@@ -60,28 +38,14 @@ BOT_RETRY_FIRST = 15.0
 BOT_RETRY_MAX = 600.0
 
 
-def _dondoc_version() -> str:
-    try:
-        return importlib.metadata.version("dondoc")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
 class Bot(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 
 
-@dataclass
-class StepResult:
-    at: datetime
-    tick: TickResult
-    sent: int
-    retried: int
-    failed: int
+class Daemon(Stepper):
+    """A `Stepper` run until stopped, with the bot and the HTTP side it serves."""
 
-
-class Daemon:
     def __init__(
         self,
         *,
@@ -94,195 +58,23 @@ class Daemon:
         metrics: Metrics | None = None,
         web_app: ASGIApp | None = None,
     ) -> None:
+        super().__init__(
+            settings=settings,
+            engine=engine,
+            clock=clock,
+            channels=channels,
+            renderer=renderer,
+            metrics=metrics,
+        )
         # The office's pages, served on the health port for every path but /healthz and
         # /metrics; built by the composition root, so the daemon knows nothing of them.
         self.web_app = web_app
-        self.settings = settings
-        self.engine = engine
-        self.clock = clock
-        self.channels = channels
-        self.renderer = renderer
         self.bot = bot
-        self.metrics = metrics or Metrics()
-        self.rules_path = settings.rules_path
-        self.config = self._load_config()  # an invalid config at start-up is the user's to fix
-        self._config_digest = self._digest()
-        self._stop = asyncio.Event()
-        self._step_lock = asyncio.Lock()
-        self.last_good_tick: datetime | None = None
-        self.last_error: str | None = None
-        self.started_at = clock.now()
-        # Every claim this process makes starts with this: its rows, whatever happens.
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:"
-        self._office: tuple[int | None] | None = None
-        self._continuous = False  # True while workers run on their own (the wall clock)
         self._catching_up: asyncio.Future[None] | None = None
         self.bot_error: str | None = None
         self._bot_retry: asyncio.Future[None] | None = None
-        self.workers = {
-            name: ChannelWorker(
-                channel=channel,
-                engine=engine,
-                clock=clock,
-                context=self._delivery_context,
-                metrics=self.metrics,
-                owner=self.owner,
-            )
-            for name, channel in channels.items()
-        }
-
-    # --- configuration ----------------------------------------------------------------
-
-    def _load_config(self) -> RuleConfig:
-        with session_scope(self.engine) as session:
-            agencies = set(session.exec(select(Agency.code)).all())
-        return load_rule_config(
-            self.rules_path, agencies=agencies, templates=self.renderer.available()
-        )
-
-    def _digest(self) -> str:
-        try:
-            return hashlib.sha256(Path(self.rules_path).read_bytes()).hexdigest()
-        except OSError:
-            return ""
-
-    def maybe_reload(self, now: datetime) -> bool:
-        """Apply an edited rule config if it is valid; otherwise keep the last good one."""
-        digest = self._digest()
-        if digest == self._config_digest:
-            return False
-        self._config_digest = digest
-        try:
-            config = self._load_config()
-        except ConfigError as exc:
-            for problem in exc.problems:
-                log.error("config rejected, the previous rules stay in force: %s", problem)
-            self.last_error = exc.problems[0] if exc.problems else str(exc)
-            return False
-        self.config = config
-        self.last_error = None  # /healthz and `dondoc status` stop reporting the fixed error
-        self._reevaluate_all(now)
-        log.info("config reloaded from %s", self.rules_path)
-        return True
-
-    def _reevaluate_all(self, now: datetime) -> None:
-        """Evaluate every active assignment again, in batches, when the rules in force are
-        not those its `next_due_at` was computed under (an edit, an upgrade, a first run);
-        a start under unchanged rules evaluates only what is due."""
-        version = f"{self._config_digest}:{_dondoc_version()}"
-        if reevaluation.require(self.engine, version=version, now=now):
-            log.info("the rules changed: every assignment is evaluated again, in batches")
-
-    # --- one step ---------------------------------------------------------------------
-
-    async def step(self) -> StepResult:
-        async with self._step_lock:
-            started = time.perf_counter()
-            now = self.clock.now()
-            self.maybe_reload(now)
-            # On the wall clock one batch a step (more steps follow at once, see
-            # _catch_up); on the virtual clock time waits, so all of it now.
-            while reevaluation.advance(self.engine, now=now) and not self._continuous:
-                pass
-            calendar = self.config.calendar()
-            tick = run_tick(
-                self.engine,
-                config=self.config,
-                calendar=calendar,
-                now=now,
-                channels=set(self.channels),
-                telegram_link=chat_link(self.settings.telegram),
-            )
-            office = self._office_id(refresh=True)
-            enqueue_due_reports(
-                self.engine,
-                config=self.config,
-                calendar=calendar,
-                now=now,
-                data_dir=self.settings.data_dir,
-                office_agency_id=office,
-            )
-            fail_unconfigured(self.engine, channels=list(self.workers), now=now)
-            delivered = await self._deliver()
-            with session_scope(self.engine) as session:  # a batch a step: never a long stall
-                prune_sent(session, before=now - timedelta(days=self.settings.retention))
-            self._publish(now, time.perf_counter() - started)
-            # Stamped only after the last write: a store that refuses writes turns health red.
-            self.metrics.tick_seconds.observe(time.perf_counter() - started)
-            self.metrics.last_good_tick.set(time.time())
-            self.last_good_tick = now
-            return StepResult(now, tick, delivered.sent, delivered.retried, delivered.failed)
-
-    async def _deliver(self) -> Tally:
-        """On the virtual clock, drain every channel now; on the wall clock, wake them."""
-        tally = Tally()
-        if self._continuous:
-            for worker in self.workers.values():
-                worker.wake.set()
-            return tally
-        drains = [w.drain(self._stop.is_set) for w in self.workers.values()]
-        for result in await asyncio.gather(*drains):
-            tally.add(result)
-        return tally
-
-    def _delivery_context(self) -> DeliveryContext:
-        return DeliveryContext(
-            calendar=self.config.calendar(),
-            renderer=self.renderer,
-            digest=self.config.digest,
-            office_agency_id=self._office_id(),
-        )
-
-    def _office_id(self, *, refresh: bool = False) -> int | None:
-        if self._office is None or refresh:
-            with session_scope(self.engine) as session:
-                office = default_office(session)
-                self._office = (office.id if office else None,)
-        return self._office[0]
-
-    def _publish(self, now: datetime, seconds: float) -> None:
-        with session_scope(self.engine) as session:
-            depth = session.exec(
-                select(func.count()).where(col(OutboxMessage.status).in_(["pending", "sending"]))
-            ).one()
-            self.metrics.outbox_depth.set(depth)
-            state = session.get(DaemonState, "daemon") or DaemonState(key="daemon")
-            state.value = {
-                "pid": os.getpid(),
-                "started_at": self.started_at.isoformat(),
-                "last_tick_at": now.isoformat(),
-                "last_tick_seconds": round(seconds, 4),
-                "outbox_depth": depth,
-                "config_error": self.last_error,
-            }
-            state.updated_at = now
-            session.add(state)
-
-    def next_event(self, now: datetime) -> datetime | None:
-        """The earliest moment anything can happen: due evaluations, retries, office hours."""
-        with session_scope(self.engine) as session:
-            due = session.exec(
-                select(func.min(Assignment.next_due_at)).where(col(Assignment.active))
-            ).one()
-            retry = session.exec(
-                select(func.min(OutboxMessage.next_attempt_at)).where(
-                    OutboxMessage.status == "pending"
-                )
-            ).one()
-        calendar = self.config.calendar()
-        candidates = [max(due, now)] if due is not None else []
-        if retry is not None:
-            # Rows that wait for office hours are due at the next opening, not before.
-            candidates.append(calendar.next_working_time(max(retry, now)))
-        report = next_report_time(config=self.config, calendar=calendar, now=now)
-        if report is not None:
-            candidates.append(report)
-        return min(candidates) if candidates else None
 
     # --- running ----------------------------------------------------------------------
-
-    def request_stop(self) -> None:
-        self._stop.set()
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -343,9 +135,7 @@ class Daemon:
             # A rehearsal on a virtual clock has no health to probe, and must run next to
             # the real daemon, whose port it would find taken.
             if self.settings.http_port and simulate_until is None:
-                app = build_http_app(
-                    health=self.health, metrics=self.metrics, mount=self.web_app
-                )
+                app = build_http_app(health=self.health, metrics=self.metrics, mount=self.web_app)
                 server = HttpServer(
                     app=app, host=self.settings.http_host, port=self.settings.http_port
                 ).start()
@@ -362,7 +152,7 @@ class Daemon:
                 await self._start_bot()
             self._log_start(simulate_until)
             if simulate_until is not None:
-                main = self._simulate(simulate_until, speed)
+                main = simulate(self, until=simulate_until, speed=speed)
             else:
                 main = self._run_scheduled()
             await self._until_stopped(asyncio.ensure_future(main))
@@ -463,20 +253,6 @@ class Daemon:
             async with self._step_lock:  # let a tick in progress finish its writes
                 pass
 
-    def _warn_if_assigned_later(self, start: datetime) -> None:
-        with session_scope(self.engine) as session:
-            first = session.exec(
-                select(func.min(Assignment.created_at)).where(col(Assignment.active))
-            ).one()
-        if first is not None and first > start:
-            log.warning(
-                "the plan was imported at %s, after the simulation start: nothing is owed "
-                "before an agency was assigned. Import it as of the start instead: "
-                "dondoc --now %s plan import FILE",
-                first.isoformat(),
-                start.date().isoformat(),
-            )
-
     def _log_start(self, simulate_until: datetime | None) -> None:
         summary = start_summary(
             engine=self.engine,
@@ -489,31 +265,3 @@ class Daemon:
         log.info("\n".join(summary.lines))
         for warning in summary.warnings:
             log.warning(warning)
-
-    async def _simulate(self, until: datetime, speed: float) -> None:
-        clock = self.clock
-        if not isinstance(clock, ManualClock):
-            raise TypeError("--simulate needs a ManualClock")
-        start = clock.now()
-        try:
-            await self._simulate_steps(clock, until, speed)
-        finally:
-            lines = simulation_summary(
-                engine=self.engine, start=start, until=until, tz=self.settings.tz
-            )
-            log.info("\n".join(lines))
-
-    async def _simulate_steps(self, clock: ManualClock, until: datetime, speed: float) -> None:
-        self._warn_if_assigned_later(clock.now())
-        max_jump = timedelta(days=1)
-        while not self._stop.is_set() and clock.now() <= until:
-            await self.step()
-            now = clock.now()
-            following = self.next_event(now)
-            target = min(following or now + max_jump, now + max_jump, until + timedelta(seconds=1))
-            target = max(target, now + timedelta(seconds=self.settings.tick_seconds))
-            if speed > 0:
-                await asyncio.sleep((target - now).total_seconds() / speed)
-            else:
-                await asyncio.sleep(0)
-            clock.set(target)

@@ -27,8 +27,8 @@ from dondoc.extensions import load_parts, notice_context
 from dondoc.models import Agency, Assignment, AuditEntry, SentMessage, Task
 from dondoc.store import session_scope
 from notifiers.render import Renderer
-from notifiers.telegram import TelegramRateLimiter
 from notifiers.telegram_bot import BotRunner, build_bot
+from notifiers.telegram_limits import TelegramRateLimiter
 
 NOV_25_9AM = datetime(2022, 11, 25, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
 NOI_VU_CHAT = 1001  # a private chat of Sở Nội vụ's clerk

@@ -14,7 +14,8 @@ from pydantic import SecretStr
 from config.settings import Settings, SmtpSettings, TelegramSettings
 from notifiers.base import Button, ChannelError, OutgoingMessage
 from notifiers.registry import build_channels
-from notifiers.telegram import CallbackSigner, TelegramChannel, TelegramRateLimiter, make_bot
+from notifiers.telegram import CallbackSigner, TelegramChannel, make_bot
+from notifiers.telegram_limits import TelegramRateLimiter
 
 pytest_plugins = ["fakes.fixtures"]
 
