@@ -12,6 +12,7 @@ from sqlmodel import col, func, select
 
 from config.settings import ensure_secret_key
 from dondoc.agency_changes import ChangeReport, merge_agency, rename_agency, undo_change
+from dondoc.app import App
 from dondoc.cli.common import console, get_app, print_json
 from dondoc.directory import (
     BUNDLED_DIRECTORY,
@@ -170,6 +171,20 @@ def _print_change(report: ChangeReport) -> None:
     console.print("\n".join(lines), markup=False)
 
 
+def _undo(app: App, *, kind: str, code: str) -> ChangeReport:
+    """`--undo` of a merge or a renaming not yet in force: the same for both commands."""
+    now = app.clock.now()
+    with session_scope(app.ready_engine()) as session:
+        return undo_change(
+            session,
+            kind=kind,
+            code=code,
+            today=now.astimezone(app.settings.tz).date(),
+            now=now,
+            actor="cli",
+        )
+
+
 @agencies_app.command("merge")
 def merge(
     ctx: typer.Context,
@@ -181,22 +196,15 @@ def merge(
     """Sáp nhập một cơ quan vào cơ quan khác (merge OLD into NEW on DATE)."""
     app = get_app(ctx)
     now = app.clock.now()
+    if undo:
+        _print_change(_undo(app, kind="merge", code=old))
+        return
+    if not into:
+        raise UserError("--into: hãy ghi mã cơ quan tiếp nhận.")
     with session_scope(app.ready_engine()) as session:
-        if undo:
-            report = undo_change(
-                session,
-                kind="merge",
-                code=old,
-                today=now.astimezone(app.settings.tz).date(),
-                now=now,
-                actor="cli",
-            )
-        else:
-            if not into:
-                raise UserError("--into: hãy ghi mã cơ quan tiếp nhận.")
-            report = merge_agency(
-                session, old=old, into=into, on=_day(on, "--on"), now=now, actor="cli"
-            )
+        report = merge_agency(
+            session, old=old, into=into, on=_day(on, "--on"), now=now, actor="cli"
+        )
     _print_change(report)
 
 
@@ -211,20 +219,13 @@ def rename(
     """Đổi tên một cơ quan từ một ngày (rename CODE on DATE)."""
     app = get_app(ctx)
     now = app.clock.now()
+    if undo:
+        _print_change(_undo(app, kind="rename", code=code))
+        return
+    if not name:
+        raise UserError("--name: hãy ghi tên mới.")
     with session_scope(app.ready_engine()) as session:
-        if undo:
-            report = undo_change(
-                session,
-                kind="rename",
-                code=code,
-                today=now.astimezone(app.settings.tz).date(),
-                now=now,
-                actor="cli",
-            )
-        else:
-            if not name:
-                raise UserError("--name: hãy ghi tên mới.")
-            report = rename_agency(
-                session, code=code, name=name, on=_day(on, "--on"), now=now, actor="cli"
-            )
+        report = rename_agency(
+            session, code=code, name=name, on=_day(on, "--on"), now=now, actor="cli"
+        )
     _print_change(report)
