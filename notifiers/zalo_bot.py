@@ -142,7 +142,7 @@ class ZaloPoller:
                     webhook_cleared = True
                 update = await self.client.get_update()
             except (ZaloApiError, httpx.HTTPError) as exc:
-                log.warning("zalo getUpdates failed: %s", self.client.redact(str(exc)))
+                log.warning("zalo polling failed: %s", self.client.redact(str(exc)))
                 if isinstance(exc, ZaloApiError) and exc.code == 400:
                     webhook_cleared = False  # e.g. a webhook set since by someone else
                 await asyncio.sleep(pause)

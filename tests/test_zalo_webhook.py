@@ -20,6 +20,7 @@ from fakes.zalo_api import FakeZaloApi
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
+from test_zalo_bot import audits
 
 from config.settings import Settings, ZaloSettings, load_settings
 from dondoc.chat_links import create_invite
@@ -250,11 +251,6 @@ def _lead(engine: Engine) -> Assignment:
         ).one()
 
 
-def _actions(engine: Engine, action: str) -> list[AuditEntry]:
-    with session_scope(engine) as session:
-        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action)).all())
-
-
 def test_the_daemon_takes_pushes_on_its_port_checks_the_secret_and_never_polls(
     tmp_path: Path,
     smtp_sink: SmtpSink,
@@ -329,7 +325,7 @@ def test_the_daemon_takes_pushes_on_its_port_checks_the_secret_and_never_polls(
         assert await post(http, one, SECRET) == 200
         await asyncio.sleep(0.3)
         assert len(fake_zalo_api.sent(GROUP)) == before + 1
-        assert len(_actions(app.engine, "assignment.acknowledged")) == 1
+        assert len(audits(app.engine, "assignment.acknowledged")) == 1
 
         metrics = (await http.get("/metrics")).text
         assert 'dondoc_zalo_webhook_updates_total{result="refused"} 2.0' in metrics
