@@ -243,3 +243,4 @@ from dondoc.models_chat import (  # noqa: E402, F401
     ChatMigration,
     ChatPrompt,
 )
+from dondoc import models_api  # noqa: E402, F401
