@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from config.settings import Settings
 from dondoc.api.problems import Problem
-from dondoc.api.tokens import Caller, ThrottledError, audit_refusal, authenticate
+from dondoc.api.tokens import Caller, Throttled, audit_refusal, authenticate
 from dondoc.clock import Clock
 from dondoc.store import session_scope
 from dondoc.web.deps import RuleConfigCache
@@ -52,23 +53,28 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def caller(request: Request) -> Caller:
+# Only so the OpenAPI description names the scheme; the header is checked below.
+_bearer = HTTPBearer(auto_error=False, description="Mã tạo bằng `dondoc token create`")
+
+
+def caller(
+    request: Request, _scheme: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Caller:
     """The token's caller; 401 for a missing or bad token, 429 once throttled.
 
     Its own unit of work: a refused attempt is counted and audited even though the
     request stops here."""
     ctx = api(request)
-    try:
-        with session_scope(ctx.engine) as session:
-            found = authenticate(
-                session,
-                header=request.headers.get("authorization"),
-                address=_address(request),
-                path=request.url.path,
-                now=ctx.clock.now(),
-            )
-    except ThrottledError as exc:
-        raise Problem(429, exc.message, headers={"Retry-After": str(exc.minutes * 60)}) from None
+    with session_scope(ctx.engine) as session:
+        found = authenticate(
+            session,
+            header=request.headers.get("authorization"),
+            address=_address(request),
+            path=request.url.path,
+            now=ctx.clock.now(),
+        )
+    if isinstance(found, Throttled):
+        raise Problem(429, found.message, headers={"Retry-After": str(found.minutes * 60)})
     if found is None:
         raise Problem(401, headers={"WWW-Authenticate": 'Bearer realm="dondoc"'})
     return found

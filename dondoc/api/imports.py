@@ -57,7 +57,7 @@ def import_upload(
     strict: bool = Form(False, description="Coi mọi cảnh báo là lỗi"),
     dry_run: bool = Form(False, description="Chỉ cho xem kết quả, không ghi gì"),
     who: Caller = Depends(writer),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> ImportOut:
     if who.agency_id is not None:
         refuse(request, who, "office_only")

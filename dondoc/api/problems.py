@@ -16,7 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dondoc.errors import NotFoundError, UserError
 
-PROBLEM_TYPE = "https://dondoc.vn/problems/"
+# A URN: it names the kind of problem stably without promising a page at some address.
+PROBLEM_TYPE = "urn:dondoc:problem:"
 MEDIA_TYPE = "application/problem+json"
 
 # (title, default detail) per status: the title stays the same for one kind of problem.
@@ -35,7 +36,7 @@ TITLES: dict[int, tuple[str, str]] = {
 
 
 class Problem(Exception):
-    """A refusal with its HTTP status; `code` names it in `type` (…/problems/<code>)."""
+    """A refusal with its HTTP status; `code` names it in `type` (urn:dondoc:problem:<code>)."""
 
     def __init__(
         self,

@@ -95,7 +95,7 @@ def list_plans(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
     who: Caller = Depends(caller),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Page[PlanOut]:
     plan_id, agency_id = limited(request, who, plan_id=None, agency_id=None)
     items, last = plan_page(
@@ -109,7 +109,7 @@ def get_plan(
     request: Request,
     plan_id: int,
     who: Caller = Depends(caller),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> PlanDetailOut:
     plan = session.get(Plan, plan_id)
     if plan is None:
@@ -125,7 +125,7 @@ def list_sections(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
     who: Caller = Depends(caller),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Page[SectionOut]:
     plan_id, agency_id = limited(request, who, plan_id=_plan_id(session, plan), agency_id=None)
     items, last = section_page(
@@ -177,7 +177,7 @@ def list_tasks(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
     who: Caller = Depends(caller),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Page[TaskOut]:
     filters = _filters(
         request,
@@ -198,7 +198,10 @@ def list_tasks(
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, summary="Một nhiệm vụ")
 def get_task(
-    request: Request, task_id: int, who: Caller = Depends(caller), session: Session = Depends(db)
+    request: Request,
+    task_id: int,
+    who: Caller = Depends(caller),
+    session: Session = Depends(db, scope="function"),
 ) -> TaskOut:
     task = session.get(Task, task_id)
     if task is None:
@@ -228,7 +231,7 @@ def list_assignments(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
     who: Caller = Depends(caller),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Page[AssignmentOut]:
     filters = _filters(
         request,
@@ -263,7 +266,7 @@ def get_assignment(
     request: Request,
     assignment_id: int,
     who: Caller = Depends(caller),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> AssignmentOut:
     return visible_assignment(request, session, who, assignment_id)
 
@@ -274,7 +277,7 @@ def list_agencies(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
     who: Caller = Depends(caller),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Page[AgencyOut]:
     plan_id, agency_id = limited(request, who, plan_id=None, agency_id=None)
     items, last = agency_page(
@@ -289,7 +292,7 @@ def list_groups(
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
     who: Caller = Depends(caller),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> Page[GroupOut]:
     _, agency_id = limited(request, who, plan_id=None, agency_id=None)
     items, last = group_page(session, agency_id=agency_id, after=after_id(cursor), limit=limit)

@@ -58,13 +58,19 @@ class TokenRow:
     revoked_at: datetime | None
 
 
-class ThrottledError(UserError):
-    def __init__(self, minutes: int) -> None:
-        super().__init__(
-            f"Có quá nhiều lần gửi mã truy cập sai từ địa chỉ này. "
-            f"Vui lòng thử lại sau khoảng {minutes} phút."
+@dataclass(frozen=True)
+class Throttled:
+    """The address sent too many bad tokens lately; returned, not raised, so the audit
+    entry saying so is committed with the rest."""
+
+    minutes: int
+
+    @property
+    def message(self) -> str:
+        return (
+            "Có quá nhiều lần gửi mã truy cập sai từ địa chỉ này. "
+            f"Vui lòng thử lại sau khoảng {self.minutes} phút."
         )
-        self.minutes = minutes
 
 
 def hash_token(token: str) -> str:
@@ -161,11 +167,11 @@ def revoke_token(session: Session, *, name: str, actor: str, now: datetime) -> b
 
 def authenticate(
     session: Session, *, header: str | None, address: str, path: str, now: datetime
-) -> Caller | None:
+) -> Caller | Throttled | None:
     """The caller of a valid, unrevoked token; None (counted and audited) otherwise.
 
-    Raises ThrottledError once an address has sent too many bad tokens lately; the check
-    comes first, so a throttled address learns nothing about the token it sends.
+    Throttled once an address has sent too many bad tokens lately; that check comes
+    first, so a throttled address learns nothing about the token it sends.
     """
     address = address[:64]
     since = now - THROTTLE_WINDOW
@@ -185,7 +191,7 @@ def authenticate(
     ).one()
     if failures >= MAX_FAILURES_PER_ADDRESS:
         _audit(session, "api:?", "api.throttled", now, address=address, path=path)
-        raise ThrottledError(int(THROTTLE_WINDOW.total_seconds() // 60))
+        return Throttled(int(THROTTLE_WINDOW.total_seconds() // 60))
     token = _bearer(header)
     row = (
         session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()

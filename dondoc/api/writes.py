@@ -140,7 +140,7 @@ def acknowledge(
     assignment_id: int,
     key: str = KeyHeader,
     who: Caller = Depends(writer),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> JSONResponse:
     now = api(request).clock.now()
     return _write(
@@ -173,7 +173,7 @@ def done(
     body: DoneIn = Body(default_factory=DoneIn),
     key: str = KeyHeader,
     who: Caller = Depends(writer),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> JSONResponse:
     now = api(request).clock.now()
     return _write(
@@ -206,7 +206,7 @@ def reopen(
     assignment_id: int,
     key: str = KeyHeader,
     who: Caller = Depends(writer),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> JSONResponse:
     now = api(request).clock.now()
 
@@ -252,7 +252,7 @@ def note(
     body: NoteIn,
     key: str = KeyHeader,
     who: Caller = Depends(writer),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> JSONResponse:
     now = api(request).clock.now()
     return _write(
@@ -286,7 +286,7 @@ def explain(
     body: NoteIn,
     key: str = KeyHeader,
     who: Caller = Depends(writer),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> JSONResponse:
     now = api(request).clock.now()
     return _write(
@@ -320,7 +320,7 @@ def extension(
     body: ExtensionIn,
     key: str = KeyHeader,
     who: Caller = Depends(writer),
-    session: Session = Depends(db),
+    session: Session = Depends(db, scope="function"),
 ) -> JSONResponse:
     ctx = api(request)
     now = ctx.clock.now()
