@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+import dondoc.api.feed as feed
 import dondoc.api.imports as imports
 import dondoc.api.reads as reads
 import dondoc.api.writes as writes
@@ -44,4 +45,5 @@ def create_api(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
     api.include_router(imports.router)
     api.include_router(reads.router)
     api.include_router(writes.router)
+    api.include_router(feed.router)
     return api
