@@ -34,6 +34,14 @@ def token(served: tuple[App, str]) -> str:
     return make_token(served[0], "reader")
 
 
+def http_get(base: str, token: str, path: str) -> dict[str, Any]:
+    with client(base, token) as http:
+        response = http.get(path)
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
 def walk(http: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
     """Every item of a list, following `next` links as given."""
     items: list[dict[str, Any]] = []
@@ -80,10 +88,18 @@ def test_pages_walk_every_task_plan_section_and_agency(served: tuple[App, str], 
     assert len(found_sections) == len(sections)
     assert sum(s["tasks"] for s in found_sections) == len(task_ids)
     assert len({a["id"] for a in agencies}) == len(agencies) > 9
-    assert sum(sum(a["assignments"].values()) for a in agencies) == 464
+    tallies = [http_get(base, token, f"/agencies/{a['id']}") for a in agencies]
+    assert sum(sum(t["assignments"].values()) for t in tallies) == 464
     assert groups and all(g["members"] for g in groups)
     assert [p["code"] for p in plans] == ["test"]
-    assert sum(plans[0]["assignments"].values()) == 464
+    detail = http_get(base, token, f"/plans/{plans[0]['id']}")
+    assert sum(detail["assignments"].values()) == 464
+    assert [(s["code"], s["tasks"]) for s in detail["sections"]] == [
+        (s["code"], s["tasks"]) for s in found_sections
+    ]
+    assert sum(sum(s["categories"].values()) for s in detail["sections"]) == sum(
+        detail["categories"].values()
+    )
 
 
 def test_category_and_due_filters_split_the_assignments(
@@ -110,7 +126,12 @@ def test_category_and_due_filters_split_the_assignments(
     dated = sorted(a["id"] for a in everything if a["due"] is not None)
     assert sorted(a["id"] for a in before + after) == dated
     assert overdue_tasks and all(t["category"] == "overdue" for t in overdue_tasks)
-    assert all(any(a["category"] == "overdue" for a in t["assignments"]) for t in overdue_tasks)
+    assert all(t["counts"]["categories"]["overdue"] > 0 for t in overdue_tasks)
+    with client(base, token) as http:
+        first = http.get(f"/tasks/{overdue_tasks[0]['id']}").json()
+        listed = walk(http, "/assignments", task=first["id"])
+    assert any(a["category"] == "overdue" for a in first["assignments"])
+    assert sorted(a["id"] for a in first["assignments"]) == [a["id"] for a in listed]
 
 
 def test_errors_are_problem_details_in_vietnamese(served: tuple[App, str], token: str) -> None:

@@ -7,6 +7,8 @@ HTML error pages, and its OpenAPI description (/api/v1/openapi.json, browsable a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
@@ -18,7 +20,9 @@ from config.settings import Settings
 from dondoc.api.deps import ApiContext
 from dondoc.api.problems import install_handlers
 from dondoc.clock import Clock
-from dondoc.web.deps import RuleConfigCache
+
+if TYPE_CHECKING:
+    from dondoc.web.deps import RuleConfigCache
 
 DESCRIPTION = """API tích hợp của dondoc: kế hoạch, nhiệm vụ, phân công, cơ quan; ghi nhận
 đã nhận, hoàn thành, giải trình, gia hạn; nhập kế hoạch.
@@ -28,7 +32,10 @@ cần mã có scope `write` và tiêu đề `Idempotency-Key`. Lỗi trả về 
 (`application/problem+json`)."""
 
 
-def create_api(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
+def create_api(
+    *, engine: Engine, settings: Settings, clock: Clock, rules: RuleConfigCache
+) -> FastAPI:
+    """`rules`: the web app's cache of the rule config (the office's milestone dates)."""
     api = FastAPI(
         title="dondoc API",
         version="1",
@@ -37,9 +44,7 @@ def create_api(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    api.state.api = ApiContext(
-        engine=engine, settings=settings, clock=clock, rules=RuleConfigCache()
-    )
+    api.state.api = ApiContext(engine=engine, settings=settings, clock=clock, rules=rules)
     install_handlers(api)
     # The import route comes first: /plans/import must not be read as /plans/{plan_id}.
     api.include_router(imports.router)

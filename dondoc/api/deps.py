@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,7 +18,9 @@ from dondoc.api.problems import Problem
 from dondoc.api.tokens import Caller, Throttled, audit_refusal, authenticate
 from dondoc.clock import Clock
 from dondoc.store import session_scope
-from dondoc.web.deps import RuleConfigCache
+
+if TYPE_CHECKING:  # the web app imports the API: at run time the cache is passed in
+    from dondoc.web.deps import RuleConfigCache
 
 
 @dataclass(frozen=True)

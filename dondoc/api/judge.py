@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 
 from dondoc.models import Assignment, Task
 from rules.deadline import Deadline
-from rules.status import Category, assess, category_label, combine
+from rules.status import Category, Obligation, assess, category_label, combine
 
 MilestoneFor = Callable[[str], date | None] | None
 
@@ -37,6 +37,8 @@ class Judge:
         self.tz = tz
         self.milestone_for = milestone_for
         self._deadlines: dict[int, Deadline | None] = {}
+        # The assignments of one task mostly share these columns: judged once per value.
+        self._seen: dict[tuple[object, ...], Standing] = {}
 
     def deadline(self, task: Task) -> Deadline | None:
         key = task.id or 0
@@ -48,31 +50,59 @@ class Judge:
         return self._deadlines[key]
 
     def standing(self, assignment: Assignment, task: Task) -> Standing:
+        return self.standing_of(
+            task,
+            status=assignment.status,
+            due_override=assignment.due_override,
+            done_at=assignment.done_at,
+            done_through=assignment.done_through,
+            created_at=assignment.created_at,
+        )
+
+    def standing_of(
+        self,
+        task: Task,
+        *,
+        status: str,
+        due_override: date | None,
+        done_at: datetime | None,
+        done_through: date | None,
+        created_at: datetime | None,
+    ) -> Standing:
+        """The standing from the columns that decide it (lists read only those)."""
+        key = (task.id, status, due_override, done_at, done_through, created_at)
+        found = self._seen.get(key)
+        if found is not None:
+            return found
         deadline = self.deadline(task)
         milestone = (
             self.milestone_for(deadline.depends_on)
             if self.milestone_for and deadline and deadline.depends_on
             else None
         )
-        created = assignment.created_at
         obligations = assess(
             deadline=deadline,
-            due_override=assignment.due_override,
+            due_override=due_override,
             milestone=milestone,
-            status=assignment.status,
-            done_at=assignment.done_at,
-            done_through=assignment.done_through,
+            status=status,
+            done_at=done_at,
+            done_through=done_through,
             as_of=self.today,
             tz=self.tz,
-            since=created.astimezone(self.tz).date() if created else None,
+            since=created_at.astimezone(self.tz).date() if created_at else None,
             period_start=self.today,
         )
-        if not obligations:
-            return Standing(None, None, 0)
-        category = combine(o.category for o in obligations)
-        # The obligation that decides the category gives the due date shown with it.
-        deciding = next(o for o in obligations if o.category == category)
-        return Standing(category, deciding.due, max(o.days_late for o in obligations))
+        found = self._seen[key] = _standing(obligations)
+        return found
+
+
+def _standing(obligations: list[Obligation]) -> Standing:
+    if not obligations:
+        return Standing(None, None, 0)
+    category = combine(o.category for o in obligations)
+    # The obligation that decides the category gives the due date shown with it.
+    deciding = next(o for o in obligations if o.category == category)
+    return Standing(category, deciding.due, max(o.days_late for o in obligations))
 
 
 def combined(standings: Iterable[Standing]) -> Standing:

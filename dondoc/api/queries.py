@@ -7,16 +7,25 @@ batches from the cursor until the page is full.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from dondoc.api.judge import Judge, Standing, combined, combined_status
-from dondoc.api.schemas import AssignmentOut, ExplanationOut, TaskAssignmentOut, TaskOut
-from dondoc.models import Agency, Assignment, Explanation, Plan, Task
+from dondoc.api.schemas import (
+    AssignmentOut,
+    ExplanationOut,
+    Tally,
+    TaskAssignmentOut,
+    TaskDetailOut,
+    TaskOut,
+)
+from dondoc.models import STATUSES, Agency, Assignment, Explanation, Plan, Task
 from rules.status import Category
 
 Row = TypeVar("Row")
@@ -61,13 +70,15 @@ def scan(
     *,
     after: int,
     limit: int,
+    filtered: bool,
 ) -> tuple[list[Out], int | None]:
     """Up to `limit` kept outputs after id `after`, and the cursor id of the next page.
 
     `fetch(after, n)` returns the next n rows in id order; `build` turns a batch into
-    (output, kept) pairs. Without Python-side filters one fetch of limit+1 rows does."""
+    (output, kept) pairs. Without Python-side filters (`filtered`) one fetch of limit+1
+    rows does; with them, larger batches until the page is full."""
     found: list[tuple[int, Out]] = []
-    batch = max(limit + 1, _BATCH)
+    batch = max(limit + 1, _BATCH) if filtered else limit + 1
     while True:
         rows = fetch(after, batch)
         for row, (out, kept) in zip(rows, build(rows), strict=True):
@@ -171,7 +182,9 @@ def assignment_page(
             for (row, standing), keep in zip(judged, kept, strict=True)
         ]
 
-    return scan(fetch, lambda row: row[0].id or 0, build, after=after, limit=limit)
+    return scan(
+        fetch, lambda row: row[0].id or 0, build, after=after, limit=limit, filtered=filters.judged
+    )
 
 
 def one_assignment(session: Session, judge: Judge, assignment_id: int) -> AssignmentOut | None:
@@ -192,7 +205,13 @@ TaskRow = tuple[Task, Plan]
 
 
 def task_page(
-    session: Session, judge: Judge, filters: Filters, *, after: int, limit: int
+    session: Session,
+    judge: Judge,
+    filters: Filters,
+    *,
+    after: int,
+    limit: int,
+    detail: bool = False,
 ) -> tuple[list[TaskOut], int | None]:
     base = select(Task, Plan).join(Plan, col(Plan.id) == Task.plan_id).where(col(Task.active))
     if filters.plan_id is not None:
@@ -212,67 +231,113 @@ def task_page(
         return session.exec(base.where(col(Task.id) > start).order_by(col(Task.id)).limit(n)).all()
 
     def build(rows: Sequence[TaskRow]) -> list[tuple[TaskOut, bool]]:
-        return tasks_out(session, judge, filters, rows)
+        return tasks_out(session, judge, filters, rows, detail=detail)
 
-    return scan(fetch, lambda row: row[0].id or 0, build, after=after, limit=limit)
+    # A task's status is its assignments' together: that filter is judged in Python too.
+    filtered = filters.judged or filters.status is not None
+    return scan(
+        fetch, lambda row: row[0].id or 0, build, after=after, limit=limit, filtered=filtered
+    )
 
 
 def tasks_out(
-    session: Session, judge: Judge, filters: Filters, rows: Sequence[TaskRow]
+    session: Session,
+    judge: Judge,
+    filters: Filters,
+    rows: Sequence[TaskRow],
+    *,
+    detail: bool = False,
 ) -> list[tuple[TaskOut, bool]]:
-    """Each task with its assignments (only the token's agency's, when limited)."""
+    """Each task with how its assignments stand (only the token's agency's, when limited);
+    `detail` lists the assignments themselves, with their explanations."""
     ids = [task.id or 0 for task, _ in rows]
+    # Plain columns, not objects: a page of 100 tasks may hold thousands of assignments.
     query = (
-        select(Assignment, Agency)
+        sa.select(
+            col(Assignment.id),
+            col(Assignment.task_id),
+            col(Assignment.role),
+            col(Assignment.status),
+            col(Assignment.due_override),
+            col(Assignment.done_at),
+            col(Assignment.done_through),
+            col(Assignment.created_at),
+            col(Agency.code),
+            col(Agency.name),
+        )
         .join(Agency, col(Agency.id) == Assignment.agency_id)
         .where(col(Assignment.task_id).in_(ids), col(Assignment.active))
         .order_by(col(Assignment.task_id), col(Assignment.role).desc(), col(Agency.code))
     )
     if filters.agency_id is not None:
         query = query.where(col(Assignment.agency_id) == filters.agency_id)
-    by_task: dict[int, list[tuple[Assignment, Agency]]] = {}
-    for assignment, agency in session.exec(query).all():
-        by_task.setdefault(assignment.task_id, []).append((assignment, agency))
-    explained = explanations_of(
-        session, [a.id or 0 for parts in by_task.values() for a, _ in parts]
+    by_task: dict[int, list[Any]] = {}
+    for part in session.execute(query).all():
+        by_task.setdefault(part.task_id, []).append(part)
+    explained = (
+        explanations_of(session, [p.id for parts in by_task.values() for p in parts])
+        if detail
+        else {}
     )
     result: list[tuple[TaskOut, bool]] = []
     for task, plan in rows:
         parts = by_task.get(task.id or 0, [])
-        standings = [judge.standing(a, task) for a, _ in parts]
+        standings = [
+            judge.standing_of(
+                task,
+                status=p.status,
+                due_override=p.due_override,
+                done_at=p.done_at,
+                done_through=p.done_through,
+                created_at=p.created_at,
+            )
+            for p in parts
+        ]
         whole = combined(standings)
-        status = combined_status(a.status for a, _ in parts)
+        status = combined_status(p.status for p in parts)
         deadline = judge.deadline(task)
-        out = TaskOut(
-            id=task.id or 0,
-            plan_id=plan.id or 0,
-            plan=plan.code,
-            number=task.number,
-            section_code=task.section_code,
-            section_title=task.section_title,
-            title=task.title,
-            product=task.product,
-            deadline_text=task.deadline_text,
-            deadline=deadline.to_dict() if deadline else None,
-            status=status,  # type: ignore[arg-type]
-            category=whole.category,
-            category_label=whole.label,
-            due=whole.due,
-            days_late=whole.days_late,
-            active=task.active,
-            assignments=[
-                TaskAssignmentOut(
-                    id=a.id or 0,
-                    agency_code=agency.code,
-                    agency_name=agency.name,
-                    role=a.role,  # type: ignore[arg-type]
-                    status=a.status,  # type: ignore[arg-type]
-                    category=standing.category,
-                    due=standing.due,
-                    explanations=explained.get(a.id or 0, []),
-                )
-                for (a, agency), standing in zip(parts, standings, strict=True)
-            ],
-        )
+        values: dict[str, Any] = {
+            "id": task.id or 0,
+            "plan_id": plan.id or 0,
+            "plan": plan.code,
+            "number": task.number,
+            "section_code": task.section_code,
+            "section_title": task.section_title,
+            "title": task.title,
+            "product": task.product,
+            "deadline_text": task.deadline_text,
+            "deadline": deadline.to_dict() if deadline else None,
+            "status": status,
+            "category": whole.category,
+            "category_label": whole.label,
+            "due": whole.due,
+            "days_late": whole.days_late,
+            "active": task.active,
+            "leads": [p.code for p in parts if p.role == "lead"],
+            "counts": Tally(
+                assignments={s: sum(1 for p in parts if p.status == s) for s in STATUSES},
+                categories=dict(Counter(s.category.value for s in standings if s.category)),
+            ),
+        }
+        out: TaskOut
+        if detail:
+            out = TaskDetailOut(
+                **values,
+                assignments=[
+                    TaskAssignmentOut(
+                        id=p.id,
+                        agency_code=p.code,
+                        agency_name=p.name,
+                        role=p.role,
+                        status=p.status,
+                        category=standing.category,
+                        due=standing.due,
+                        explanations=explained.get(p.id, []),
+                    )
+                    for p, standing in zip(parts, standings, strict=True)
+                ],
+            )
+        else:
+            out = TaskOut(**values)
         result.append((out, filters.keeps(status, whole)))
     return result

@@ -25,6 +25,7 @@ from dondoc.api.pagination import (
 from dondoc.api.problems import Problem
 from dondoc.api.queries import Filters, assignment_page, one_assignment, task_page
 from dondoc.api.schemas import (
+    AgencyDetailOut,
     AgencyOut,
     AssignmentOut,
     GroupOut,
@@ -33,9 +34,17 @@ from dondoc.api.schemas import (
     PlanOut,
     SectionOut,
     Status,
+    TaskDetailOut,
     TaskOut,
 )
-from dondoc.api.summaries import agency_page, group_page, plan_detail, plan_page, section_page
+from dondoc.api.summaries import (
+    agency_detail,
+    agency_page,
+    group_page,
+    plan_detail,
+    plan_page,
+    section_page,
+)
 from dondoc.api.tokens import Caller
 from dondoc.models import Agency, Plan, Task
 from rules.status import Category
@@ -97,10 +106,8 @@ def list_plans(
     who: Caller = Depends(caller),
     session: Session = Depends(db, scope="function"),
 ) -> Page[PlanOut]:
-    plan_id, agency_id = limited(request, who, plan_id=None, agency_id=None)
-    items, last = plan_page(
-        session, plan_id=plan_id, agency_id=agency_id, after=after_id(cursor), limit=limit
-    )
+    plan_id, _ = limited(request, who, plan_id=None, agency_id=None)
+    items, last = plan_page(session, plan_id=plan_id, after=after_id(cursor), limit=limit)
     return Page(items=items, next=next_link(request, encode_cursor(id=last) if last else None))
 
 
@@ -127,10 +134,8 @@ def list_sections(
     who: Caller = Depends(caller),
     session: Session = Depends(db, scope="function"),
 ) -> Page[SectionOut]:
-    plan_id, agency_id = limited(request, who, plan_id=_plan_id(session, plan), agency_id=None)
-    items, last = section_page(
-        session, plan_id=plan_id, agency_id=agency_id, after=decode_cursor(cursor), limit=limit
-    )
+    plan_id, _ = limited(request, who, plan_id=_plan_id(session, plan), agency_id=None)
+    items, last = section_page(session, plan_id=plan_id, after=decode_cursor(cursor), limit=limit)
     return Page(items=items, next=next_link(request, encode_cursor(**last) if last else None))
 
 
@@ -145,6 +150,7 @@ def _filters(
     category: Category | None,
     due_before: date | None,
     due_after: date | None,
+    task: int | None = None,
 ) -> Filters:
     plan_id, agency_id = limited(
         request, who, plan_id=_plan_id(session, plan), agency_id=_agency_id(session, agency)
@@ -156,6 +162,7 @@ def _filters(
         category=category,
         due_before=due_before,
         due_after=due_after,
+        task_id=task,
     )
 
 
@@ -196,7 +203,7 @@ def list_tasks(
     return Page(items=items, next=next_link(request, encode_cursor(id=last) if last else None))
 
 
-@router.get("/tasks/{task_id}", response_model=TaskOut, summary="Một nhiệm vụ")
+@router.get("/tasks/{task_id}", response_model=TaskDetailOut, summary="Một nhiệm vụ")
 def get_task(
     request: Request,
     task_id: int,
@@ -213,6 +220,7 @@ def get_task(
         Filters(plan_id=plan_id, agency_id=agency_id, task_id=task_id),
         after=0,
         limit=1,
+        detail=True,
     )
     if not items:
         refuse(request, who, "agency_limit", task_id=task_id)
@@ -228,6 +236,7 @@ def list_assignments(
     category: Category | None = _CATEGORY,
     due_before: date | None = _BEFORE,
     due_after: date | None = _AFTER,
+    task: int | None = Query(None, description="Id nhiệm vụ"),
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
     who: Caller = Depends(caller),
@@ -243,6 +252,7 @@ def list_assignments(
         category=category,
         due_before=due_before,
         due_after=due_after,
+        task=task,
     )
     items, last = assignment_page(
         session, judge_for(api(request)), filters, after=after_id(cursor), limit=limit
@@ -279,11 +289,23 @@ def list_agencies(
     who: Caller = Depends(caller),
     session: Session = Depends(db, scope="function"),
 ) -> Page[AgencyOut]:
-    plan_id, agency_id = limited(request, who, plan_id=None, agency_id=None)
-    items, last = agency_page(
-        session, agency_id=agency_id, plan_id=plan_id, after=after_id(cursor), limit=limit
-    )
+    _, agency_id = limited(request, who, plan_id=None, agency_id=None)
+    items, last = agency_page(session, agency_id=agency_id, after=after_id(cursor), limit=limit)
     return Page(items=items, next=next_link(request, encode_cursor(id=last) if last else None))
+
+
+@router.get("/agencies/{agency_id}", response_model=AgencyDetailOut, summary="Một cơ quan")
+def get_agency(
+    request: Request,
+    agency_id: int,
+    who: Caller = Depends(caller),
+    session: Session = Depends(db, scope="function"),
+) -> AgencyDetailOut:
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        raise Problem(404, f"Không tìm thấy cơ quan #{agency_id}.")
+    plan_id, _ = limited(request, who, plan_id=None, agency_id=agency_id)
+    return agency_detail(session, judge_for(api(request)), agency, plan_id=plan_id)
 
 
 @router.get("/groups", response_model=Page[GroupOut], summary="Nhóm cơ quan")

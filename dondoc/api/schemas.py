@@ -48,6 +48,15 @@ class AssignmentOut(BaseModel):
     explanations: list[ExplanationOut]
 
 
+class Tally(BaseModel):
+    assignments: dict[str, int] = Field(
+        default_factory=dict, description="Số phân công theo trạng thái (open, acknowledged, done)"
+    )
+    categories: dict[str, int] = Field(
+        default_factory=dict, description="Số phân công theo phân loại QĐ 42 hôm nay"
+    )
+
+
 class TaskAssignmentOut(BaseModel):
     id: int
     agency_code: str
@@ -78,6 +87,11 @@ class TaskOut(BaseModel):
     due: date | None
     days_late: int
     active: bool
+    leads: list[str] = Field(description="Mã các cơ quan chủ trì")
+    counts: Tally = Field(description="Phân công của nhiệm vụ theo trạng thái và phân loại")
+
+
+class TaskDetailOut(TaskOut):
     assignments: list[TaskAssignmentOut]
 
 
@@ -88,11 +102,16 @@ class PlanOut(BaseModel):
     document: str | None
     imported_at: datetime | None
     tasks: int
-    assignments: dict[str, int] = Field(description="Số phân công theo trạng thái")
 
 
-class PlanDetailOut(PlanOut):
-    categories: dict[str, int] = Field(description="Số phân công theo phân loại QĐ 42 hôm nay")
+class SectionTally(Tally):
+    code: str | None
+    title: str | None
+    tasks: int
+
+
+class PlanDetailOut(PlanOut, Tally):
+    sections: list[SectionTally]
 
 
 class SectionOut(BaseModel):
@@ -101,7 +120,6 @@ class SectionOut(BaseModel):
     code: str | None
     title: str | None
     tasks: int
-    assignments: dict[str, int]
 
 
 class AgencyOut(BaseModel):
@@ -111,7 +129,10 @@ class AgencyOut(BaseModel):
     kind: str
     aliases: list[str]
     groups: list[str]
-    assignments: dict[str, int]
+
+
+class AgencyDetailOut(AgencyOut, Tally):
+    pass
 
 
 class GroupOut(BaseModel):

@@ -1,7 +1,6 @@
-"""Plans, sections, agencies and groups, each with how their assignments stand.
-
-Lists count assignments per status in SQL, for the rows of the page only; a plan's own
-page adds its QĐ 42 categories, which need every assignment judged.
+"""Plans, sections, agencies and groups. Lists stay light (a page of rows and their task
+counts); the page of one plan or one agency adds how its assignments stand, by status
+and by QĐ 42 category, judged as the reports judge them.
 """
 
 from __future__ import annotations
@@ -13,37 +12,64 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from dondoc.api.judge import Judge
-from dondoc.api.schemas import AgencyOut, GroupOut, PlanDetailOut, PlanOut, SectionOut
+from dondoc.api.schemas import (
+    AgencyDetailOut,
+    AgencyOut,
+    GroupOut,
+    PlanDetailOut,
+    PlanOut,
+    SectionOut,
+    SectionTally,
+    Tally,
+)
 from dondoc.models import STATUSES, Agency, AgencyGroup, AgencyGroupMember, Assignment, Plan, Task
 
 
-def _tally(rows: Any) -> dict[Any, dict[str, int]]:
-    found: dict[Any, dict[str, int]] = {}
-    for row in rows:
-        *keys, status, n = row
-        key = keys[0] if len(keys) == 1 else tuple(keys)
-        counts = found.setdefault(key, dict.fromkeys(STATUSES, 0))
-        counts[status] = counts.get(status, 0) + n
-    return found
-
-
-def _status_counts(
-    session: Session, groups: list[Any], where: list[Any], agency_id: int | None
-) -> dict[Any, dict[str, int]]:
-    query = (
-        sa.select(*groups, col(Assignment.status), sa.func.count())
-        .select_from(Assignment)
+def _tally(session: Session, judge: Judge, where: list[Any], key: Any = None) -> dict[Any, Tally]:
+    """Assignments by status and by category, grouped by `key(task)` (one group: None)."""
+    statuses: dict[Any, Counter[str]] = {}
+    categories: dict[Any, Counter[str]] = {}
+    for assignment, task in session.exec(
+        select(Assignment, Task)
         .join(Task, col(Task.id) == Assignment.task_id)
         .where(col(Assignment.active), col(Task.active), *where)
-        .group_by(*groups, col(Assignment.status))
+    ).all():
+        group = key(task) if key else None
+        statuses.setdefault(group, Counter())[assignment.status] += 1
+        standing = judge.standing(assignment, task)
+        if standing.category is not None:
+            categories.setdefault(group, Counter())[standing.category.value] += 1
+    return {
+        group: Tally(
+            assignments={s: counts.get(s, 0) for s in STATUSES},
+            categories=dict(categories.get(group, Counter())),
+        )
+        for group, counts in statuses.items()
+    }
+
+
+def _task_counts(session: Session, plan_ids: list[Any]) -> dict[Any, int]:
+    rows = session.execute(
+        sa.select(col(Task.plan_id), sa.func.count())
+        .where(col(Task.plan_id).in_(plan_ids), col(Task.active))
+        .group_by(col(Task.plan_id))
+    ).all()
+    return {plan_id: n for plan_id, n in rows}
+
+
+def _plan_out(plan: Plan, tasks: int) -> PlanOut:
+    return PlanOut(
+        id=plan.id or 0,
+        code=plan.code,
+        title=plan.title,
+        document=plan.document,
+        imported_at=plan.imported_at,
+        tasks=tasks,
     )
-    if agency_id is not None:
-        query = query.where(col(Assignment.agency_id) == agency_id)
-    return _tally(session.execute(query).all())
 
 
 def plan_page(
-    session: Session, *, plan_id: int | None, agency_id: int | None, after: int, limit: int
+    session: Session, *, plan_id: int | None, after: int, limit: int
 ) -> tuple[list[PlanOut], int | None]:
     query = select(Plan).where(col(Plan.id) > after).order_by(col(Plan.id)).limit(limit + 1)
     if plan_id is not None:
@@ -51,58 +77,36 @@ def plan_page(
     plans = list(session.exec(query).all())
     more = len(plans) > limit
     plans = plans[:limit]
-    ids = [p.id for p in plans]
-    tasks: dict[Any, int] = dict(
-        session.execute(  # type: ignore[arg-type]
-            sa.select(col(Task.plan_id), sa.func.count())
-            .where(col(Task.plan_id).in_(ids), col(Task.active))
-            .group_by(col(Task.plan_id))
-        ).all()
-    )
-    counts = _status_counts(session, [Task.plan_id], [col(Task.plan_id).in_(ids)], agency_id)
-    items = [
-        PlanOut(
-            id=p.id or 0,
-            code=p.code,
-            title=p.title,
-            document=p.document,
-            imported_at=p.imported_at,
-            tasks=tasks.get(p.id, 0),
-            assignments=counts.get(p.id, dict.fromkeys(STATUSES, 0)),
-        )
-        for p in plans
-    ]
+    tasks = _task_counts(session, [p.id for p in plans])
+    items = [_plan_out(p, tasks.get(p.id, 0)) for p in plans]
     return items, (plans[-1].id if more and plans else None)
 
 
 def plan_detail(
     session: Session, judge: Judge, plan: Plan, *, agency_id: int | None
 ) -> PlanDetailOut:
-    items, _ = plan_page(
-        session, plan_id=plan.id, agency_id=agency_id, after=(plan.id or 0) - 1, limit=1
-    )
-    query = (
-        select(Assignment, Task)
-        .join(Task, col(Task.id) == Assignment.task_id)
-        .where(col(Task.plan_id) == plan.id, col(Task.active), col(Assignment.active))
-    )
+    where: list[Any] = [col(Task.plan_id) == plan.id]
     if agency_id is not None:
-        query = query.where(col(Assignment.agency_id) == agency_id)
-    categories: Counter[str] = Counter()
-    for assignment, task in session.exec(query).all():
-        standing = judge.standing(assignment, task)
-        if standing.category is not None:
-            categories[standing.category.value] += 1
-    return PlanDetailOut(**items[0].model_dump(), categories=dict(categories))
+        where.append(col(Assignment.agency_id) == agency_id)
+    whole = _tally(session, judge, where).get(None, Tally())
+    by_section = _tally(session, judge, where, key=lambda task: task.section_code)
+    sections = []
+    for code, title, tasks in session.execute(
+        sa.select(col(Task.section_code), col(Task.section_title), sa.func.count())
+        .where(col(Task.plan_id) == plan.id, col(Task.active))
+        .group_by(col(Task.section_code), col(Task.section_title))
+        .order_by(sa.func.min(Task.position))
+    ).all():
+        tally = by_section.get(code, Tally())
+        sections.append(SectionTally(code=code, title=title, tasks=tasks, **tally.model_dump()))
+    tasks = _task_counts(session, [plan.id]).get(plan.id, 0)
+    return PlanDetailOut(
+        **_plan_out(plan, tasks).model_dump(), **whole.model_dump(), sections=sections
+    )
 
 
 def section_page(
-    session: Session,
-    *,
-    plan_id: int | None,
-    agency_id: int | None,
-    after: dict[str, Any],
-    limit: int,
+    session: Session, *, plan_id: int | None, after: dict[str, Any], limit: int
 ) -> tuple[list[SectionOut], dict[str, Any] | None]:
     """Sections (Mục) in plan order: a cursor holds the plan id and the section's first
     task position."""
@@ -132,29 +136,36 @@ def section_page(
     rows = list(session.execute(query.order_by(col(Task.plan_id), first).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    counts = _status_counts(
-        session,
-        [Task.plan_id, Task.section_code],
-        [col(Task.plan_id).in_({r[0] for r in rows})],
-        agency_id,
-    )
-    items = [
-        SectionOut(
-            plan_id=r[0],
-            plan=r[1],
-            code=r[2],
-            title=r[3],
-            tasks=r[5],
-            assignments=counts.get((r[0], r[2]), dict.fromkeys(STATUSES, 0)),
-        )
-        for r in rows
-    ]
+    items = [SectionOut(plan_id=r[0], plan=r[1], code=r[2], title=r[3], tasks=r[5]) for r in rows]
     cursor = {"p": rows[-1][0], "pos": rows[-1][4]} if more and rows else None
     return items, cursor
 
 
+def _groups_of(session: Session, agency_ids: list[Any]) -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for member, code in session.exec(
+        select(AgencyGroupMember.agency_id, AgencyGroup.code)
+        .join(AgencyGroup, col(AgencyGroup.id) == AgencyGroupMember.group_id)
+        .where(col(AgencyGroupMember.agency_id).in_(agency_ids))
+        .order_by(col(AgencyGroup.code))
+    ).all():
+        groups.setdefault(member, []).append(code)
+    return groups
+
+
+def _agency_out(agency: Agency, groups: list[str]) -> AgencyOut:
+    return AgencyOut(
+        id=agency.id or 0,
+        code=agency.code,
+        name=agency.name,
+        kind=agency.kind,
+        aliases=list(agency.aliases),
+        groups=groups,
+    )
+
+
 def agency_page(
-    session: Session, *, agency_id: int | None, plan_id: int | None, after: int, limit: int
+    session: Session, *, agency_id: int | None, after: int, limit: int
 ) -> tuple[list[AgencyOut], int | None]:
     query = select(Agency).where(col(Agency.id) > after).order_by(col(Agency.id)).limit(limit + 1)
     if agency_id is not None:
@@ -162,32 +173,20 @@ def agency_page(
     agencies = list(session.exec(query).all())
     more = len(agencies) > limit
     agencies = agencies[:limit]
-    ids = [a.id for a in agencies]
-    groups: dict[int, list[str]] = {}
-    for member, code in session.exec(
-        select(AgencyGroupMember.agency_id, AgencyGroup.code)
-        .join(AgencyGroup, col(AgencyGroup.id) == AgencyGroupMember.group_id)
-        .where(col(AgencyGroupMember.agency_id).in_(ids))
-        .order_by(col(AgencyGroup.code))
-    ).all():
-        groups.setdefault(member, []).append(code)
-    where: list[Any] = [col(Assignment.agency_id).in_(ids)]
+    groups = _groups_of(session, [a.id for a in agencies])
+    items = [_agency_out(a, groups.get(a.id or 0, [])) for a in agencies]
+    return items, (agencies[-1].id if more and agencies else None)
+
+
+def agency_detail(
+    session: Session, judge: Judge, agency: Agency, *, plan_id: int | None
+) -> AgencyDetailOut:
+    where: list[Any] = [col(Assignment.agency_id) == agency.id]
     if plan_id is not None:
         where.append(col(Task.plan_id) == plan_id)
-    counts = _status_counts(session, [Assignment.agency_id], where, None)
-    items = [
-        AgencyOut(
-            id=a.id or 0,
-            code=a.code,
-            name=a.name,
-            kind=a.kind,
-            aliases=list(a.aliases),
-            groups=groups.get(a.id or 0, []),
-            assignments=counts.get(a.id, dict.fromkeys(STATUSES, 0)),
-        )
-        for a in agencies
-    ]
-    return items, (agencies[-1].id if more and agencies else None)
+    whole = _tally(session, judge, where).get(None, Tally())
+    groups = _groups_of(session, [agency.id]).get(agency.id or 0, [])
+    return AgencyDetailOut(**_agency_out(agency, groups).model_dump(), **whole.model_dump())
 
 
 def group_page(

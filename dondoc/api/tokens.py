@@ -175,11 +175,6 @@ def authenticate(
     """
     address = address[:64]
     since = now - THROTTLE_WINDOW
-    session.execute(
-        sa.delete(LoginFailure).where(
-            col(LoginFailure.name) == FAILURE_NAME, col(LoginFailure.at) < since
-        )
-    )
     failures = session.exec(
         select(sa.func.count())
         .select_from(LoginFailure)
@@ -199,6 +194,13 @@ def authenticate(
         else None
     )
     if row is None or row.revoked_at is not None or row.id is None:
+        # Failures older than the window no longer count: pruned here, on the failure
+        # path, so a good request does not write to the store.
+        session.execute(
+            sa.delete(LoginFailure).where(
+                col(LoginFailure.name) == FAILURE_NAME, col(LoginFailure.at) < since
+            )
+        )
         session.add(LoginFailure(at=now, name=FAILURE_NAME, address=address))
         reason = "missing" if not token else ("revoked" if row is not None else "unknown")
         _audit(
