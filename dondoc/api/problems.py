@@ -146,6 +146,11 @@ def install_handlers(app: FastAPI) -> None:
     async def _missing(request: Request, exc: NotFoundError) -> JSONResponse:
         return problem_response(request, Problem(404, exc.message))
 
+    @app.exception_handler(Exception)
+    async def _bug(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not the caller's mistake: Starlette still logs it with its traceback.
+        return problem_response(request, Problem(500))
+
     @app.exception_handler(UserError)
     async def _user(request: Request, exc: UserError) -> JSONResponse:
         return problem_response(request, Problem(422, exc.message))

@@ -27,6 +27,7 @@ from dondoc.api.schemas import ActionOut, DoneIn, ExtensionIn, NoteIn
 from dondoc.api.tokens import Caller
 from dondoc.chat_access import authorize, outcome_for
 from dondoc.chat_links import ChatOutcome
+from dondoc.models import Assignment
 
 router = APIRouter()
 
@@ -117,8 +118,6 @@ def _write(
 
 def _link(session: Session, assignment_id: int) -> int:
     """The agency the API speaks for: the assignment's own (its token's, when limited)."""
-    from dondoc.models import Assignment
-
     assignment = session.get(Assignment, assignment_id)
     return assignment.agency_id if assignment else 0
 
