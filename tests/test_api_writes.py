@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import audits, client, count, is_problem, make_token, serve_api
+from api_support import assignment_ids, audits, client, count, is_problem, make_token, serve_api
 from fakes.smtp import SmtpSink
 from sqlmodel import col
 
@@ -198,3 +198,25 @@ def test_the_same_key_sent_at_once_is_done_once(served: tuple[App, str]) -> None
     assert answers == [200] * 4
     assert len(audits(app, "assignment.note")) == 1
     assert count(app, ApiIdempotency) == 1
+
+
+def test_pages_and_events_hold_on_each_backend(served: tuple[App, str]) -> None:
+    app, base = served
+    token = make_token(app, "vpcp", "write")
+    with client(base, token) as http:
+        seen: list[int] = []
+        url: str | None = "/assignments?limit=45"
+        while url is not None:
+            page = http.get(url).json()
+            seen += [a["id"] for a in page["items"]]
+            url = page["next"]
+        start = http.get("/events").json()["last_id"]
+        target = _overdue_lead(base, token)["id"]
+        http.post(f"/assignments/{target}/acknowledge", headers={"Idempotency-Key": "a"})
+        http.post(f"/assignments/{target}/done", headers={"Idempotency-Key": "d"})
+        events = http.get("/events", params={"after": start}).json()["items"]
+    assert seen == assignment_ids(app) and len(seen) == 464
+    assert [(e["type"], e["assignment_id"]) for e in events] == [
+        ("assignment.acknowledged", target),
+        ("assignment.done", target),
+    ]
