@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bench import (
+    bench_api,
     bench_chat_flood,
     bench_cli,
     bench_deadline,
@@ -29,6 +30,7 @@ BENCHES: tuple[Callable[[], None], ...] = (
     bench_cli.main,
     bench_startup.main,
     bench_web.main,
+    bench_api.main,
     bench_zalo.main,
 )
 

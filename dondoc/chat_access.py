@@ -18,8 +18,9 @@ from dondoc.models import Agency, Assignment, AuditEntry, Plan, Task
 
 
 def answer_via(link_agency_id: int | None, channel: str) -> str:
-    """The door the audit names: a verified email link speaks for its agency, not a chat."""
-    return channel if link_agency_id is None else "email"
+    """The door the audit names: a verified email link speaks for its agency, not a chat;
+    the API (channel "api") names itself."""
+    return channel if link_agency_id is None or channel == "api" else "email"
 
 
 def authorize(

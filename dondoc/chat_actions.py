@@ -208,12 +208,13 @@ def _open_occurrence(deadline: Deadline, assignment: Assignment) -> date | None:
 def add_note(
     session: Session,
     *,
-    chat_id: str,
+    chat_id: str = "",
     assignment_id: int,
     text: str,
     actor: str,
     now: datetime,
     user_id: int | None = None,
+    link_agency_id: int | None = None,
     channel: str = "telegram",
 ) -> ChatOutcome:
     """A progress note: kept in the audit trail, where reports and the office read it."""
@@ -225,12 +226,19 @@ def add_note(
         actor=actor,
         now=now,
         user_id=user_id,
+        link_agency_id=link_agency_id,
         channel=channel,
     )
     if isinstance(found, ChatOutcome):
         return found
     audit_action(
-        session, found, "assignment.note", actor, now, via=channel, text=text.strip()[:4000]
+        session,
+        found,
+        "assignment.note",
+        actor,
+        now,
+        via=answer_via(link_agency_id, channel),
+        text=text.strip()[:4000],
     )
     return outcome_for("note_saved", found)
 

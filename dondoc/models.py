@@ -236,7 +236,7 @@ class DaemonState(SQLModel, table=True):
 
 
 # Tables kept in modules of their own register here, so `dondoc.models` is the whole schema.
-from dondoc import models_agency_history, models_web  # noqa: E402, F401
+from dondoc import models_agency_history, models_api, models_web  # noqa: E402, F401
 from dondoc.models_chat import (  # noqa: E402, F401
     ChatButtonUse,
     ChatMember,

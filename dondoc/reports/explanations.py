@@ -14,7 +14,7 @@ from dondoc.errors import UserError
 from dondoc.models import Assignment, AuditEntry, Explanation, Task
 from rules.text import nfc
 
-VIA = ("paper", "email", "telegram", "zalo")
+VIA = ("paper", "email", "telegram", "zalo", "api")
 MAX_TEXT = 10_000
 
 

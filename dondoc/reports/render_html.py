@@ -21,7 +21,13 @@ from dondoc.tasks import ROLE_LABELS
 from rules.status import APART, DATED, LATE, Category, category_label
 
 TEMPLATES = Path(__file__).with_name("templates")
-VIA_LABELS = {"paper": "văn bản giấy", "email": "email", "telegram": "Telegram", "zalo": "Zalo"}
+VIA_LABELS = {
+    "paper": "văn bản giấy",
+    "email": "email",
+    "telegram": "Telegram",
+    "zalo": "Zalo",
+    "api": "hệ thống kết nối (API)",
+}
 
 
 def _environment(tz: tzinfo) -> Environment:

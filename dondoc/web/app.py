@@ -22,6 +22,7 @@ import dondoc.web.auth as auth
 import dondoc.web.office as office
 import dondoc.web.office_more as office_more
 from config.settings import Settings, secret_key
+from dondoc.api.app import create_api
 from dondoc.clock import Clock
 from dondoc.web.deps import Forbidden, LoginRequired, RuleConfigCache, WebContext, csrf_token
 from dondoc.web.links import Links, Signer
@@ -67,6 +68,8 @@ def create_app(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
     app.include_router(office.router)
     app.include_router(office_more.router)
     app.include_router(answers.router)
+    api = create_api(engine=engine, settings=settings, clock=clock, rules=app.state.web.rules)
+    app.mount(API_PREFIX, api)  # the integration API (dondoc/api/), problem+json errors
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
