@@ -78,6 +78,9 @@ def _register() -> None:
     app.command("web")(web_cmd.web)
     app.add_typer(web_cmd.user_app, name="user")
     channels_cmd.agency_app.command("link")(web_cmd.agency_link)
+    from dondoc.cli import webhook_cmd
+
+    app.add_typer(webhook_cmd.webhook_app, name="webhook")
 
 
 _register()
