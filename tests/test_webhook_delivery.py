@@ -186,7 +186,12 @@ def test_a_receiver_with_another_secret_refuses_and_the_office_is_told(
         assert receiver.url in notices[0].text and "HTTP 401" in notices[0].text
         assert "dondoc webhook" in notices[0].text
         assert SECRET not in notices[0].text
-        assert len(receiver.received) == 1  # a permanent refusal is not retried
+        # Not retried, and the notice's own sending is not sent to the failing receiver
+        # (it would fail and be reported again, for ever).
+        for _ in range(3):
+            step(daemon, app, after=timedelta(hours=1))
+        assert len(receiver.received) == 1
+        assert len([m for m in smtp_sink.messages if "Lỗi gửi tin" in m.subject]) == 1
 
 
 def test_retry_after_is_honoured(evening_app: App) -> None:
