@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -32,6 +32,9 @@ USER_AGENT = "dondoc-webhooks/1"
 TEMPORARY_STATUSES = frozenset({408, 429})
 # How much of a receiver's answer is kept for the office to read.
 ANSWER_CHARS = 300
+# After a temporary failure the receiver's other deliveries wait this long (or as long
+# as its Retry-After asks) instead of each paying for a timeout of its own.
+PAUSE_AFTER_FAILURE = 60.0
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class WebhookChannel:
         self._timeout = timeout
         self._client = client
         self._owns_client = client is None
+        self._paused: dict[str, datetime] = {}  # URL → when it may be tried again
 
     async def open(self) -> None:
         if self._client is None:
@@ -96,10 +100,26 @@ class WebhookChannel:
             self._client = None
 
     def wait_for(self, address: str) -> float:
-        return 0.0
+        """A receiver that just failed for a while is not tried again before its pause
+        ends: one receiver down costs one try per round, and others are not held up."""
+        until = self._paused.get(address)
+        if until is None:
+            return 0.0
+        left = (until - self.clock.now()).total_seconds()
+        if left <= 0:
+            del self._paused[address]
+            return 0.0
+        return left
 
     async def send(self, message: OutgoingMessage) -> str:
-        answer = await self.post(message)
+        try:
+            answer = await self.post(message)
+        except ChannelError as exc:
+            if not exc.permanent:
+                pause = max(PAUSE_AFTER_FAILURE, exc.retry_after or 0.0)
+                self._paused[message.address] = self.clock.now() + timedelta(seconds=pause)
+            raise
+        self._paused.pop(message.address, None)
         return f"HTTP {answer.status}"
 
     async def post(self, message: OutgoingMessage) -> Answer:

@@ -189,6 +189,8 @@ async def _send_webhook(channel: Channel, row: OutboxMessage, recipients: Recipi
 def channels_down(outcomes: Sequence[RowOutcome]) -> ChannelError | None:
     """The error when nothing got through and it may pass: the channel itself is likely
     down, and the rest of the batch should wait rather than hammer it."""
+    if any(o.row.channel == WEBHOOK for o in outcomes):
+        return None  # one receiver down is not every receiver down (see WebhookChannel)
     errors = [a.error for o in outcomes for a in o.addresses if a.error is not None]
     delivered = any(a.provider_id for o in outcomes for a in o.addresses)
     if delivered or not errors or any(e.permanent for e in errors):

@@ -48,12 +48,10 @@ def subscribe(app: App, url: str, *, secret: str = SECRET, types: tuple[str, ...
 
 
 def acknowledge_lead(app: App, agency: str = "so-tu-phap") -> int:
-    """The lead agency acknowledges through a signed email link: the shared action."""
+    """The agency acknowledges its part through a signed email link: the shared action."""
     with session_scope(app.engine) as session:
         found = session.exec(select(Agency).where(Agency.code == agency)).one()
-        assignment = session.exec(
-            select(Assignment).where(Assignment.agency_id == found.id, Assignment.role == "lead")
-        ).one()
+        assignment = session.exec(select(Assignment).where(Assignment.agency_id == found.id)).one()
         outcome = acknowledge(
             session,
             assignment_id=assignment.id or 0,
@@ -262,3 +260,24 @@ def test_a_receiver_down_for_longer_than_the_limit_is_given_up_and_reported(
             assert notice.channel == "email" and notice.kind == "notice"
         step(daemon, app, after=timedelta(days=1))
         assert len(receiver.received) == tries  # given up: no more tries
+
+
+def test_one_receiver_down_does_not_hold_up_another(evening_app: App) -> None:
+    app = evening_app
+    with Receiver(SECRET, now=lambda: app.clock.now().timestamp()) as down:
+        down_url = down.url  # closed when this block ends: connections are refused
+    with Receiver(SECRET, now=lambda: app.clock.now().timestamp()) as healthy:
+        down_id = subscribe(app, down_url)
+        subscribe(app, healthy.url)
+        daemon = app.build_daemon()
+        acknowledge_lead(app, "so-tu-phap")
+        acknowledge_lead(app, "so-noi-vu")
+        acknowledge_lead(app, "so-tu-phap")  # renewed: a third event
+        step(daemon, app, after=timedelta(minutes=1))
+
+        assert len(healthy.accepted) == 3
+        to_down = [r for r in webhook_rows(app) if r.key.startswith(f"webhook:{down_id}:")]
+        assert [r.status for r in to_down] == ["pending"] * 3
+        # One try paid for the receiver being down; its other deliveries wait uncharged.
+        assert sorted(r.attempts for r in to_down) == [0, 0, 1]
+        assert all(r.status == "sent" for r in webhook_rows(app) if r not in to_down)
