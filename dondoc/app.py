@@ -84,6 +84,10 @@ class App:
             clock=self.clock,
             zalo_client=zalo.client if zalo else None,
         )
+        from notifiers.webhook import WebhookChannel
+
+        # Webhooks need no setting: a subscription (`dondoc webhook add`) is enough.
+        channels["webhook"] = WebhookChannel(clock=self.clock)
         from dondoc.web.links import email_links
 
         renderer = Renderer(

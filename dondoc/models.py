@@ -243,3 +243,4 @@ from dondoc.models_chat import (  # noqa: E402, F401
     ChatMigration,
     ChatPrompt,
 )
+from dondoc.models_webhooks import WebhookSubscription  # noqa: E402, F401

@@ -8,9 +8,10 @@ a retry reaches only the addresses still owed; an address the channel cannot ser
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,11 @@ from sqlmodel import col, select
 
 from dondoc.models import Agency, Contact, OutboxMessage
 from dondoc.store import session_scope
+from dondoc.webhooks import CHANNEL as WEBHOOK
+from dondoc.webhooks import Target, load_targets
 from notifiers.base import Attachment, Channel, ChannelError, OutgoingMessage
 from notifiers.render import Renderer
+from notifiers.webhook import WebhookMessage
 from rules.calendar import WorkCalendar
 from scheduler.outcomes import AddressOutcome, RowOutcome
 from scheduler.queue import Group
@@ -36,12 +40,24 @@ class Recipients:
 
     agencies: dict[int, Agency]
     contacts: dict[int, list[Contact]]
+    webhooks: dict[int, Target] = field(default_factory=dict)  # by subscription id
 
     @classmethod
-    def load(cls, engine: Engine, agency_ids: Iterable[int | None]) -> Recipients:
+    def load(
+        cls,
+        engine: Engine,
+        agency_ids: Iterable[int | None],
+        rows: Iterable[OutboxMessage] = (),
+    ) -> Recipients:
+        hooks = [r.context.get("webhook", {}).get("subscription_id") for r in rows]
+        wanted = [int(i) for i in hooks if isinstance(i, int)]
+        webhooks: dict[int, Target] = {}
+        if wanted:
+            with session_scope(engine) as session:
+                webhooks = load_targets(session, wanted)
         ids = sorted({i for i in agency_ids if i is not None})
         if not ids:
-            return cls({}, {})
+            return cls({}, {}, webhooks)
         with session_scope(engine) as session:
             agencies = session.exec(select(Agency).where(col(Agency.id).in_(ids))).all()
             contacts = session.exec(
@@ -52,7 +68,7 @@ class Recipients:
         by_agency: dict[int, list[Contact]] = {}
         for contact in contacts:
             by_agency.setdefault(contact.agency_id, []).append(contact)
-        return cls({a.id or 0: a for a in agencies}, by_agency)
+        return cls({a.id or 0: a for a in agencies}, by_agency, webhooks)
 
     def addresses(self, agency_id: int, channel: str, audience: str) -> list[str]:
         contacts = [c for c in self.contacts.get(agency_id, []) if c.channel == channel]
@@ -73,6 +89,8 @@ class Sender:
     async def send(
         self, channel: Channel, group: Group, recipients: Recipients, now: datetime
     ) -> list[RowOutcome]:
+        if group.channel == WEBHOOK:
+            return [await _send_webhook(channel, row, recipients) for row in group.rows]
         outcomes = {row.id: RowOutcome(row) for row in group.rows}
         agency = recipients.agencies.get(group.agency_id or 0)
         if agency is None:
@@ -149,9 +167,30 @@ async def _send_one(channel: Channel, message: OutgoingMessage) -> AddressOutcom
         return AddressOutcome(message.address, error=exc)
 
 
+async def _send_webhook(channel: Channel, row: OutboxMessage, recipients: Recipients) -> RowOutcome:
+    """One event to one subscriber, its URL and secret read now (see dondoc/webhooks.py)."""
+    about = row.context.get("webhook", {})
+    target = recipients.webhooks.get(int(about.get("subscription_id", 0)))
+    if target is None or not target.active:
+        error = ChannelError("Webhook đã bị gỡ hoặc tạm dừng.", permanent=True)
+        return RowOutcome(row, error=error)
+    event = row.context.get("event", {})
+    message = WebhookMessage(
+        channel=WEBHOOK,
+        address=target.url,
+        subject=str(event.get("type", "")),
+        text=json.dumps(event, ensure_ascii=False, separators=(",", ":")),
+        message_key=row.key,
+        secret=target.secret,
+    )
+    return RowOutcome(row, addresses=[await _send_one(channel, message)])
+
+
 def channels_down(outcomes: Sequence[RowOutcome]) -> ChannelError | None:
     """The error when nothing got through and it may pass: the channel itself is likely
     down, and the rest of the batch should wait rather than hammer it."""
+    if any(o.row.channel == WEBHOOK for o in outcomes):
+        return None  # one receiver down is not every receiver down (see WebhookChannel)
     errors = [a.error for o in outcomes for a in o.addresses if a.error is not None]
     delivered = any(a.provider_id for o in outcomes for a in o.addresses)
     if delivered or not errors or any(e.permanent for e in errors):

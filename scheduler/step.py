@@ -19,7 +19,7 @@ import socket
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +34,8 @@ from dondoc.directory import default_office
 from dondoc.models import Agency, Assignment, DaemonState, OutboxMessage
 from dondoc.outbox import prune_sent
 from dondoc.store import session_scope
+from dondoc.webhooks import CHANNEL as WEBHOOK
+from dondoc.webhooks_dispatch import RoundTheClock, dispatch
 from notifiers.base import Channel
 from notifiers.render import Renderer
 from notifiers.telegram import chat_link
@@ -102,7 +104,7 @@ class Stepper:
                 channel=channel,
                 engine=engine,
                 clock=clock,
-                context=self._delivery_context,
+                context=self._webhook_context if name == WEBHOOK else self._delivery_context,
                 metrics=self.metrics,
                 owner=self.owner,
             )
@@ -171,6 +173,8 @@ class Stepper:
                 channels=set(self.channels),
                 telegram_link=chat_link(self.settings.telegram),
             )
+            if WEBHOOK in self.channels:
+                dispatch(self.engine, now=now)
             office = self._office_id(refresh=True)
             enqueue_due_reports(
                 self.engine,
@@ -210,6 +214,9 @@ class Stepper:
             digest=self.config.digest,
             office_agency_id=self._office_id(),
         )
+
+    def _webhook_context(self) -> DeliveryContext:
+        return replace(self._delivery_context(), calendar=RoundTheClock(self.config.timezone))
 
     def _office_id(self, *, refresh: bool = False) -> int | None:
         if self._office is None or refresh:

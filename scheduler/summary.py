@@ -47,8 +47,9 @@ def start_summary(
 ) -> StartSummary:
     tz = settings.tz
     warnings = []
-    if channels:
-        channel_text = ", ".join(sorted(channels))
+    reminders = sorted(set(channels) - {"webhook"})  # webhooks reach no agency
+    if reminders:
+        channel_text = ", ".join(reminders)
     else:
         channel_text = "KHÔNG CÓ"
         warnings.append(

@@ -173,7 +173,7 @@ class ChannelWorker:
     ) -> bool:
         """Send one claimed batch; True when the channel looks down."""
         groups = group_rows(rows, digest=context.digest)
-        recipients = Recipients.load(self.engine, (g.agency_id for g in groups))
+        recipients = Recipients.load(self.engine, (g.agency_id for g in groups), rows)
         sender = Sender(renderer=context.renderer, calendar=context.calendar)
         self.busy_since = self._monotonic()
         self._batch = _Batch(token, now, context, tally)

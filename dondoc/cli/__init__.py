@@ -81,6 +81,9 @@ def _register() -> None:
     from dondoc.cli import token_cmd
 
     app.add_typer(token_cmd.token_app, name="token")
+    from dondoc.cli import webhook_cmd
+
+    app.add_typer(webhook_cmd.webhook_app, name="webhook")
 
 
 _register()

@@ -56,6 +56,7 @@ TEMPLATE_LABELS = {
     "extension_request": "Đề nghị gia hạn",
     "extension_decision": "Kết quả xét gia hạn",
     "delivery_failed": "Báo gửi không thành công",
+    "webhook": "Sự kiện webhook",
     "late_report": "Danh sách chậm muộn",
     "quarter_report": "Báo cáo quý",
     "digest": "Thư tổng hợp",
