@@ -112,3 +112,31 @@ def test_the_feed_waits_at_a_young_gap_in_the_ids_on_postgresql(postgres_url: st
     assert [e.id for e in young] == [1]
     assert [e.id for e in settled] == [1, 3, 4]
     assert [e.id for e in no_clock] == [1]
+
+
+def test_many_other_audit_rows_between_events_do_not_stall_the_feed(postgres_url: str) -> None:
+    """Thousands of refused logins after the cursor: the next event still comes out, and
+    a young gap before a row that is not an event still holds the feed back."""
+    from dondoc.store import make_engine, migrate
+
+    engine = make_engine(postgres_url)
+    migrate(engine)
+    now = at("2023-01-02", 9, 0)
+    old = now - SETTLE * 10
+    noise = [
+        AuditEntry(id=n, at=old, actor="web", action="web.login_failed", detail={})
+        for n in range(2, 2503)
+    ]
+    with session_scope(engine) as session:
+        session.add(AuditEntry(id=1, at=old, actor="t", action="assignment.note", detail={}))
+        session.add_all(noise)
+        session.add(AuditEntry(id=2503, at=old, actor="t", action="assignment.done", detail={}))
+        # 2504 is still in flight; 2505 (not an event) and 2506 committed just now.
+        session.add(AuditEntry(id=2505, at=now, actor="web", action="web.login", detail={}))
+        session.add(AuditEntry(id=2506, at=now, actor="t", action="assignment.note", detail={}))
+    with session_scope(engine) as session:
+        first = list_events(session, now=now)
+        later = list_events(session, after=2503, now=now + SETTLE * 2)
+    engine.dispose()
+    assert [e.id for e in first] == [1, 2503]
+    assert [e.id for e in later] == [2506]
