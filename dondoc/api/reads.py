@@ -7,6 +7,7 @@ object outside the limits answers 403 like a filter would.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -139,19 +140,24 @@ def list_sections(
     return Page(items=items, next=next_link(request, encode_cursor(**last) if last else None))
 
 
-def _filters(
+_STATUS = Query(None, description="open | acknowledged | done")
+_CATEGORY = Query(None, description="Phân loại QĐ 42 hôm nay")
+_BEFORE = Query(None, description="Hạn vào hoặc trước ngày này (YYYY-MM-DD)")
+_AFTER = Query(None, description="Hạn vào hoặc sau ngày này (YYYY-MM-DD)")
+
+
+def list_filters(
     request: Request,
-    session: Session,
-    who: Caller,
-    *,
-    plan: str | None,
-    agency: str | None,
-    status: str | None,
-    category: Category | None,
-    due_before: date | None,
-    due_after: date | None,
-    task: int | None = None,
+    plan: str | None = PlanQuery,
+    agency: str | None = AgencyQuery,
+    status: Status | None = _STATUS,
+    category: Category | None = _CATEGORY,
+    due_before: date | None = _BEFORE,
+    due_after: date | None = _AFTER,
+    who: Caller = Depends(caller),
+    session: Session = Depends(db, scope="function"),
 ) -> Filters:
+    """The filters of the task and assignment lists, inside the token's limits."""
     plan_id, agency_id = limited(
         request, who, plan_id=_plan_id(session, plan), agency_id=_agency_id(session, agency)
     )
@@ -162,41 +168,17 @@ def _filters(
         category=category,
         due_before=due_before,
         due_after=due_after,
-        task_id=task,
     )
-
-
-_STATUS = Query(None, description="open | acknowledged | done")
-_CATEGORY = Query(None, description="Phân loại QĐ 42 hôm nay")
-_BEFORE = Query(None, description="Hạn vào hoặc trước ngày này (YYYY-MM-DD)")
-_AFTER = Query(None, description="Hạn vào hoặc sau ngày này (YYYY-MM-DD)")
 
 
 @router.get("/tasks", response_model=Page[TaskOut], summary="Danh sách nhiệm vụ")
 def list_tasks(
     request: Request,
-    plan: str | None = PlanQuery,
-    agency: str | None = AgencyQuery,
-    status: Status | None = _STATUS,
-    category: Category | None = _CATEGORY,
-    due_before: date | None = _BEFORE,
-    due_after: date | None = _AFTER,
+    filters: Filters = Depends(list_filters),
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
-    who: Caller = Depends(caller),
     session: Session = Depends(db, scope="function"),
 ) -> Page[TaskOut]:
-    filters = _filters(
-        request,
-        session,
-        who,
-        plan=plan,
-        agency=agency,
-        status=status,
-        category=category,
-        due_before=due_before,
-        due_after=due_after,
-    )
     items, last = task_page(
         session, judge_for(api(request)), filters, after=after_id(cursor), limit=limit
     )
@@ -230,30 +212,14 @@ def get_task(
 @router.get("/assignments", response_model=Page[AssignmentOut], summary="Danh sách phân công")
 def list_assignments(
     request: Request,
-    plan: str | None = PlanQuery,
-    agency: str | None = AgencyQuery,
-    status: Status | None = _STATUS,
-    category: Category | None = _CATEGORY,
-    due_before: date | None = _BEFORE,
-    due_after: date | None = _AFTER,
+    filters: Filters = Depends(list_filters),
     task: int | None = Query(None, description="Id nhiệm vụ"),
     limit: int = LimitQuery,
     cursor: str | None = CursorQuery,
-    who: Caller = Depends(caller),
     session: Session = Depends(db, scope="function"),
 ) -> Page[AssignmentOut]:
-    filters = _filters(
-        request,
-        session,
-        who,
-        plan=plan,
-        agency=agency,
-        status=status,
-        category=category,
-        due_before=due_before,
-        due_after=due_after,
-        task=task,
-    )
+    if task is not None:
+        filters = replace(filters, task_id=task)
     items, last = assignment_page(
         session, judge_for(api(request)), filters, after=after_id(cursor), limit=limit
     )
