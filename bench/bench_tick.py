@@ -110,8 +110,10 @@ def example_store(path: Path, *, copies: int, imported: datetime) -> Engine:
         load_directory(session, read_directory_file(BUNDLED_DIRECTORY))
         for n in range(copies):
             import_plan(session, path=EXAMPLE_PLAN, now=imported, plan_code=f"nq131-{n}")
-        for agency_id in session.exec(select(Agency.id).order_by(col(Agency.id))).all()[::3]:
-            session.add(Contact(agency_id=agency_id or 0, channel="telegram", address=f"{agency_id}"))
+        agencies = session.exec(select(Agency.id).order_by(col(Agency.id))).all()
+        for agency_id in agencies[::3]:
+            chat = Contact(agency_id=agency_id or 0, channel="telegram", address=f"{agency_id}")
+            session.add(chat)
     return engine
 
 

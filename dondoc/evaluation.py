@@ -113,7 +113,7 @@ def load_states(
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         sent = _sent_keys(session, chunk)
-        for row in session.execute(_ROWS, {"ids": chunk}):
+        for row in session.execute(_ROWS, {"ids": chunk}).all():
             rows[row.id] = builder.build(row, sent.get(row.id, frozenset()))
     return [rows[i] for i in ids if i in rows]
 

@@ -141,8 +141,9 @@ class MessageContext(SQLModel, table=True):
 
     __tablename__ = "message_context"
     id: int | None = Field(default=None, primary_key=True)
-    digest: str = Field(max_length=64, unique=True)  # sha256 of the canonical JSON
-    body: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    digest: str = Field(max_length=64, unique=True)  # sha256 of `body`
+    # Canonical JSON text (sorted keys, UTF-8 as is): hashed and stored as one string.
+    body: str = Field(sa_column=Column(sa.Text(), nullable=False))
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -25,6 +25,10 @@ from dondoc.models import DeliveryAttempt, MessageContext, OutboxMessage, SentMe
 
 # SQLite before 3.32 allows 999 bound parameters per statement.
 _CHUNK = 900
+_CONTEXT_IDS = sa.select(
+    MessageContext.__table__.c.digest,  # type: ignore[attr-defined]
+    MessageContext.__table__.c.id,  # type: ignore[attr-defined]
+)
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> int:
@@ -69,34 +73,35 @@ def _whole(row: dict[str, Any]) -> dict[str, Any]:
     return own
 
 
-def digest_of(body: dict[str, Any]) -> str:
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def canonical(body: dict[str, Any]) -> str:
+    """The stored form of a shared context: one JSON text per content, whatever the order
+    its keys were built in."""
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _store_shared(session: Session, rows: list[dict[str, Any]], dialect: str) -> dict[int, int]:
     """Store each distinct `shared` context once; its id by the Python id of the dict."""
     digests: dict[int, str] = {}
-    bodies: dict[str, dict[str, Any]] = {}
+    texts: dict[str, str] = {}
     for row in rows:
         body = row.get("shared")
         if body is not None and id(body) not in digests:
-            digests[id(body)] = digest = digest_of(body)
-            bodies.setdefault(digest, body)
-    if not bodies:
+            text = canonical(body)
+            digests[id(body)] = digest = hashlib.sha256(text.encode()).hexdigest()
+            texts[digest] = text
+    if not texts:
         return {}
     table = MessageContext.__table__  # type: ignore[attr-defined]
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         insert(table).on_conflict_do_nothing(index_elements=["digest"]),
-        [{"digest": digest, "body": body} for digest, body in bodies.items()],
+        [{"digest": digest, "body": text} for digest, text in texts.items()],
     )
     ids: dict[str, int] = {}
-    wanted = list(bodies)
+    wanted = list(texts)
     for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        query = sa.select(table.c.digest, table.c.id).where(table.c.digest.in_(chunk))
-        ids.update((d, i) for d, i in session.execute(query))
+        query = _CONTEXT_IDS.where(table.c.digest.in_(wanted[start : start + _CHUNK]))
+        ids.update((digest, i) for digest, i in session.execute(query))
     return {python_id: ids[digest] for python_id, digest in digests.items()}
 
 
@@ -116,14 +121,14 @@ def with_shared_context(session: Session, rows: Sequence[OutboxMessage]) -> None
     back): what the delivery path renders from."""
     table = MessageContext.__table__  # type: ignore[attr-defined]
     wanted = list({row.context_id for row in rows if row.context_id is not None})
-    bodies: dict[int, dict[str, Any]] = {}
+    bodies: dict[int, str] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         query = sa.select(table.c.id, table.c.body).where(table.c.id.in_(chunk))
         bodies.update((i, b) for i, b in session.execute(query))
     for row in rows:
         if row.context_id is not None:
-            merged = {**bodies.get(row.context_id, {}), **row.context}
+            merged = {**json.loads(bodies.get(row.context_id, "{}")), **row.context}
             set_committed_value(row, "context", merged)
 
 

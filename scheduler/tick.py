@@ -80,10 +80,8 @@ _DUE = (
     sa.select(_A.c.id)
     .where(_A.c.next_due_at <= sa.bindparam("now"), _A.c.active)
     .order_by(_A.c.next_due_at)
-    .limit(BATCH)
+    .limit(sa.bindparam("limit"))
 )
-# Several daemons on one PostgreSQL: each takes a batch no other is evaluating; a row
-# another holds is left to it (SQLite has one daemon per store, see scheduler/lock.py).
 _DUE_CLAIM = _DUE.with_for_update(skip_locked=True)
 _NEXT_DUE = (
     _A.update().where(_A.c.id == sa.bindparam("a_id")).values(next_due_at=sa.bindparam("next"))
@@ -108,23 +106,36 @@ def run_tick(
     now: datetime,
     channels: Collection[str],
     telegram_link: str | None = None,
+    batch: int = BATCH,
 ) -> TickResult:
     """Evaluate due assignments and queue their reminders; `telegram_link` (the bot's
     t.me address) goes into every message's "how to answer" part."""
     result = TickResult()
     directory: _Directory | None = None
-    due = _DUE_CLAIM if engine.dialect.name == "postgresql" else _DUE
     while True:
         with session_scope(engine) as session:
-            ids = list(session.execute(due, {"now": now}).scalars())
+            ids = claim_due(session, now=now, limit=batch)
             if not ids:
                 return result
             directory = directory or _Directory.load(session)
             _evaluate_batch(
                 session, ids, directory, config, calendar, now, channels, telegram_link, result
             )
-            if len(ids) < BATCH:
+            if len(ids) < batch:
                 return result
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:
+    """Up to `limit` due assignments, earliest first, for this transaction alone.
+
+    Several daemons on one PostgreSQL: the rows are taken `FOR UPDATE SKIP LOCKED`, so
+    each evaluates a batch no other is evaluating, and a row another holds is left to it
+    (its `next_due_at` moves on when that one commits). SQLite has one daemon per store
+    (scheduler/lock.py) and no row locks.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = _DUE_CLAIM if dialect == "postgresql" else _DUE
+    return list(session.execute(statement, {"now": now, "limit": limit}).scalars())
 
 
 def _evaluate_batch(
@@ -145,8 +156,7 @@ def _evaluate_batch(
     states = load_states(session, assignment_ids=ids, config=config)
     facts = load_facts(
         session,
-        assignment_ids=[context.assignment_id for context, *_ in states],
-        task_ids={context.task_id for context, *_ in states},
+        tasks={context.assignment_id: context.task_id for context, *_ in states},
         tz=ZoneInfo(config.timezone),
     )
     for context, state, _policy_name, policy in states:

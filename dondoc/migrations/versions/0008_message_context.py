@@ -3,6 +3,8 @@
 Revision ID: 0008
 Revises: 0005
 """
+import json
+
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
@@ -18,7 +20,7 @@ def upgrade() -> None:
     op.create_table('message_context',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('digest')
     )
@@ -40,8 +42,8 @@ def downgrade() -> None:
         sa.column('context', sa.JSON()),
         sa.column('context_id', sa.Integer()),
     )
-    shared = sa.table('message_context', sa.column('id', sa.Integer()), sa.column('body', sa.JSON()))
-    bodies = dict(bind.execute(sa.select(shared.c.id, shared.c.body)).all())
+    shared = sa.table('message_context', sa.column('id', sa.Integer()), sa.column('body', sa.Text()))
+    bodies = {i: json.loads(b) for i, b in bind.execute(sa.select(shared.c.id, shared.c.body))}
     rows = bind.execute(
         sa.select(outbox.c.id, outbox.c.context, outbox.c.context_id).where(
             outbox.c.context_id.is_not(None)
