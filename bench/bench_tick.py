@@ -39,7 +39,7 @@ from scheduler.tick import run_tick
 SIZES = (100, 10_000, 100_000)
 IDLE_RUNS = 5
 DUE = 10_000
-BUSY_RUNS = 7
+BUSY_RUNS = 5
 DUE_TARGET = 1.0
 NOW = datetime(2022, 12, 20, 1, 0, tzinfo=UTC)
 # Past several of the example plan's deadlines: reminders, overdue notices, escalations.
@@ -153,9 +153,9 @@ def _spread(engine: Engine, *, due: int, now: datetime, seed: int) -> None:
             for n, a_id in enumerate(ids)
         ]
         conn.execute(
-            table.update().where(table.c.id == sa.bindparam("a_id")).values(
-                next_due_at=sa.bindparam("next")
-            ),
+            table.update()
+            .where(table.c.id == sa.bindparam("a_id"))
+            .values(next_due_at=sa.bindparam("next")),
             updates,
         )
 
@@ -205,22 +205,27 @@ def busy_tick(tmp: Path) -> None:
         f"\nTick with {DUE:,} due of {per_copy * copies:,} assignments (example plan x{copies}, "
         f"next_due_at spread over a year; built in {time.perf_counter() - started:.0f} s)"
     )
-    samples, enqueued, evaluated = [], 0, 0
+    samples, cpu, enqueued, evaluated = [], [], 0, 0
     for run in range(BUSY_RUNS):
         _spread(engine, due=DUE, now=BUSY_NOW, seed=run)
-        began = time.perf_counter()
-        result = run_tick(
-            engine, config=config, calendar=calendar, now=BUSY_NOW, channels=CHANNELS
-        )
+        began, began_cpu = time.perf_counter(), time.process_time()
+        result = run_tick(engine, config=config, calendar=calendar, now=BUSY_NOW, channels=CHANNELS)
         samples.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
         enqueued, evaluated = result.enqueued, result.evaluated
-    median = statistics.median(samples)
+    median, median_cpu = statistics.median(samples), statistics.median(cpu)
     verdict = "ok" if median < DUE_TARGET else "OVER TARGET"
     print(
         f"evaluated {evaluated:,}, queued {enqueued:,}: median {median:.3f} s "
         f"(min {min(samples):.3f}, max {max(samples):.3f}), "
         f"{median / max(evaluated, 1) * 1e6:.0f} µs per due item "
         f"(target < {DUE_TARGET:.0f} s: {verdict})"
+    )
+    # On a shared machine the wall clock also counts other processes' turns; the tick's
+    # own CPU time (SQLite runs in this process) is what it costs.
+    print(
+        f"CPU time of the tick: median {median_cpu:.3f} s, "
+        f"{median_cpu / max(evaluated, 1) * 1e6:.0f} µs per due item"
     )
     engine.dispose()
 
