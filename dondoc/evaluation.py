@@ -6,14 +6,13 @@ Shared by the daemon (a batch of due assignment ids every tick) and `dondoc prev
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from dondoc.directory import default_office
 from dondoc.models import Agency, Assignment, OutboxMessage, Plan, Task
@@ -104,37 +103,157 @@ def load_states(
     """Context, state, policy name and policy of each active assignment among the ids.
 
     Assignments or tasks no longer active (dropped from a re-imported plan) are left
-    out: nothing is sent about them. Order follows `assignment_ids`.
+    out: nothing is sent about them. Order follows `assignment_ids`. Plain rows from two
+    fixed statements per chunk, and what a task decides (its deadline, its policy) is
+    worked out once per task, however many agencies share it.
     """
     ids = list(dict.fromkeys(assignment_ids))
     rows: dict[int, StateRow] = {}
-    fallback_office: list[Agency | None] = []
+    builder = _Builder(session, config)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         sent = _sent_keys(session, chunk)
-        for row in _rows(session, chunk):
-            if not fallback_office and row[4] is None:
-                fallback_office.append(default_office(session))
-            office = row[4] if row[4] is not None else (fallback_office or [None])[0]
-            built = _build(row, office, sent.get(row[0].id or 0, frozenset()), config)
-            rows[built[1].assignment_id] = built
+        for row in session.execute(_ROWS, {"ids": chunk}).all():
+            rows[row.id] = builder.build(row, sent.get(row.id, frozenset()))
     return [rows[i] for i in ids if i in rows]
 
 
-def _rows(
-    session: Session, ids: list[int]
-) -> Iterator[tuple[Assignment, Task, Plan, Agency, Agency | None]]:
-    owner = aliased(Agency)
-    statement = (
-        sa.select(Assignment, Task, Plan, Agency, owner)
-        .join(Task, col(Task.id) == Assignment.task_id)
-        .join(Plan, col(Plan.id) == Task.plan_id)
-        .join(Agency, col(Agency.id) == Assignment.agency_id)
-        .outerjoin(owner, col(owner.id) == Plan.owner_agency_id)
-        .where(col(Assignment.id).in_(ids), col(Assignment.active), col(Task.active))
+_A = Assignment.__table__  # type: ignore[attr-defined]
+_T = Task.__table__  # type: ignore[attr-defined]
+_P = Plan.__table__  # type: ignore[attr-defined]
+_AG = Agency.__table__  # type: ignore[attr-defined]
+_OWNER = _AG.alias("owner")
+# A fixed statement (an expanding IN): compiled once per process, not once per batch.
+_ROWS = (
+    sa.select(
+        _A.c.id,
+        _A.c.task_id,
+        _A.c.role,
+        _A.c.status,
+        _A.c.status_at,
+        _A.c.acknowledged_at,
+        _A.c.due_override,
+        _A.c.done_through,
+        _A.c.created_at,
+        _T.c.plan_id,
+        _T.c.number,
+        _T.c.section_code,
+        _T.c.section_title,
+        _T.c.title,
+        _T.c.product,
+        _T.c.deadline_text,
+        _T.c.deadline,
+        _T.c.tags,
+        _T.c.policy,
+        _P.c.code.label("plan_code"),
+        _P.c.title.label("plan_title"),
+        _P.c.imported_at,
+        _AG.c.id.label("agency_id"),
+        _AG.c.code.label("agency_code"),
+        _AG.c.name.label("agency_name"),
+        _AG.c.locale.label("agency_locale"),
+        _OWNER.c.id.label("owner_id"),
+        _OWNER.c.code.label("owner_code"),
     )
-    for row in session.execute(statement):
-        yield row._tuple()
+    .join(_T, _T.c.id == _A.c.task_id)
+    .join(_P, _P.c.id == _T.c.plan_id)
+    .join(_AG, _AG.c.id == _A.c.agency_id)
+    .outerjoin(_OWNER, _OWNER.c.id == _P.c.owner_agency_id)
+    .where(_A.c.id.in_(sa.bindparam("ids", expanding=True)), _A.c.active, _T.c.active)
+)
+
+
+@dataclass
+class _Task:
+    deadline: Deadline | None
+    milestone: date | None
+    view: dict[str, Any]  # the task part of a message's context, shared by its assignments
+    policies: dict[str | None, tuple[str, Policy]] = field(default_factory=dict)
+
+
+class _Builder:
+    """Builds each row's state and context, deciding per task only once."""
+
+    def __init__(self, session: Session, config: RuleConfig) -> None:
+        self.session = session
+        self.config = config
+        self.tasks: dict[int, _Task] = {}
+        self._fallback: list[tuple[int | None, str | None]] = []  # the default office
+
+    def _task(self, row: Any) -> _Task:
+        task = self.tasks.get(row.task_id)
+        if task is not None:
+            return task
+        deadline = Deadline.from_dict(row.deadline) if row.deadline else None
+        milestone = (
+            self.config.milestone_for(deadline.depends_on)
+            if deadline is not None and deadline.kind in UNDATED_KINDS and deadline.depends_on
+            else None
+        )
+        view = {
+            "id": row.task_id,
+            "number": row.number,
+            "section": row.section_code,
+            "section_title": row.section_title,
+            "title": row.title,
+            "product": row.product,
+            "deadline_text": row.deadline_text,
+            "deadline": row.deadline,
+        }
+        task = self.tasks[row.task_id] = _Task(deadline, milestone, view)
+        return task
+
+    def _office(self, row: Any) -> tuple[int | None, str | None]:
+        if row.owner_id is not None:
+            return row.owner_id, row.owner_code
+        if not self._fallback:
+            office = default_office(self.session)
+            self._fallback.append((office.id, office.code) if office else (None, None))
+        return self._fallback[0]
+
+    def build(self, row: Any, sent: frozenset[str]) -> StateRow:
+        task = self._task(row)
+        owner_id, owner_code = self._office(row)
+        kind = effective_kind(
+            task.deadline, milestone=task.milestone, due_override=row.due_override
+        )
+        if kind not in task.policies:
+            task.policies[kind] = self.config.select(
+                plan=row.plan_code,
+                number=row.number,
+                tags=row.tags or [],
+                kind=kind,
+                task_policy=row.policy,
+            )
+        name, policy = task.policies[kind]
+        state = AssignmentState(
+            assignment_id=row.id,
+            role=row.role,
+            status=row.status,
+            status_at=row.status_at,
+            acknowledged_at=row.acknowledged_at,
+            deadline=task.deadline,
+            due_override=row.due_override,
+            milestone=task.milestone,
+            done_through=row.done_through,
+            created_at=row.created_at or row.imported_at or _LONG_AGO,
+            sent_keys=sent,
+        )
+        context = AssignmentContext(
+            assignment_id=row.id,
+            role=row.role,
+            agency_id=row.agency_id,
+            agency_code=row.agency_code,
+            agency_name=row.agency_name,
+            agency_locale=row.agency_locale,
+            plan_id=row.plan_id,
+            plan_code=row.plan_code,
+            plan_title=row.plan_title,
+            owner_id=owner_id,
+            owner_code=owner_code,
+            task=task.view,
+        )
+        return context, state, name, policy
 
 
 def _sent_keys(session: Session, ids: list[int]) -> dict[int, frozenset[str]]:
@@ -152,70 +271,13 @@ def _sent_keys(session: Session, ids: list[int]) -> dict[int, frozenset[str]]:
         prefix = sa.case((slash == 0, key), else_=sa.func.substr(key, 1, slash - 1))
     statement = (
         sa.select(table.c.assignment_id, prefix)
-        .where(table.c.assignment_id.in_(ids), table.c.kind == "reminder")
+        .where(
+            table.c.assignment_id.in_(sa.bindparam("ids", expanding=True)),
+            table.c.kind == "reminder",
+        )
         .distinct()
     )
     found: dict[int, set[str]] = {}
-    for assignment_id, reminder_key in session.execute(statement):
+    for assignment_id, reminder_key in session.execute(statement, {"ids": ids}):
         found.setdefault(assignment_id, set()).add(reminder_key)
     return {a: frozenset(keys) for a, keys in found.items()}
-
-
-def _build(
-    row: tuple[Assignment, Task, Plan, Agency, Agency | None],
-    office: Agency | None,
-    sent: frozenset[str],
-    config: RuleConfig,
-) -> StateRow:
-    assignment, task, plan, agency, _ = row
-    deadline = Deadline.from_dict(task.deadline) if task.deadline else None
-    milestone = (
-        config.milestone_for(deadline.depends_on)
-        if deadline is not None and deadline.kind in UNDATED_KINDS and deadline.depends_on
-        else None
-    )
-    kind = effective_kind(deadline, milestone=milestone, due_override=assignment.due_override)
-    name, policy = config.select(
-        plan=plan.code,
-        number=task.number,
-        tags=task.tags or [],
-        kind=kind,
-        task_policy=task.policy,
-    )
-    state = AssignmentState(
-        assignment_id=assignment.id or 0,
-        role=assignment.role,
-        status=assignment.status,
-        status_at=assignment.status_at,
-        acknowledged_at=assignment.acknowledged_at,
-        deadline=deadline,
-        due_override=assignment.due_override,
-        milestone=milestone,
-        done_through=assignment.done_through,
-        created_at=assignment.created_at or plan.imported_at or _LONG_AGO,
-        sent_keys=sent,
-    )
-    context = AssignmentContext(
-        assignment_id=assignment.id or 0,
-        role=assignment.role,
-        agency_id=agency.id or 0,
-        agency_code=agency.code,
-        agency_name=agency.name,
-        agency_locale=agency.locale,
-        plan_id=plan.id or 0,
-        plan_code=plan.code,
-        plan_title=plan.title,
-        owner_id=office.id if office else None,
-        owner_code=office.code if office else None,
-        task={
-            "id": task.id,
-            "number": task.number,
-            "section": task.section_code,
-            "section_title": task.section_title,
-            "title": task.title,
-            "product": task.product,
-            "deadline_text": task.deadline_text,
-            "deadline": task.deadline,
-        },
-    )
-    return context, state, name, policy

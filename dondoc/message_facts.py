@@ -7,12 +7,13 @@ in, and a "set a deadline" notice names all lead agencies, not only the first.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from dondoc.models import Agency, Assignment, Explanation
 from rules.deadline import Deadline
@@ -49,32 +50,43 @@ class Facts:
         return previous is None or any(day > previous for day in self.explanation_days)
 
 
-def load_facts(
-    session: Session, *, assignment_ids: Collection[int], task_ids: Collection[int], tz: tzinfo
-) -> dict[int, Facts]:
-    """Facts by assignment id for the assignments of one batch."""
+_E = Explanation.__table__  # type: ignore[attr-defined]
+_A = Assignment.__table__  # type: ignore[attr-defined]
+_AG = Agency.__table__  # type: ignore[attr-defined]
+# Fixed statements (expanding IN lists): compiled once per process.
+_EXPLANATIONS = sa.select(_E.c.assignment_id, _E.c.at).where(
+    _E.c.assignment_id.in_(sa.bindparam("ids", expanding=True))
+)
+_LEADS = (
+    sa.select(_A.c.task_id, _AG.c.name)
+    .join(_AG, _AG.c.id == _A.c.agency_id)
+    .where(_A.c.task_id.in_(sa.bindparam("ids", expanding=True)), _A.c.active)
+    .where(_A.c.role == "lead")
+    .order_by(_A.c.id)
+)
+_CHUNK = 900  # bound parameters per IN list (SQLite before 3.32 allows 999)
+
+
+def load_facts(session: Session, *, tasks: Mapping[int, int], tz: tzinfo) -> dict[int, Facts]:
+    """Facts by assignment id for the assignments of one batch (`tasks`: the task id of
+    each): two fixed statements per chunk, only lead rows read for the leads."""
     days: dict[int, list[date]] = {}
-    for assignment_id, at in session.exec(
-        select(Explanation.assignment_id, Explanation.at).where(
-            col(Explanation.assignment_id).in_(list(assignment_ids))
-        )
-    ).all():
-        days.setdefault(assignment_id, []).append(at.astimezone(tz).date())
+    for rows in _chunks(session, _EXPLANATIONS, list(tasks)):
+        for assignment_id, at in rows:
+            days.setdefault(assignment_id, []).append(at.astimezone(tz).date())
     leads: dict[int, list[str]] = {}
-    task_of: dict[int, int] = {}
-    for row_id, task_id, role, name in session.exec(
-        select(Assignment.id, Assignment.task_id, Assignment.role, Agency.name)
-        .join(Agency, col(Agency.id) == Assignment.agency_id)
-        .where(col(Assignment.task_id).in_(list(task_ids)), col(Assignment.active))
-        .order_by(col(Assignment.id))
-    ).all():
-        task_of[row_id or 0] = task_id
-        if role == "lead":
+    for rows in _chunks(session, _LEADS, sorted(set(tasks.values()))):
+        for task_id, name in rows:
             leads.setdefault(task_id, []).append(name)
     return {
         assignment_id: Facts(
             explanation_days=tuple(days.get(assignment_id, ())),
-            leads=tuple(leads.get(task_of.get(assignment_id, -1), ())),
+            leads=tuple(leads.get(task_id, ())),
         )
-        for assignment_id in assignment_ids
+        for assignment_id, task_id in tasks.items()
     }
+
+
+def _chunks(session: Session, statement: Any, ids: list[int]) -> Iterator[list[Any]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(session.execute(statement, {"ids": ids[start : start + _CHUNK]}).all())

@@ -135,8 +135,23 @@ class AuditEntry(SQLModel, table=True):
 # --- Delivery -------------------------------------------------------------------------
 
 
+class MessageContext(SQLModel, table=True):
+    """The render context a message's copies share (every recipient and channel of one
+    reminder), stored once and found again by the digest of its content."""
+
+    __tablename__ = "message_context"
+    id: int | None = Field(default=None, primary_key=True)
+    digest: str = Field(max_length=64, unique=True)  # sha256 of `body`
+    # Canonical JSON text (sorted keys, UTF-8 as is): hashed and stored as one string.
+    body: str = Field(sa_column=Column(sa.Text(), nullable=False))
+
+
 class OutboxMessage(SQLModel, table=True):
-    """One message to one recipient on one channel; `key` makes re-evaluation a no-op."""
+    """One message to one recipient on one channel; `key` makes re-evaluation a no-op.
+
+    Its render context is the shared `message_context` (when `context_id` is set) with
+    this row's own `context` (what differs per recipient) laid over it.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -153,6 +168,7 @@ class OutboxMessage(SQLModel, table=True):
     stage: str = Field(max_length=64)
     template: str = Field(max_length=64)
     context: dict[str, Any] = Field(default_factory=dict, sa_column=json_column())
+    context_id: int | None = Field(default=None, foreign_key="message_context.id", index=True)
     due_at: datetime | None = ts_column()
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0

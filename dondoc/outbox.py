@@ -1,36 +1,135 @@
 """The outbox: everything dondoc sends is first a row here, keyed for idempotency.
 
 Reminders, notices (extension requests, failures reported to the office) and scheduled
-reports all enter through `enqueue`; only the daemon's delivery path sends them. Rows
-sent longer ago than the retention are emptied by `prune_sent`; their keys stay.
+reports all enter through `enqueue` (the tick's reminders through `enqueue_many`, which
+stores the context a message's copies share once, in `message_context`); only the
+daemon's delivery path sends them. Rows sent longer ago than the retention are emptied
+by `prune_sent`; their keys stay.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from dondoc.models import DeliveryAttempt, OutboxMessage, SentMessage
+from dondoc.models import DeliveryAttempt, MessageContext, OutboxMessage, SentMessage
+
+# SQLite before 3.32 allows 999 bound parameters per statement.
+_CHUNK = 900
+_CONTEXT_IDS = sa.select(
+    MessageContext.__table__.c.digest,  # type: ignore[attr-defined]
+    MessageContext.__table__.c.id,  # type: ignore[attr-defined]
+)
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> int:
-    """`enqueue` for many rows in one statement (the tick's path); returns rows added."""
+    """`enqueue` for many rows (the tick's path); returns rows added.
+
+    A row may carry `shared`: the part of its render context every copy of the message
+    has (all its recipients and channels: pass the same dict). It is stored once, in
+    `message_context`, and the row's own `context` keeps only what differs. The
+    statements are fixed, executed with many parameter sets, so SQLAlchemy compiles them
+    once per process, not once per batch. A key already queued adds nothing.
+    """
     if not rows:
         return 0
-    values = [_row(now=now, **row) for row in rows]
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
-        return sum(enqueue(session, now=now, **row) for row in rows)
+        return sum(enqueue(session, now=now, **_whole(row)) for row in rows)
+    shared = _store_shared(session, rows, dialect)
+    values = [
+        _row(now=now, context_id=shared.get(id(row.get("shared"))), **_own(row)) for row in rows
+    ]
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    statement = _insert(dialect, table).returning(table.c.id)
+    # Counted from RETURNING: PostgreSQL's driver reports no rowcount (-1) for it.
+    added = len(session.execute(statement, values).all())
+    if added < len(values) and shared:
+        _drop_unused(session, list(set(shared.values())))
+    return added
+
+
+def _insert(dialect: str, table: sa.Table) -> Any:
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values(values).on_conflict_do_nothing(index_elements=["key"])
-    # Counted from RETURNING: with it, PostgreSQL's driver reports no rowcount (-1).
-    return len(session.execute(statement.returning(table.c.id)).all())
+    return insert(table).on_conflict_do_nothing(index_elements=["key"])
+
+
+def _own(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in row.items() if name != "shared"}
+
+
+def _whole(row: dict[str, Any]) -> dict[str, Any]:
+    own = _own(row)
+    own["context"] = {**(row.get("shared") or {}), **row["context"]}
+    return own
+
+
+def canonical(body: dict[str, Any]) -> str:
+    """The stored form of a shared context: one JSON text per content, whatever the order
+    its keys were built in."""
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _store_shared(session: Session, rows: list[dict[str, Any]], dialect: str) -> dict[int, int]:
+    """Store each distinct `shared` context once; its id by the Python id of the dict."""
+    digests: dict[int, str] = {}
+    texts: dict[str, str] = {}
+    for row in rows:
+        body = row.get("shared")
+        if body is not None and id(body) not in digests:
+            text = canonical(body)
+            digests[id(body)] = digest = hashlib.sha256(text.encode()).hexdigest()
+            texts[digest] = text
+    if not texts:
+        return {}
+    table = MessageContext.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(table).on_conflict_do_nothing(index_elements=["digest"]),
+        [{"digest": digest, "body": text} for digest, text in texts.items()],
+    )
+    ids: dict[str, int] = {}
+    wanted = list(texts)
+    for start in range(0, len(wanted), _CHUNK):
+        query = _CONTEXT_IDS.where(table.c.digest.in_(wanted[start : start + _CHUNK]))
+        ids.update((digest, i) for digest, i in session.execute(query))
+    return {python_id: ids[digest] for python_id, digest in digests.items()}
+
+
+def _drop_unused(session: Session, context_ids: list[int]) -> None:
+    """Shared contexts among `context_ids` that no outbox row refers to (their rows were
+    already queued, or pruned): a content-addressed store keeps only what is used."""
+    table = MessageContext.__table__  # type: ignore[attr-defined]
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    for start in range(0, len(context_ids), _CHUNK):
+        chunk = context_ids[start : start + _CHUNK]
+        used = sa.select(outbox.c.id).where(outbox.c.context_id == table.c.id).exists()
+        session.execute(sa.delete(table).where(table.c.id.in_(chunk), ~used))
+
+
+def with_shared_context(session: Session, rows: Sequence[OutboxMessage]) -> None:
+    """Lay each row's own context over its shared one, in memory only (never written
+    back): what the delivery path renders from."""
+    table = MessageContext.__table__  # type: ignore[attr-defined]
+    wanted = list({row.context_id for row in rows if row.context_id is not None})
+    bodies: dict[int, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        query = sa.select(table.c.id, table.c.body).where(table.c.id.in_(chunk))
+        bodies.update((i, b) for i, b in session.execute(query))
+    for row in rows:
+        if row.context_id is not None:
+            merged = {**json.loads(bodies.get(row.context_id, "{}")), **row.context}
+            set_committed_value(row, "context", merged)
 
 
 def _row(
@@ -46,6 +145,7 @@ def _row(
     kind: str = "reminder",
     assignment_id: int | None = None,
     due_at: datetime | None = None,
+    context_id: int | None = None,
 ) -> dict[str, Any]:
     return {
         "key": key,
@@ -56,6 +156,7 @@ def _row(
         "stage": stage,
         "template": template,
         "context": context,
+        "context_id": context_id,
         "due_at": due_at or send_after,
         "status": "pending",
         "attempts": 0,
@@ -96,29 +197,22 @@ def enqueue(
     )
     dialect = session.get_bind().dialect.name
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    statement: Any
-    if dialect == "postgresql":
-        statement = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    elif dialect == "sqlite":
-        statement = (
-            sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=["key"])
-        )
-    else:  # portable fallback: look first (the unique key still guards races)
-        exists = session.execute(sa.select(table.c.id).where(table.c.key == key)).first()
-        if exists:
-            return False
-        statement = sa.insert(table).values(**values)
     if dialect in ("postgresql", "sqlite"):
         # rowcount is -1 on PostgreSQL here (an implicit RETURNING): ask for the row.
-        return session.execute(statement.returning(table.c.id)).first() is not None
-    result = session.execute(statement)
+        statement = _insert(dialect, table).returning(table.c.id)
+        return session.execute(statement, values).first() is not None
+    # Portable fallback: look first (the unique key still guards races).
+    if session.execute(sa.select(table.c.id).where(table.c.key == key)).first():
+        return False
+    result = session.execute(sa.insert(table).values(**values))
     return bool(getattr(result, "rowcount", 0))
 
 
 def prune_sent(session: Session, *, before: datetime, limit: int = 1000) -> int:
-    """Empty up to `limit` messages sent before `before`: their render context and
-    delivery attempts go, their key stays (as status "pruned"), so evaluating again still
-    sends nothing twice. Chat message links of that age go too; the audit log stays."""
+    """Empty up to `limit` messages sent before `before`: their render context (the
+    shared one too, once no other row uses it) and delivery attempts go, their key stays
+    (as status "pruned"), so evaluating again still sends nothing twice. Chat message
+    links of that age go too; the audit log stays."""
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     ids = list(
         session.execute(
@@ -134,11 +228,20 @@ def prune_sent(session: Session, *, before: datetime, limit: int = 1000) -> int:
     if ids:
         attempts = DeliveryAttempt.__table__  # type: ignore[attr-defined]
         session.execute(sa.delete(attempts).where(attempts.c.outbox_id.in_(ids)))
+        shared = session.execute(
+            sa.select(table.c.context_id)
+            .where(table.c.id.in_(ids), table.c.context_id.is_not(None))
+            .distinct()
+        ).scalars()
+        shared_ids = list(shared)
         session.execute(
             sa.update(table)
             .where(table.c.id.in_(ids))
-            .values(status="pruned", context={}, last_error=None, delivered_to=[])
+            .values(
+                status="pruned", context={}, context_id=None, last_error=None, delivered_to=[]
+            )
         )
+        _drop_unused(session, shared_ids)
     links = SentMessage.__table__  # type: ignore[attr-defined]
     stale = list(
         session.execute(sa.select(links.c.id).where(links.c.at < before).limit(limit)).scalars()

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from dondoc.models import OutboxMessage
+from dondoc.outbox import with_shared_context
 from dondoc.store import session_scope
 
 BASE_BACKOFF = timedelta(minutes=2)
@@ -92,13 +93,15 @@ def claim(
             .where(col(OutboxMessage.id).in_(ids), *where)
             .values(status="sending", claimed_at=now, claimed_by=token)
         )
-        return list(
+        rows = list(
             session.exec(
                 select(OutboxMessage)
                 .where(OutboxMessage.claimed_by == token, OutboxMessage.status == "sending")
                 .order_by(col(OutboxMessage.id))
             ).all()
         )
+        with_shared_context(session, rows)  # each row carries its whole render context
+        return rows
 
 
 def release(

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
 from dondoc.message_facts import Facts, load_facts
@@ -27,6 +27,7 @@ from rules.evaluate import Reminder, evaluate
 from rules.policy import RuleConfig
 
 BATCH = 1000
+_CHUNK = 900  # bound parameters per IN list (SQLite before 3.32 allows 999)
 CHAT_CHANNELS = ("telegram", "zalo")  # reach an agency only through a chat it linked
 
 
@@ -39,24 +40,62 @@ class TickResult:
 
 
 @dataclass(frozen=True)
+class _Agency:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class _Directory:
     """Agencies by code and which of them have a linked chat: read once per tick."""
 
-    by_code: dict[str, Agency]
-    by_id: dict[int, Agency]
+    by_code: dict[str, _Agency]
+    by_id: dict[int, _Agency]
     with_chat: set[tuple[int, str]]  # (agency id, chat channel) of every linked chat
     reply_email: dict[int, str]  # agency id → the address agencies may answer by email
 
     @classmethod
     def load(cls, session: Session) -> _Directory:
-        agencies = session.exec(select(Agency)).all()
-        contacts = session.exec(select(Contact).where(Contact.active)).all()
+        agencies = [_Agency(*row) for row in session.execute(_AGENCIES)]
+        contacts = session.execute(_CONTACTS).all()
         chats = {(c.agency_id, c.channel) for c in contacts if c.channel in CHAT_CHANNELS}
         emails: dict[int, str] = {}
-        for contact in sorted(contacts, key=lambda c: (c.is_head, c.id or 0)):
+        for contact in sorted(contacts, key=lambda c: (c.is_head, c.id)):
             if contact.channel == "email":
                 emails.setdefault(contact.agency_id, contact.address)
-        return cls({a.code: a for a in agencies}, {a.id or 0: a for a in agencies}, chats, emails)
+        return cls({a.code: a for a in agencies}, {a.id: a for a in agencies}, chats, emails)
+
+
+_AG = Agency.__table__  # type: ignore[attr-defined]
+_C = Contact.__table__  # type: ignore[attr-defined]
+_A = Assignment.__table__  # type: ignore[attr-defined]
+_O = OutboxMessage.__table__  # type: ignore[attr-defined]
+# Fixed statements: compiled once per process, however many batches and ticks.
+_AGENCIES = sa.select(_AG.c.id, _AG.c.code, _AG.c.name)
+_CONTACTS = sa.select(_C.c.id, _C.c.agency_id, _C.c.channel, _C.c.address, _C.c.is_head).where(
+    _C.c.active
+)
+_DUE = (
+    sa.select(_A.c.id)
+    .where(_A.c.next_due_at <= sa.bindparam("now"), _A.c.active)
+    .order_by(_A.c.next_due_at)
+    .limit(sa.bindparam("limit"))
+)
+_DUE_CLAIM = _DUE.with_for_update(skip_locked=True)
+_NEXT_DUE = (
+    _A.update().where(_A.c.id == sa.bindparam("a_id")).values(next_due_at=sa.bindparam("next"))
+)
+_PENDING_REMINDERS = sa.select(_O.c.id, _O.c.assignment_id, _O.c.key).where(
+    _O.c.assignment_id.in_(sa.bindparam("ids", expanding=True)),
+    _O.c.kind == "reminder",
+    _O.c.status == "pending",
+)
+_SKIP = (
+    _O.update()
+    .where(_O.c.id == sa.bindparam("o_id"), _O.c.status == "pending")
+    .values(status="skipped", last_error=sa.bindparam("why"))
+)
 
 
 def run_tick(
@@ -67,73 +106,81 @@ def run_tick(
     now: datetime,
     channels: Collection[str],
     telegram_link: str | None = None,
+    batch: int = BATCH,
 ) -> TickResult:
     """Evaluate due assignments and queue their reminders; `telegram_link` (the bot's
     t.me address) goes into every message's "how to answer" part."""
     result = TickResult()
+    directory: _Directory | None = None
     while True:
         with session_scope(engine) as session:
-            ids = list(
-                session.exec(
-                    select(Assignment.id)
-                    .where(col(Assignment.next_due_at) <= now, col(Assignment.active))
-                    .order_by(col(Assignment.next_due_at))
-                    .limit(BATCH)
-                ).all()
-            )
+            ids = claim_due(session, now=now, limit=batch)
             if not ids:
                 return result
-            directory = _Directory.load(session)
-            # Rows load_states leaves out (their task was dropped) must not come back.
-            updates: list[dict[str, Any]] = [{"a_id": i, "next": None} for i in ids]
-            rows: list[dict[str, Any]] = []
-            latest: dict[int, tuple[str, list[str]]] = {}  # assignment → (stage, new keys)
-            position = {i: n for n, i in enumerate(ids)}
-            states = list(
-                load_states(
-                    session, assignment_ids=[i for i in ids if i is not None], config=config
-                )
+            directory = directory or _Directory.load(session)
+            _evaluate_batch(
+                session, ids, directory, config, calendar, now, channels, telegram_link, result
             )
-            facts = load_facts(
-                session,
-                assignment_ids=[context.assignment_id for context, *_ in states],
-                task_ids={context.task_id for context, *_ in states},
-                tz=ZoneInfo(config.timezone),
-            )
-            for context, state, _policy_name, policy in states:
-                evaluation = evaluate(state, policy, now, config=config)
-                for reminder in evaluation.reminders:
-                    new = _outbox_rows(
-                        reminder,
-                        context,
-                        directory,
-                        calendar,
-                        now,
-                        channels,
-                        telegram_link,
-                        facts.get(context.assignment_id, Facts()),
-                    )
-                    rows.extend(new)
-                    # Keys of every reminder due now stay: only older, unsent ones go.
-                    _, kept = latest.get(reminder.assignment_id, ("", []))
-                    latest[reminder.assignment_id] = (
-                        reminder.stage,
-                        kept + [r["key"] for r in new],
-                    )
-                updates[position[state.assignment_id]]["next"] = evaluation.next_at
-                result.evaluated += 1
-            result.enqueued += enqueue_many(session, rows, now=now)
-            result.superseded += _supersede_pending(session, latest)
-            if updates:
-                table = Assignment.__table__  # type: ignore[attr-defined]
-                session.connection().execute(
-                    table.update()
-                    .where(table.c.id == sa.bindparam("a_id"))
-                    .values(next_due_at=sa.bindparam("next")),
-                    updates,
-                )
-            if len(ids) < BATCH:
+            if len(ids) < batch:
                 return result
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:
+    """Up to `limit` due assignments, earliest first, for this transaction alone.
+
+    Several daemons on one PostgreSQL: the rows are taken `FOR UPDATE SKIP LOCKED`, so
+    each evaluates a batch no other is evaluating, and a row another holds is left to it
+    (its `next_due_at` moves on when that one commits). SQLite has one daemon per store
+    (scheduler/lock.py) and no row locks.
+    """
+    dialect = session.get_bind().dialect.name
+    statement = _DUE_CLAIM if dialect == "postgresql" else _DUE
+    return list(session.execute(statement, {"now": now, "limit": limit}).scalars())
+
+
+def _evaluate_batch(
+    session: Session,
+    ids: list[int],
+    directory: _Directory,
+    config: RuleConfig,
+    calendar: WorkCalendar,
+    now: datetime,
+    channels: Collection[str],
+    telegram_link: str | None,
+    result: TickResult,
+) -> None:
+    # Rows load_states leaves out (their task was dropped) must not come back.
+    next_at: dict[int, datetime | None] = dict.fromkeys(ids)
+    rows: list[dict[str, Any]] = []
+    latest: dict[int, tuple[str, list[str]]] = {}  # assignment → (stage, new keys)
+    states = load_states(session, assignment_ids=ids, config=config)
+    facts = load_facts(
+        session,
+        tasks={context.assignment_id: context.task_id for context, *_ in states},
+        tz=ZoneInfo(config.timezone),
+    )
+    for context, state, _policy_name, policy in states:
+        evaluation = evaluate(state, policy, now, config=config)
+        for reminder in evaluation.reminders:
+            new = _outbox_rows(
+                reminder,
+                context,
+                directory,
+                calendar,
+                now,
+                channels,
+                telegram_link,
+                facts.get(context.assignment_id, Facts()),
+            )
+            rows.extend(new)
+            # Keys of every reminder due now stay: only older, unsent ones go.
+            _, kept = latest.get(reminder.assignment_id, ("", []))
+            latest[reminder.assignment_id] = (reminder.stage, kept + [r["key"] for r in new])
+        next_at[state.assignment_id] = evaluation.next_at
+        result.evaluated += 1
+    result.enqueued += enqueue_many(session, rows, now=now)
+    result.superseded += _supersede_pending(session, latest)
+    session.execute(_NEXT_DUE, [{"a_id": i, "next": n} for i, n in next_at.items()])
 
 
 def _supersede_pending(session: Session, latest: dict[int, tuple[str, list[str]]]) -> int:
@@ -143,26 +190,23 @@ def _supersede_pending(session: Session, latest: dict[int, tuple[str, list[str]]
     is still waiting when the next stage comes due; both would reach the agency in the
     same message. Rows already being sent, and notices or reports, are left alone.
     """
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    count = 0
-    for assignment_id, (stage, keys) in latest.items():
-        statement = (
-            table.update()
-            .where(
-                table.c.assignment_id == assignment_id,
-                table.c.kind == "reminder",
-                table.c.status == "pending",
-                table.c.key.not_in(keys),
-            )
-            .values(status="skipped", last_error=f"superseded by stage {stage}")
-        )
-        count += int(session.connection().execute(statement).rowcount or 0)
-    return count
+    wanted = list(latest)
+    skip: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for row_id, assignment_id, key in session.execute(_PENDING_REMINDERS, {"ids": chunk}):
+            stage, keys = latest[assignment_id]
+            if key not in keys:
+                skip.append({"o_id": row_id, "why": f"superseded by stage {stage}"})
+    if not skip:
+        return 0
+    counted = getattr(session.execute(_SKIP, skip), "rowcount", -1)
+    return int(counted) if counted is not None and counted >= 0 else len(skip)
 
 
 def _recipients(
     reminder: Reminder, context: AssignmentContext, directory: _Directory
-) -> list[tuple[Agency, str]]:
+) -> list[tuple[_Agency, str]]:
     """(agency, audience) pairs for a reminder; codes the directory lacks are skipped
     (the config checker refuses them, so only a directory edit can cause that)."""
     return [
@@ -182,9 +226,11 @@ def _outbox_rows(
     telegram_link: str | None,
     facts: Facts,
 ) -> list[dict[str, Any]]:
-    """One outbox row per recipient and channel the reminder can reach."""
+    """One outbox row per recipient and channel the reminder can reach; they share one
+    render context, and each keeps its recipient's part of it."""
     rows = []
     send_after = calendar.next_working_time(max(reminder.due_at, now))
+    shared: dict[str, Any] | None = None
     for agency, audience in _recipients(reminder, context, directory):
         for channel in reminder.channels:
             if channel not in channels:
@@ -192,6 +238,8 @@ def _outbox_rows(
             no_chat = audience == "head" or (agency.id, channel) not in directory.with_chat
             if channel in CHAT_CHANNELS and no_chat:
                 continue  # no linked chat: email carries the reminder
+            if shared is None:
+                shared = _shared_context(reminder, context, directory, telegram_link, facts)
             rows.append(
                 {
                     "key": message_key(
@@ -206,9 +254,11 @@ def _outbox_rows(
                     "assignment_id": reminder.assignment_id,
                     "stage": reminder.stage,
                     "template": reminder.template,
-                    "context": _render_context(
-                        reminder, context, agency, audience, directory, telegram_link, facts
-                    ),
+                    "shared": shared,
+                    "context": {
+                        "audience": audience,
+                        "recipient": {"code": agency.code, "name": agency.name},
+                    },
                     "due_at": reminder.due_at,
                     "send_after": send_after,
                 }
@@ -216,15 +266,14 @@ def _outbox_rows(
     return rows
 
 
-def _render_context(
+def _shared_context(
     reminder: Reminder,
     context: AssignmentContext,
-    recipient: Agency,
-    audience: str,
     directory: _Directory,
     telegram_link: str | None,
     facts: Facts,
 ) -> dict[str, Any]:
+    """A reminder's render context, the recipient's part (`audience`, `recipient`) aside."""
     office = directory.by_id.get(context.owner_id or 0)
     explained = facts.explained(reminder.occurrence, context.task.get("deadline"))
     office_email = directory.reply_email.get(context.owner_id or 0)
@@ -238,11 +287,9 @@ def _render_context(
         "ask_explanation": reminder.ask_explanation and not explained,
         "explained": explained,
         "occurrence": reminder.occurrence.isoformat() if reminder.occurrence else None,
-        "audience": audience,
         "plan": {"code": context.plan_code, "title": context.plan_title},
         "task": {**context.task, "leads": list(facts.leads)},
         "agency": {"code": context.agency_code, "name": context.agency_name},
-        "recipient": {"code": recipient.code, "name": recipient.name},
         "office": {"code": office.code, "name": office.name} if office else None,
         "answer": {"telegram_link": telegram_link, "reply_email": office_email},
     }
