@@ -1,7 +1,7 @@
 """message context: the render context of a message stored once, shared by its copies
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 """
 import json
 
@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
