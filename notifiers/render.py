@@ -44,6 +44,13 @@ BUTTON_LABELS = {
     "en": {"a": "Received", "d": "Done", "e": "Ask for extension", "g": "Send explanation"},
 }
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The parts each channel sends (see Rendered.message); the subject names every message.
+_ALL_PARTS = frozenset(("subject", "text", "html", "telegram", "zalo"))
+_PARTS = {
+    "email": frozenset(("subject", "text", "html")),
+    "telegram": frozenset(("subject", "telegram")),
+    "zalo": frozenset(("subject", "zalo")),
+}
 _BLANK_LINES = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
@@ -262,8 +269,14 @@ class Renderer:
         items: Sequence[Mapping[str, Any]],
         locale: str,
         today: date,
+        channel: str | None = None,
     ) -> Rendered:
-        """One message for one recipient: one item → `template`, several → the digest."""
+        """One message for one recipient: one item → `template`, several → the digest.
+
+        With `channel`, only what that channel sends is rendered (the rest is left
+        empty): each part is a full pass over the template, and delivery renders every
+        message it sends.
+        """
         if not items:
             raise ValueError("render() needs at least one item")
         locale = locale if locale in LOCALES else DEFAULT_LOCALE
@@ -279,18 +292,25 @@ class Renderer:
             "template": name,
         }
         path = f"{locale}/{name}.j2"
+        wanted = _PARTS.get(channel or "", _ALL_PARTS)
         parts = {
             part: self._render(self._text, path, {**variables, "part": part})
+            if part in wanted
+            else ""
             for part in ("subject", "text", "telegram", "zalo")
         }
-        html = self._render(self._html, path, {**variables, "part": "html"})
+        html = (
+            self._render(self._html, path, {**variables, "part": "html"})
+            if "html" in wanted
+            else ""
+        )
         return Rendered(
             subject=_one_line(parts["subject"]),
-            text=_tidy(parts["text"]),
-            html=html.strip() + "\n",
-            telegram=_tidy(parts["telegram"]),
+            text=_tidy(parts["text"]) if "text" in wanted else "",
+            html=html.strip() + "\n" if "html" in wanted else "",
+            telegram=_tidy(parts["telegram"]) if "telegram" in wanted else "",
             buttons=self._buttons(contexts, locale),
-            zalo=_tidy(parts["zalo"]),
+            zalo=_tidy(parts["zalo"]) if "zalo" in wanted else "",
         )
 
     def chat(self, phrase: str, *, locale: str, **values: Any) -> str:

@@ -16,6 +16,9 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+# How often a gate whose every place is held by unanswered sends looks again.
+_ANSWER_POLL = 0.005
+
 
 class _Gate:
     """At most `count` sends in any `period` seconds.
@@ -23,7 +26,9 @@ class _Gate:
     Each send is stamped when it leaves and stamped again when its answer comes back.
     Telegram counts a request when it arrives, somewhere between the two; counting from
     the answer keeps the window honest when a request travels slowly (a new connection,
-    a busy loop) and would otherwise land in the next window next to a fast one.
+    a busy loop) and would otherwise land in the next window next to a fast one. A send
+    still unanswered may yet arrive at any moment, so it never frees its place: only an
+    answered send `period` ago does.
     """
 
     def __init__(
@@ -50,7 +55,11 @@ class _Gate:
         # Looked at again after each sleep: a send still in flight moves its stamp to
         # its answer's time when that comes back.
         while len(self.stamps) == self.count:
-            free = min(s[0] for s in self.stamps) + self.period
+            answered = [s[0] for s in self.stamps if s[1]]
+            if not answered:
+                await asyncio.sleep(_ANSWER_POLL)
+                continue
+            free = min(answered) + self.period
             if free <= self._clock():
                 break
             await _sleep_until(self._clock, free)
@@ -82,7 +91,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
         overall: tuple[int, float] = (30, 1.0),
         per_chat: float = 1.0,
         group: tuple[int, float] = (20, 60.0),
-        margin: float = 0.02,
+        margin: float = 0.01,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clock = clock
@@ -133,7 +142,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             self._resume_at = max(self._resume_at, self._clock() + retry_after_seconds(exc))
             raise
         finally:
-            stamp[0] = self._clock()
+            stamp[0], stamp[1] = self._clock(), 1.0
 
     def _gates(self, chat: str, now: float) -> list[_Gate]:
         if len(self._chats) > 4096:
@@ -153,7 +162,7 @@ class TelegramRateLimiter(BaseRateLimiter[int]):
             for gate in gates:
                 await held.enter_async_context(gate.lock)
                 await gate.room()
-            stamp = [self._clock()]
+            stamp = [self._clock(), 0.0]  # [moment, answered]
             for gate in gates:
                 gate.stamps.append(stamp)
             return stamp

@@ -139,7 +139,11 @@ class Sender:
         today = now.astimezone(ZoneInfo(self.calendar.timezone)).date()
         try:
             rendered = self.renderer.render(
-                template, items=[r.context for r in rows], locale=agency.locale, today=today
+                template,
+                items=[r.context for r in rows],
+                locale=agency.locale,
+                today=today,
+                channel=group.channel,
             )
         except Exception as exc:  # a broken (admin-edited) template must not wedge the outbox
             log.exception("rendering %s failed", template)

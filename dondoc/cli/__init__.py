@@ -9,10 +9,44 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from config.errors import ConfigError
+from dondoc.cli.lazy import LazySubcommand, lazy_group
 from dondoc.errors import UserError
+
+# Every sub-command, in the order `dondoc --help` lists them: "module:attribute" of its
+# Typer app (a group) or function (a command), and the help line shown without importing
+# it. Nothing is discovered; a new sub-command adds its line here (see dondoc/cli/lazy.py).
+COMMANDS: dict[str, LazySubcommand] = {
+    name: LazySubcommand(f"dondoc.cli.{target}", help)
+    for name, target, help in (
+        ("init", "directory_cmd:init",
+         "Tạo hoặc nâng cấp cơ sở dữ liệu (create or upgrade the store)."),
+        ("plans", "plan_cmd:plans", "Liệt kê các kế hoạch (list plans)."),
+        ("tasks", "plan_cmd:tasks",
+         "Liệt kê nhiệm vụ và cơ quan được giao (tasks and their agencies)."),
+        ("explain", "explain_cmd:explain",
+         "Ghi nhận báo cáo giải trình của một cơ quan về nhiệm vụ chậm muộn."),
+        ("preview", "preview_cmd:preview",
+         "Xem trước mọi lời nhắc sẽ gửi nếu không ai phản hồi (preview every reminder)."),
+        ("run", "run_cmd:run", "Chạy daemon: nhắc việc, gửi thư, nhận phản hồi (run the daemon)."),
+        ("status", "run_cmd:status", "Tình trạng daemon: hàng đợi, lỗi gửi, lần chạy gần nhất."),
+        ("web", "web_cmd:web", "Chạy riêng trang web của Văn phòng (không gửi nhắc việc)."),
+        ("agencies", "directory_cmd:agencies_app", "Danh bạ cơ quan (agency directory)."),
+        ("plan", "plan_cmd:plan_app", "Kế hoạch (plans)."),
+        ("task", "plan_cmd:task_app", "Một nhiệm vụ (one task)."),
+        ("rules", "rules_cmd:app",
+         "Quy tắc thời hạn: xem dondoc hiểu một thời hạn ra sao (deadline rules)."),
+        ("report", "report_cmd:report_app", "Báo cáo (reports)."),
+        ("config", "config_cmd:config_app", "Cấu hình quy tắc nhắc việc (the rule config)."),
+        ("agency", "channels_cmd:agency_app", "Một cơ quan (one agency)."),
+        ("extension", "channels_cmd:extension_app", "Đề nghị gia hạn (extension requests)."),
+        ("user", "web_cmd:user_app", "Tài khoản cán bộ Văn phòng (office accounts)."),
+        ("token", "token_cmd:token_app", "Mã truy cập API (API tokens)."),
+        ("webhook", "webhook_cmd:webhook_app",
+         "Webhook: gửi sự kiện của dondoc tới hệ thống khác (outbound webhooks)."),
+    )
+}  # fmt: skip
 
 app = typer.Typer(
     name="dondoc",
@@ -20,6 +54,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=lazy_group(COMMANDS),
 )
 
 
@@ -46,50 +81,9 @@ def _root(
     """dondoc — đôn đốc thực hiện kế hoạch hành động (keeps an action plan on schedule)."""
 
 
-def _register() -> None:
-    # Explicit registration: every command group is listed here, nothing is discovered.
-    from dondoc.cli import directory_cmd, plan_cmd, rules_cmd
-
-    app.command("init")(directory_cmd.init)
-    app.add_typer(directory_cmd.agencies_app, name="agencies")
-    app.add_typer(plan_cmd.plan_app, name="plan")
-    app.command("plans")(plan_cmd.plans)
-    app.command("tasks")(plan_cmd.tasks)
-    app.add_typer(plan_cmd.task_app, name="task")
-    app.add_typer(rules_cmd.app, name="rules")
-    from dondoc.cli import explain_cmd, report_cmd
-
-    app.add_typer(report_cmd.report_app, name="report")
-    app.command("explain")(explain_cmd.explain)
-    from dondoc.cli import config_cmd, preview_cmd
-
-    app.add_typer(config_cmd.config_app, name="config")
-    app.command("preview")(preview_cmd.preview)
-    from dondoc.cli import run_cmd
-
-    app.command("run")(run_cmd.run)
-    app.command("status")(run_cmd.status)
-    from dondoc.cli import channels_cmd
-
-    app.add_typer(channels_cmd.agency_app, name="agency")
-    app.add_typer(channels_cmd.extension_app, name="extension")
-    from dondoc.cli import web_cmd
-
-    app.command("web")(web_cmd.web)
-    app.add_typer(web_cmd.user_app, name="user")
-    channels_cmd.agency_app.command("link")(web_cmd.agency_link)
-    from dondoc.cli import token_cmd
-
-    app.add_typer(token_cmd.token_app, name="token")
-    from dondoc.cli import webhook_cmd
-
-    app.add_typer(webhook_cmd.webhook_app, name="webhook")
-
-
-_register()
-
-
 def _fail(message: str, code: int) -> None:
+    from rich.console import Console
+
     # markup=False: the message may quote the user's text, brackets included.
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"Lỗi: {message}", markup=False)
     sys.exit(code)

@@ -10,6 +10,7 @@ from rich.table import Table
 from dondoc.chat_links import MAX_INVITE_HOURS, create_invite
 from dondoc.chat_members import add_member, list_members, remove_member
 from dondoc.cli.common import console, get_app, print_json
+from dondoc.cli.web_cmd import agency_link
 from dondoc.extensions import decide_extension, list_extensions
 from dondoc.store import session_scope
 from notifiers.render import format_date
@@ -213,3 +214,7 @@ def deny(
 ) -> None:
     """Không đồng ý: thời hạn giữ nguyên, cơ quan được thông báo."""
     _decide(ctx, request_id, approve=False, note=note)
+
+
+# `agency link` lives with the other web links in web_cmd; it belongs to this group.
+agency_app.command("link")(agency_link)

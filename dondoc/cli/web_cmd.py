@@ -11,8 +11,9 @@ from dondoc.cli.common import console, get_app, print_json
 from dondoc.errors import NotFoundError, UserError
 from dondoc.models import Agency
 from dondoc.store import session_scope
-from dondoc.web.accounts import add_user, disable_user, list_users
-from dondoc.web.links import Links, Signer, current_grant, revoke_links
+
+# dondoc.web (FastAPI and the whole web app) is imported by the commands that use it:
+# `dondoc agency invite` and the rest of the CLI do not pay for it.
 
 user_app = typer.Typer(help="Tài khoản cán bộ Văn phòng (office accounts).", no_args_is_help=True)
 
@@ -37,6 +38,8 @@ def user_add(
     ),
 ) -> None:
     """Thêm tài khoản đăng nhập trang web của Văn phòng."""
+    from dondoc.web.accounts import add_user
+
     app = get_app(ctx)
     with session_scope(app.ready_engine()) as session:
         user = add_user(
@@ -51,6 +54,8 @@ def user_list(
     ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="In dạng JSON.")
 ) -> None:
     """Danh sách tài khoản."""
+    from dondoc.web.accounts import list_users
+
     app = get_app(ctx)
     tz = app.settings.tz
     with session_scope(app.ready_engine()) as session:
@@ -85,6 +90,8 @@ def user_list(
 @user_app.command("disable")
 def user_disable(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Khóa một tài khoản: không đăng nhập được nữa, phiên đang mở cũng hết hiệu lực."""
+    from dondoc.web.accounts import disable_user
+
     app = get_app(ctx)
     with session_scope(app.ready_engine()) as session:
         changed = disable_user(session, name=name, actor="cli", now=app.clock.now())
@@ -104,6 +111,7 @@ def agency_link(
 ) -> None:
     """Liên kết trang riêng (portal) và lịch (iCalendar) của một cơ quan."""
     from config.settings import secret_key
+    from dondoc.web.links import Links, Signer, current_grant, revoke_links
 
     app = get_app(ctx)
     public = app.settings.public_url

@@ -1,0 +1,92 @@
+"""The CLI imports a sub-command only to run it, and lists every one of them correctly.
+
+Which modules a command imports is a property of the code, not a timing: checked in a
+real `python -m dondoc` process through `sys.modules`. How fast that makes the CLI start
+is measured in bench/bench_cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import typer.main
+
+import dondoc.cli as cli
+from dondoc.cli.lazy import LazyGroup
+
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "fastapi", "telegram", "aiosmtplib")
+
+# Runs the real entry point (`python -m dondoc …`) and reports, at exit, what was imported.
+_PROBE = """
+import atexit, json, runpy, sys
+atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
+sys.argv = ["dondoc", *sys.argv[1:]]
+runpy.run_module("dondoc", run_name="__main__", alter_sys=True)
+"""
+
+
+def _imported(*args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, timeout=60
+    )
+    modules = json.loads(result.stderr.strip().splitlines()[-1])
+    return result, {name.partition(".")[0] for name in modules}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("rules", "explain", "trước ngày 15/6/2023")],
+    ids=["help", "rules-explain"],
+)
+def test_commands_that_need_no_store_do_not_import_it(args: tuple[str, ...]) -> None:
+    result, top_level = _imported(*args)
+    assert result.returncode == 0, result.stderr
+    assert "dondoc" in top_level  # the probe saw the real run
+    assert sorted(top_level & set(HEAVY)) == []
+
+
+def test_a_store_command_imports_what_it_needs_on_demand() -> None:
+    # The same probe sees the store library once a command needs it: the check above
+    # is not blind. (`status` without a store fails cleanly, after importing it.)
+    _result, top_level = _imported("status")
+    assert "sqlalchemy" in top_level
+
+
+def _help(group: LazyGroup, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    capsys.readouterr()
+    group.main([*args, "--help"], prog_name="dondoc", standalone_mode=False)
+    return capsys.readouterr().out
+
+
+def test_the_lazy_help_is_the_help_of_the_loaded_commands(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    lazy = typer.main.get_group(cli.app)
+    loaded = typer.main.get_group(cli.app)
+    if not isinstance(lazy, LazyGroup) or not isinstance(loaded, LazyGroup):
+        pytest.fail("the root group is not lazy")
+    for name in cli.COMMANDS:
+        loaded.load(name)
+    # Every entry names a real command (or group) under the name it is listed as.
+    assert sorted(loaded.commands) == sorted(cli.COMMANDS)
+    assert all(command.name == name for name, command in loaded.commands.items())
+    assert _help(lazy, capsys) == _help(loaded, capsys)
+    for name, entry in cli.COMMANDS.items():
+        assert entry.help in " ".join(_help(lazy, capsys).split()), name
+
+
+def test_a_group_lists_its_commands_once_loaded(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
+    group = typer.main.get_group(cli.app)
+    if not isinstance(group, LazyGroup):
+        pytest.fail("the root group is not lazy")
+    agency = _help(group, capsys, "agency")
+    # `agency link` is defined with the web links and registered with its group.
+    for command in ("invite", "members", "link"):
+        assert f" {command} " in agency
