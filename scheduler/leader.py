@@ -6,10 +6,12 @@ seconds, so when the leader dies (or its lock connection does), another takes ov
 Fencing: PostgreSQL frees the lock as soon as the leader's connection ends, while the
 leader itself may still be polling; it only learns of the loss when it next asks
 (`LeaderLock.held`, every `CHECK` seconds, given up as lost after `CHECK_TIMEOUT`) and then
-stops its pollers (a Telegram long poll ends within its own timeout). A new leader
-therefore waits `TAKEOVER_DELAY`, longer than all of that together, before its first poll:
-two daemons never poll, nor answer a chat, at the same time. The old leader stops its
-pollers before it asks for the lock again.
+stops its pollers (a Telegram long poll ends within its own timeout). The leader stamps
+each successful check in the store (the database's clock), and a new leader waits until
+`TAKEOVER_DELAY`, longer than all of that together, has passed since the last stamp
+before its first poll: two daemons never poll, nor answer a chat, at the same time. On a
+store no leader polled lately (a first start), there is nothing to wait for. The old
+leader stops its pollers before it asks for the lock again.
 """
 
 from __future__ import annotations
@@ -68,15 +70,17 @@ class Leadership:
                 if not await self._ask(self.lock.try_acquire):
                     await _sleep(stop, self.retry)
                     continue
-                if self.lock.fenced:
+                wait = await self._wait()
+                if wait > 0:
                     log.info(
-                        "this daemon takes over chat polling in %g s, once any previous "
+                        "this daemon takes over chat polling in %.0f s, once the previous "
                         "leader has stopped",
-                        self.takeover_delay,
+                        wait,
                     )
-                    if await _sleep(stop, self.takeover_delay) or not await self._held():
-                        await self._release()
-                        continue
+                if await _sleep(stop, wait) or not await self._held():
+                    await self._release()
+                    continue
+                log.info("this daemon polls the chat bots (leader)")
                 await self._lead(stop)
         finally:
             await self._release()
@@ -105,6 +109,17 @@ class Leadership:
             except Exception:  # a poller that will not stop is abandoned, not waited on
                 log.exception("stopping the chat pollers failed")
             await self._release()
+
+    async def _wait(self) -> float:
+        """How long to wait before polling: the previous leader's last check + the delay;
+        the whole delay when the store cannot say."""
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self.lock.takeover_wait, self.takeover_delay),
+                self.check_timeout,
+            )
+        except Exception:
+            return self.takeover_delay
 
     async def _held(self) -> bool:
         try:

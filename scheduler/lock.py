@@ -15,21 +15,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import zlib
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from filelock import FileLock, Timeout
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 
 from dondoc.errors import UserError
+from dondoc.models import DaemonState
 
 log = logging.getLogger("dondoc.daemon")
 
 # Advisory lock keys: stable per database; PostgreSQL takes a signed 64-bit key.
 STORE_KEY = zlib.crc32(b"dondoc-daemon")
 LEADER_KEY = zlib.crc32(b"dondoc-chat-pollers")
+HEARTBEAT = "chat_leader"  # the DaemonState row the leader stamps at every check
 
 
 class AlreadyRunningError(UserError):
@@ -151,7 +155,8 @@ class LeaderLock:
 
     def held(self) -> bool:
         """Whether this daemon still holds the lock: its connection answers and the server
-        lists the lock as this session's. Blocking; any failure means no."""
+        lists the lock as this session's. When it does, the moment is stamped in the store
+        (the database's own clock) for `takeover_wait`. Blocking; any failure means no."""
         if not self.fenced:
             return True
         connection = self._connection
@@ -166,11 +171,27 @@ class LeaderLock:
                 ),
                 {"k": self._key},
             ).scalar()
+            if found:
+                connection.execute(_heartbeat())
             connection.commit()
         except sa.exc.SQLAlchemyError as exc:
             log.warning("the leader lock's connection failed: %s", exc.__class__.__name__)
             return False
         return bool(found)
+
+    def takeover_wait(self, delay: float) -> float:
+        """Seconds a new leader still waits: until `delay` after the last moment a leader
+        knew it held the lock (0 on a store no leader ever polled, or long ago)."""
+        if not self.fenced or self._connection is None:
+            return 0.0
+        since = self._connection.execute(
+            sa.text(
+                "SELECT extract(epoch FROM now() - updated_at) FROM daemonstate WHERE key = :k"
+            ),
+            {"k": HEARTBEAT},
+        ).scalar()
+        self._connection.commit()
+        return 0.0 if since is None else max(0.0, delay - float(since))
 
     def release(self) -> None:
         connection, self._connection = self._connection, None
@@ -179,3 +200,13 @@ class LeaderLock:
         # The session ends, and the lock with it; one already gone holds nothing.
         with contextlib.suppress(sa.exc.SQLAlchemyError):
             connection.close()
+
+
+def _heartbeat() -> Any:
+    table = DaemonState.__table__  # type: ignore[attr-defined]
+    values = {"key": HEARTBEAT, "value": {"pid": os.getpid()}, "updated_at": sa.func.now()}
+    statement = pg_insert(table).values(**values)
+    return statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"value": statement.excluded.value, "updated_at": sa.func.now()},
+    )

@@ -2,7 +2,7 @@
 
 Several daemons may share one PostgreSQL, and each asks at every tick. A report's rows
 have unique keys, so it is never queued twice; on top of that each report run is claimed
-(a row of its own in `daemon_state`, locked `FOR UPDATE SKIP LOCKED` for the transaction
+(a row of its own in `daemonstate`, locked `FOR UPDATE SKIP LOCKED` for the transaction
 that builds and queues it), so exactly one daemon builds its files, and a daemon that
 dies half-way leaves no claim behind: its transaction, claim included, is rolled back.
 """
