@@ -11,6 +11,7 @@ from bench import (
     bench_delivery,
     bench_email,
     bench_import,
+    bench_multi,
     bench_startup,
     bench_telegram,
     bench_tick,
@@ -30,6 +31,7 @@ BENCHES: tuple[Callable[[], None], ...] = (
     bench_startup.main,
     bench_web.main,
     bench_zalo.main,
+    bench_multi.main,
 )
 
 

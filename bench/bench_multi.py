@@ -6,8 +6,11 @@ template and context) to an aiosmtpd in its own process, which notes when each m
 arrived and its Message-ID (made from the row's key, so a resend is visible).
 
 1. Throughput: one daemon, then three on a fresh copy of the same backlog; messages per
-   second from the first arrival to the last. Target (issue 15): three ≥ 2× one. On a
-   machine with fewer cores than daemons, the ratio measures the cores too: printed.
+   second from the first arrival to the last, against a server that answers at once and
+   one that takes 50 ms a message. Target (issue 15): three ≥ 2× one. Against the instant
+   server each daemon is bound by its own CPU: on a machine with fewer cores than daemons
+   (plus PostgreSQL and the server) the ratio measures the cores, so the core count is
+   printed next to it.
 2. Kill -9: three daemons; every 0.5-2 s one of them, at random, is killed with SIGKILL
    and a fresh one started, 20 times; then the survivors finish. Printed: rows lost (never
    sent, or recorded sent but never received) and duplicated (extra copies received),
@@ -44,7 +47,11 @@ from tests.multi_daemon_support import (
     wait_for,
 )
 
-EMAILS = 4000
+EMAILS = 3000
+# The server's time to accept a message: none (a loopback sink: the daemons' own CPU is
+# the limit), and 50 ms (a relay that scans what it accepts: each daemon's 4 connections
+# are the limit, and more daemons bring more connections).
+LATENCIES = ((0.0, "server answers at once"), (0.05, "server takes 50 ms a message"))
 KILLS = 20
 KILL_EMAILS = 6000
 THROUGHPUT_TARGET = 2.0
@@ -54,9 +61,10 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def _serve(pipe: Connection) -> None:
+def _serve(pipe: Connection, latency: float) -> None:
     """The mail server process: answers 'count', 'report' (arrival span and Message-IDs)."""
     with SmtpSink() as sink:
+        sink.answer_delay = latency
         pipe.send(sink.port)
         arrivals: list[float] = []
         seen = 0
@@ -79,9 +87,9 @@ def _serve(pipe: Connection) -> None:
 
 
 @contextmanager
-def _sink() -> Iterator[tuple[int, Connection]]:
+def _sink(latency: float = 0.0) -> Iterator[tuple[int, Connection]]:
     pipe, child = multiprocessing.get_context("spawn").Pipe()
-    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(child,))
+    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(child, latency))
     server.start()
     try:
         yield pipe.recv(), pipe
@@ -122,9 +130,9 @@ def _report(pipe: Connection) -> tuple[list[str], float]:
     return list(ids), float(span)
 
 
-def _drain(folder: Path, daemons: int, emails: int) -> tuple[float, int]:
+def _drain(folder: Path, daemons: int, emails: int, latency: float) -> tuple[float, int]:
     """(aggregate msg/s from first to last arrival, duplicates) for `daemons` processes."""
-    with _database() as url, _sink() as (port, pipe):
+    with _database() as url, _sink(latency) as (port, pipe):
         seed(url, count=emails)
         engine = make_engine(url)
         running = [
@@ -196,15 +204,17 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        one, _ = _drain(folder, 1, EMAILS)
-        three, duplicated = _drain(folder, 3, EMAILS)
-        ratio = three / one
-        verdict = "met" if ratio >= THROUGHPUT_TARGET else "NOT met"
         print(f"Several daemons: {EMAILS} queued emails on one PostgreSQL to aiosmtpd "
               f"(its own process), {os.cpu_count()} CPU cores")  # fmt: skip
-        print(f"  one daemon     {one:8.1f} msg/s")
-        print(f"  three daemons  {three:8.1f} msg/s aggregate, {duplicated} duplicates")
-        print(f"  three / one = {ratio:.2f} (target ≥ {THROUGHPUT_TARGET:.1f}: {verdict})")
+        for latency, what in LATENCIES:
+            one, _ = _drain(folder, 1, EMAILS, latency)
+            three, duplicated = _drain(folder, 3, EMAILS, latency)
+            ratio = three / one
+            verdict = "met" if ratio >= THROUGHPUT_TARGET else "NOT met"
+            print(f"  {what}:")
+            print(f"    one daemon     {one:8.1f} msg/s")
+            print(f"    three daemons  {three:8.1f} msg/s aggregate, {duplicated} duplicates")
+            print(f"    three / one = {ratio:.2f} (target ≥ {THROUGHPUT_TARGET:.1f}: {verdict})")
         print()
         _kill_run(folder, random.Random())
 
