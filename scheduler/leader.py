@@ -82,6 +82,9 @@ class Leadership:
                     continue
                 log.info("this daemon polls the chat bots (leader)")
                 await self._lead(stop)
+                # A daemon that just lost the lock lets the others (asking every `retry`
+                # seconds) take it first: its own database connection may be the trouble.
+                await _sleep(stop, 3 * self.retry)
         finally:
             await self._release()
 

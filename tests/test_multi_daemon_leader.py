@@ -14,11 +14,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fakes.telegram_api import FakeBotApi
+from multi_daemon_support import daemon_env, start_daemon, wait_for
 from sqlalchemy.engine import Engine
 
 from dondoc.store import make_engine, migrate
 from scheduler.leader import Leadership
 from scheduler.lock import LEADER_KEY, AlreadyRunningError, LeaderLock, StoreLock
+
+pytest_plugins = ["fakes.fixtures"]
 
 FAST = {"retry": 0.1, "check": 0.2, "check_timeout": 1.0, "stop_timeout": 1.0}
 TAKEOVER = 2.0  # the old leader notices within 0.2 + 1.0 s and stops within 1.0 s more
@@ -178,3 +182,47 @@ def test_postgresql_lets_several_daemons_run_but_never_next_to_an_old_one(
         assert old.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": STORE_KEY}).scalar()
         with pytest.raises(OldDaemonRunningError):
             StoreLock(a_engine).acquire()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_real_daemons_poll_telegram_one_at_a_time_across_a_killed_lock_connection(
+    tmp_path: Path, postgres_url: str, fake_bot_api: FakeBotApi
+) -> None:
+    engine = make_engine(postgres_url)
+    migrate(engine)
+
+    def env(name: str) -> dict[str, str]:
+        return daemon_env(
+            tmp_path,
+            url=postgres_url,
+            smtp_port=1,
+            name=name,
+            DONDOC_SMTP__HOST="",  # Telegram alone
+            DONDOC_TELEGRAM__TOKEN=fake_bot_api.token,
+            DONDOC_TELEGRAM__API_URL=fake_bot_api.url,
+        )
+
+    leading = "this daemon polls the chat bots"
+    a = start_daemon(env("a"), tmp_path, "a")
+    daemons = [a]
+    try:
+        assert wait_for(lambda: leading in a.output(), timeout=30), a.output()
+        assert wait_for(lambda: fake_bot_api.get_updates_calls > 0, timeout=10)
+        b = start_daemon(env("b"), tmp_path, "b")
+        daemons.append(b)
+        assert wait_for(lambda: "dondoc bắt đầu" in b.output(), timeout=30), b.output()
+        time.sleep(2.0)
+        assert leading not in b.output()  # a follower does not poll
+
+        assert _kill_lock_connection(engine) == 1  # the fault
+        assert wait_for(lambda: "lost the chat-polling lock" in a.output(), timeout=15)
+        polls_then = fake_bot_api.get_updates_calls
+        assert wait_for(lambda: leading in b.output(), timeout=45), b.output()
+        assert wait_for(lambda: fake_bot_api.get_updates_calls > polls_then + 2, timeout=10)
+    finally:
+        codes = [d.stop() for d in daemons]
+        engine.dispose()
+    assert codes == [0, 0], [d.output()[-2000:] for d in daemons]
+    assert a.output().count(leading) == 1  # a stopped and did not poll again
+    assert fake_bot_api.poll_conflicts == 0  # never two getUpdates open at once
