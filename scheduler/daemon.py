@@ -26,6 +26,7 @@ from scheduler.http import ASGIApp, HttpServer, build_http_app
 from scheduler.leader import Leadership
 from scheduler.lock import LeaderLock, StoreLock
 from scheduler.metrics import Metrics
+from scheduler.outcomes import CHAT_CHANNELS
 from scheduler.queue import release_claim, release_stale
 from scheduler.simulate import simulate
 from scheduler.step import Stepper
@@ -74,8 +75,12 @@ class Daemon(Stepper):
         self._catching_up: asyncio.Future[None] | None = None
         self.bot_error: str | None = None
         self._bot_retry: asyncio.Future[None] | None = None
-        # On PostgreSQL several daemons run; the bots poll in the leader alone.
+        # On PostgreSQL several daemons run; the bots poll, and chat channels send, in the
+        # leader alone.
         self.leadership: Leadership | None = None
+        self._chat_workers_alone = False
+        self._chat_stop = asyncio.Event()
+        self._chat_tasks: list[asyncio.Future[None]] = []
 
     # --- running ----------------------------------------------------------------------
 
@@ -157,8 +162,9 @@ class Daemon(Stepper):
                 )
             self._install_signals()
             if self.bot is not None and lock.shared:
+                self._chat_workers_alone = simulate_until is None
                 self.leadership = Leadership(
-                    LeaderLock(self.engine), on_gain=self._start_bot, on_loss=self._stop_bot
+                    LeaderLock(self.engine), on_gain=self._lead, on_loss=self._follow
                 )
                 leading = asyncio.ensure_future(self.leadership.run(self._stop))
             elif self.bot is not None:
@@ -171,13 +177,15 @@ class Daemon(Stepper):
             await self._until_stopped(asyncio.ensure_future(main))
         finally:
             try:
+                if leading is not None:
+                    # The leader stops its pollers and chat workers and closes its lock,
+                    # before what it still holds is returned.
+                    self._stop.set()
+                    await asyncio.gather(leading, return_exceptions=True)
                 returned = release_claim(self.engine, self.owner)
                 if returned:
                     log.warning("%d claimed messages were returned unsent", returned)
             finally:
-                if leading is not None:
-                    self._stop.set()  # the leader stops its pollers and closes its lock
-                    await asyncio.gather(leading, return_exceptions=True)
                 await self._stop_bot()
                 if server is not None:
                     server.stop()
@@ -196,6 +204,32 @@ class Daemon(Stepper):
             self._bot_retry = asyncio.ensure_future(self._retry_bot())
             return
         self.bot_error = None
+
+    def _leader_channels(self) -> list[str]:
+        """Chat channels send from the leader alone: Telegram's limits (30 a second, 1 a
+        second per chat) are the bot's, and one daemon's limiter keeps them exactly."""
+        if not self._chat_workers_alone:
+            return []
+        return [name for name in self.workers if name in CHAT_CHANNELS]
+
+    async def _lead(self) -> None:
+        self._chat_stop = asyncio.Event()
+        self._chat_tasks = [
+            asyncio.ensure_future(self.workers[name].run(self._chat_stop))
+            for name in self._leader_channels()
+        ]
+        await self._start_bot()
+
+    async def _follow(self) -> None:
+        """No longer the leader: chat workers finish what they send, pollers stop."""
+        self._chat_stop.set()
+        if self._chat_tasks:
+            _, late = await asyncio.wait(self._chat_tasks, timeout=self.settings.shutdown_grace)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*self._chat_tasks, return_exceptions=True)
+            self._chat_tasks = []
+        await self._stop_bot()
 
     async def _stop_bot(self) -> None:
         if self._bot_retry is not None:
@@ -242,8 +276,11 @@ class Daemon(Stepper):
 
     async def _run_scheduled(self) -> None:
         self._continuous = True
+        alone = self._leader_channels()
         workers = [
-            asyncio.ensure_future(worker.run(self._stop)) for worker in self.workers.values()
+            asyncio.ensure_future(worker.run(self._stop))
+            for name, worker in self.workers.items()
+            if name not in alone
         ]
         scheduler = AsyncIOScheduler(timezone=self.settings.timezone)
         scheduler.add_job(
