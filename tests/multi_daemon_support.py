@@ -32,12 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SENDER = "dondoc@vp-ubnd.tinhmau.example"
 
 
-def seed(url: str, *, count: int) -> None:
-    """A migrated store with `count` agencies and one due email reminder to each."""
+def seed(url: str, *, count: int, queue: bool = True) -> None:
+    """A migrated store with `count` agencies and (`queue`) one due email reminder to each."""
     engine = make_engine(url)
     try:
         migrate(engine)
-        now = datetime.now(UTC)
         with session_scope(engine) as session:
             connection = session.connection()
             connection.execute(
@@ -48,20 +47,32 @@ def seed(url: str, *, count: int) -> None:
                     for n in range(count)
                 ],
             )  # fmt: skip
-            ids = [
-                row[0]
-                for row in connection.execute(
-                    sa.select(Agency.__table__.c.id).order_by(Agency.__table__.c.id)  # type: ignore[attr-defined]
-                )
-            ]
             connection.execute(
                 Contact.__table__.insert(),  # type: ignore[attr-defined]
                 [
                     {"agency_id": agency_id, "channel": "email", "is_head": False,
                      "active": True, "address": f"co-quan-{n}@tinhmau.example"}
-                    for n, agency_id in enumerate(ids)
+                    for n, agency_id in enumerate(_agency_ids(connection))
                 ],
             )  # fmt: skip
+    finally:
+        engine.dispose()
+    if queue:
+        queue_reminders(url)
+
+
+def _agency_ids(connection: sa.Connection) -> list[int]:
+    table = Agency.__table__  # type: ignore[attr-defined]
+    return [row[0] for row in connection.execute(sa.select(table.c.id).order_by(table.c.id))]
+
+
+def queue_reminders(url: str) -> int:
+    """One due email reminder to each agency, as a tick would queue them."""
+    engine = make_engine(url)
+    try:
+        now = datetime.now(UTC)
+        with session_scope(engine) as session:
+            ids = _agency_ids(session.connection())
             rows = [
                 {"key": f"multi:email:{agency_id}", "channel": "email",
                  "agency_id": agency_id, "stage": "before", "template": "upcoming",
@@ -70,6 +81,7 @@ def seed(url: str, *, count: int) -> None:
             ]  # fmt: skip
             for start in range(0, len(rows), 1000):  # within PostgreSQL's 65535 parameters
                 enqueue_many(session, rows[start : start + 1000], now=now)
+        return len(rows)
     finally:
         engine.dispose()
 
@@ -125,6 +137,11 @@ class Daemon:
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start_daemon(env: dict[str, str], folder: Path, name: str) -> Daemon:
