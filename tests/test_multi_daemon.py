@@ -72,7 +72,7 @@ def test_three_daemons_share_the_outbox_and_two_kills_lose_nothing(
         # 10-35% is out, the second (another daemon) at 45-70%.
         first, second = rng.sample(range(3), 2)
         for victim, share in ((first, rng.uniform(0.10, 0.35)), (second, rng.uniform(0.45, 0.7))):
-            assert wait_for(lambda s=share: len(smtp_sink.messages) >= COUNT * s, timeout=40), (
+            assert wait_for(lambda s=share: len(smtp_sink.messages) >= COUNT * s, timeout=90), (
                 "delivery did not progress",
                 [d.output()[-2000:] for d in daemons],
             )
@@ -80,7 +80,7 @@ def test_three_daemons_share_the_outbox_and_two_kills_lose_nothing(
             if victim == first:
                 # A daemon starting while the others hold claimed rows takes none of them.
                 daemons.append(start_daemon(env("d3"), tmp_path, "d3"))
-        done = wait_for(lambda: outbox_counts(engine)["sent"] >= COUNT, timeout=45)
+        done = wait_for(lambda: outbox_counts(engine)["sent"] >= COUNT, timeout=90)
         assert done, (outbox_counts(engine), [d.output()[-3000:] for d in daemons])
     finally:
         codes = [d.stop() for d in daemons if d.killed_at is None]
