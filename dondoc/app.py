@@ -55,6 +55,7 @@ class App:
         from notifiers.registry import build_channels
         from notifiers.render import Renderer
         from scheduler.daemon import Daemon
+        from scheduler.metrics import Metrics
 
         settings = self.settings
         engine = self.ready_engine()
@@ -64,19 +65,24 @@ class App:
 
             bot = build_bot(settings=settings, engine=engine, clock=self.clock)
         pollers: list[Bot] = [bot] if bot is not None else []
-        zalo_client = None
+        zalo = None
         if settings.zalo.token is not None:
             from notifiers.zalo_bot import build_poller
+            from notifiers.zalo_webhook import webhook_setup
 
-            zalo = build_poller(settings=settings, engine=engine, clock=self.clock)
-            zalo_client = zalo.client
+            zalo = build_poller(
+                settings=settings,
+                engine=engine,
+                clock=self.clock,
+                webhook=webhook_setup(settings),
+            )
             pollers.append(zalo)
         # Reminders share the inbound bots' connections and flood-limit budgets.
         channels = build_channels(
             settings,
             telegram_bot=bot.bot if bot else None,
             clock=self.clock,
-            zalo_client=zalo_client,
+            zalo_client=zalo.client if zalo else None,
         )
         from dondoc.web.links import email_links
 
@@ -84,6 +90,15 @@ class App:
             templates_dir=settings.templates_dir,
             links=email_links(settings=settings, engine=engine, clock=self.clock),
         )
+        metrics = Metrics()
+        web_app = self._web_app(engine)
+        if zalo is not None and zalo.webhook is not None:
+            from notifiers.zalo_webhook import with_webhook
+
+            # Zalo's pushes arrive on the daemon's own port, next to the web pages.
+            web_app = with_webhook(
+                web_app, zalo, secret=zalo.webhook.secret, registry=metrics.registry
+            )
         return Daemon(
             settings=settings,
             engine=engine,
@@ -91,7 +106,8 @@ class App:
             channels=channels,
             renderer=renderer,
             bot=(pollers[0] if len(pollers) == 1 else Bots(pollers)) if pollers else None,
-            web_app=self._web_app(engine),
+            metrics=metrics,
+            web_app=web_app,
         )
 
     def _web_app(self, engine: Engine) -> Any:

@@ -31,6 +31,7 @@ from dondoc.models import (
     Task,
 )
 from dondoc.models_chat import ChatMember, ChatMigration, ChatPrompt
+from dondoc.tasks import status_now
 
 # Outcomes that refuse; the audit row names the check that refused (`reason`).
 REFUSALS = (
@@ -156,9 +157,16 @@ def latest_sent_message(
 
 
 def open_tasks(
-    session: Session, *, chat_id: str, channel: str = "telegram"
+    session: Session,
+    *,
+    chat_id: str,
+    channel: str = "telegram",
+    now: datetime | None = None,
+    ack_timeout: timedelta | None = None,
 ) -> tuple[ChatOutcome, list[TaskRef]]:
-    """The linked agency's assignments that are not done, in plan order."""
+    """The linked agency's assignments that are not done, in plan order; with `now` and
+    the rule config's `ack_timeout`, an acknowledgement that has lapsed reads "open"
+    (the reminders have started again, so "đã nhận" would mislead)."""
     agency = chat_agency(session, chat_id=chat_id, channel=channel)
     if agency is None:
         return ChatOutcome("not_linked"), []
@@ -175,7 +183,10 @@ def open_tasks(
         .order_by(col(Plan.code), col(Task.position))
     ).all()
     outcome = ChatOutcome("tasks", locale=agency.locale, agency=agency.name)
-    return outcome, [task_ref_of(Parts(agency, a, t, p)) for a, t, p in rows]
+    return outcome, [
+        task_ref_of(Parts(agency, a, t, p), status=status_now(a, now=now, ack_timeout=ack_timeout))
+        for a, t, p in rows
+    ]
 
 
 def task_ref(session: Session, *, assignment_id: int) -> TaskRef | None:
@@ -188,14 +199,14 @@ def task_ref(session: Session, *, assignment_id: int) -> TaskRef | None:
     return task_ref_of(Parts(agency, assignment, task, plan))
 
 
-def task_ref_of(parts: Parts) -> TaskRef:
+def task_ref_of(parts: Parts, *, status: str | None = None) -> TaskRef:
     return TaskRef(
         assignment_id=parts.assignment.id or 0,
         plan=parts.plan.code,
         number=parts.task.number,
         title=parts.task.title,
         role=parts.assignment.role,
-        status=parts.assignment.status,
+        status=status or parts.assignment.status,
         due=effective_due(parts.assignment, parts.task),
     )
 

@@ -29,6 +29,7 @@ from telegram.ext import (
 from config.settings import Settings
 from dondoc.clock import Clock
 from notifiers.base import ChannelError
+from notifiers.chat_rules import ack_timeout_of
 from notifiers.render import Renderer
 from notifiers.telegram import CallbackSigner, TelegramChannel, make_bot
 from notifiers.telegram_buttons import ButtonHandlers
@@ -133,6 +134,7 @@ def build_bot(
         renderer=renderer or Renderer(templates_dir=settings.templates_dir),
         signer=signer,
         tz=settings.tz,
+        ack_timeout=ack_timeout_of(settings),
     )
     guard, buttons = GuardHandlers(ctx), ButtonHandlers(ctx)
     handlers = ChatHandlers(ctx, buttons)

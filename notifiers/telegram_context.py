@@ -42,6 +42,9 @@ class ChatContext:
     tz: tzinfo
     messages: Throttle = field(default_factory=lambda: Throttle(MESSAGE_LIMIT))
     wrong_codes: Throttle = field(default_factory=lambda: Throttle(WRONG_CODE_LIMIT))
+    # The rule config's ack_timeout (notifiers/chat_rules.py); None shows
+    # statuses as stored.
+    ack_timeout: Callable[[], timedelta | None] = field(default=lambda: None)
 
     async def db(self, operation: Callable[..., T], /, **kwargs: Any) -> T:
         def run() -> T:

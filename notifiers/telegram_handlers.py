@@ -92,7 +92,12 @@ class ChatHandlers:
         message, ctx = update.effective_message, self.ctx
         if message is None:
             return
-        outcome, refs = await ctx.db(chat_links.open_tasks, chat_id=chat_id_of(update))
+        outcome, refs = await ctx.db(
+            chat_links.open_tasks,
+            chat_id=chat_id_of(update),
+            now=ctx.now(),
+            ack_timeout=ctx.ack_timeout(),
+        )
         if outcome.refused:
             text = ctx.say(outcome)
         elif not refs:

@@ -71,6 +71,9 @@ class ZaloAnswers:
     tz: tzinfo
     wrong_codes: Throttle = field(default_factory=lambda: Throttle(WRONG_CODE_LIMIT))
     messages: Throttle = field(default_factory=lambda: Throttle(MESSAGE_LIMIT))
+    # The rule config's ack_timeout, read when needed (the file may be edited meanwhile);
+    # None shows statuses as stored.
+    ack_timeout: Callable[[], timedelta | None] = field(default=lambda: None)
 
     async def db(self, operation: Callable[..., T], /, **kwargs: Any) -> T:
         def run() -> T:
@@ -181,7 +184,11 @@ class ZaloAnswers:
 
     async def _tasks(self, message: Incoming) -> str:
         outcome, refs = await self.db(
-            chat_links.open_tasks, chat_id=message.chat_id, channel=CHANNEL
+            chat_links.open_tasks,
+            chat_id=message.chat_id,
+            channel=CHANNEL,
+            now=self.clock.now(),
+            ack_timeout=self.ack_timeout(),
         )
         if not refs:
             return self.phrase("tasks_none", locale=outcome.locale, agency=outcome.agency)

@@ -20,7 +20,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dondoc.models import Agency, DeliveryAttempt, OutboxMessage, SentMessage
+from dondoc.models import (
+    Agency,
+    Assignment,
+    AuditEntry,
+    DeliveryAttempt,
+    OutboxMessage,
+    SentMessage,
+    Task,
+)
 from dondoc.outbox import enqueue
 from dondoc.store import session_scope
 from notifiers.base import ChannelError
@@ -195,6 +203,7 @@ def record(
                 attempts,
             )
         _record_chat_messages(session, outcomes, now)
+        _audit_sends(session, outcomes, now)
         for outcome, decision in decisions:
             if decision.notify_office:
                 _notify_office(session, outcome.row, decision, calendar, now, office_agency_id)
@@ -266,6 +275,50 @@ def _record_chat_messages(session: Session, outcomes: Sequence[RowOutcome], now:
                 at=now,
             )
         )
+
+
+def _audit_sends(session: Session, outcomes: Sequence[RowOutcome], now: datetime) -> None:
+    """Each delivery is an event in the audit log (the API's feed and the webhooks read it).
+
+    Webhook deliveries are not: each would be an event that makes another webhook."""
+    sent = [
+        (o.row, [a for a in o.addresses if a.provider_id])
+        for o in outcomes
+        if o.row.channel != "webhook" and any(a.provider_id for a in o.addresses)
+    ]
+    if not sent:
+        return
+    assignment_ids = {row.assignment_id for row, _ in sent if row.assignment_id is not None}
+    places: dict[int, tuple[int, int]] = {}
+    if assignment_ids:
+        query = (
+            sa.select(Assignment.id, Task.id, Task.plan_id)  # type: ignore[call-overload]
+            .join(Task, Task.id == Assignment.task_id)
+            .where(Assignment.id.in_(assignment_ids))  # type: ignore[union-attr]
+        )
+        places = {a: (t, p) for a, t, p in session.connection().execute(query)}
+    entries = []
+    for row, addresses in sent:
+        task_id, plan_id = places.get(row.assignment_id or 0, (None, None))
+        entries.append(
+            {
+                "at": now,
+                "actor": "dondoc",
+                "action": "message.sent",
+                "plan_id": plan_id,
+                "task_id": task_id,
+                "assignment_id": row.assignment_id,
+                "agency_id": row.agency_id,
+                "detail": {
+                    "outbox_id": row.id,
+                    "kind": row.kind,
+                    "channel": row.channel,
+                    "stage": row.stage,
+                    "recipients": len(addresses),
+                },
+            }
+        )
+    session.connection().execute(AuditEntry.__table__.insert(), entries)  # type: ignore[attr-defined]
 
 
 def _notify_office(

@@ -5,6 +5,7 @@ It runs in its own thread, so it serves sync code, async code and subprocesses a
 
     fake = FakeZaloApi().start()             # or the `fake_zalo_api` fixture
     fake.user_says("g1", "/start ABCDE-FGHJK", chat_type="GROUP", user="u1")
+    fake.webhook_update("g1", "1")           # the body the platform pushes in webhook mode
     fake.sent("g1")                          # [ZaloMessage] the bot sent there
     fake.fail_next("sendMessage", code=429, retry_after=1, times=2)
     fake.block("g1")                         # 403: the bot was removed from that chat
@@ -64,7 +65,8 @@ class FakeZaloApi:
         self.token = token
         self.per_second = per_second
         self.max_poll_wait = max_poll_wait
-        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []  # every method but getUpdates
+        self.polls = 0  # getUpdates calls
         self.limit_violations = 0
         self.webhook: dict[str, Any] | None = None
         self._updates: deque[dict[str, Any]] = deque()
@@ -130,20 +132,38 @@ class FakeZaloApi:
         user: str | None = None,
         name: str = "Nguyễn Văn An",
     ) -> str:
-        """A text message from a person, as the platform delivers it; its message_id."""
-        message_id = secrets.token_hex(10)
-        update = {
+        """A text message from a person, as the platform delivers it; its message_id.
+
+        While a webhook is set the platform pushes instead of queueing: use
+        `webhook_update` and POST it where the webhook points."""
+        if self.webhook is not None:
+            raise RuntimeError("a webhook is set: the platform pushes, use webhook_update()")
+        update = self.webhook_update(chat_id, text, chat_type=chat_type, user=user, name=name)
+        self.push(update, chat_id=chat_id)
+        return str(update["message"]["message_id"])
+
+    def webhook_update(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        chat_type: str = "PRIVATE",
+        user: str | None = None,
+        name: str = "Nguyễn Văn An",
+    ) -> dict[str, Any]:
+        """The body the platform pushes for a person's text; the bot may now answer there."""
+        with self._cond:
+            self._known.add(chat_id)
+        return {
             "event_name": "message.text.received",
             "message": {
-                "message_id": message_id,
+                "message_id": secrets.token_hex(10),
                 "date": int(time.time() * 1000),
                 "text": text,
                 "chat": {"id": chat_id, "chat_type": chat_type},
                 "from": {"id": user or chat_id, "display_name": name, "is_bot": False},
             },
         }
-        self.push(update, chat_id=chat_id)
-        return message_id
 
     def push(self, update: dict[str, Any], *, chat_id: str | None = None) -> None:
         """Any update shape (a sticker, an image…) waiting for the next getUpdates."""
@@ -194,6 +214,8 @@ class FakeZaloApi:
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method != "getUpdates":
             self.calls.append((method, params))
+        else:
+            self.polls += 1
         for failure in self._failures:
             if failure.method == method and failure.times > 0:
                 failure.times -= 1
