@@ -2,7 +2,7 @@
 
 Whole `dondoc run` processes on the wall clock drain a backlog of due email reminders
 (tests/multi_daemon_support.py seeds it: one reminder to each of N agencies, the real
-template and context) to an aiosmtpd in its own process, which notes when each message
+template and context) to aiosmtpd in processes of its own, which note when each message
 arrived and its Message-ID (made from the row's key, so a resend is visible). The server
 is three processes sharing one port (SO_REUSEPORT), so that it is not what limits three
 daemons.
@@ -250,7 +250,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         print(f"Several daemons: {EMAILS} queued emails on one PostgreSQL to aiosmtpd "
-              f"(its own process), {os.cpu_count()} CPU cores")  # fmt: skip
+              f"({SINKS} processes on one port), {os.cpu_count()} CPU cores")  # fmt: skip
         for latency, what in LATENCIES:
             one, _, one_cpu = _drain(folder, 1, EMAILS, latency)
             three, duplicated, three_cpu = _drain(folder, 3, EMAILS, latency)

@@ -221,15 +221,18 @@ class Daemon(Stepper):
         await self._start_bot()
 
     async def _follow(self) -> None:
-        """No longer the leader: chat workers finish what they send, pollers stop."""
+        """No longer the leader: the pollers stop first (the fence), then the chat workers
+        finish what they are sending; whatever is left when this is cut short stops."""
         self._chat_stop.set()
-        if self._chat_tasks:
-            _, late = await asyncio.wait(self._chat_tasks, timeout=self.settings.shutdown_grace)
-            for task in late:
+        tasks, self._chat_tasks = self._chat_tasks, []
+        try:
+            await self._stop_bot()
+            if tasks:
+                await asyncio.wait(tasks, timeout=self.settings.shutdown_grace)
+        finally:
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*self._chat_tasks, return_exceptions=True)
-            self._chat_tasks = []
-        await self._stop_bot()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _stop_bot(self) -> None:
         if self._bot_retry is not None:
