@@ -64,6 +64,10 @@ KILL_EMAILS = 4000
 THROUGHPUT_TARGET = 2.0
 PER_KILL = FLUSH_ROWS + 4
 SINKS = 3  # mail server processes on one port (SO_REUSEPORT)
+# A killed daemon's rows come back after this. Not shorter: a batch stops sending at 4/5
+# of its lease, and 5 s on a starved machine cut every batch of 500 down to a few sends
+# (a run with 5 s left most of 4,000 emails unsent after 15 minutes).
+KILL_LEASE = "30"
 PG_ADMIN_URL = os.environ.get(
     "DONDOC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -208,7 +212,7 @@ def _kill_run(folder: Path, rng: random.Random) -> None:
 
         def spawn(n: int) -> Daemon:
             env = daemon_env(
-                folder, url=url, smtp_port=port, name=f"k{n}", DONDOC_DELIVERY_LEASE="5"
+                folder, url=url, smtp_port=port, name=f"k{n}", DONDOC_DELIVERY_LEASE=KILL_LEASE
             )
             return start_daemon(env, folder, f"k{n}")
 

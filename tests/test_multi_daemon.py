@@ -38,7 +38,7 @@ pytest_plugins = ["fakes.fixtures"]
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 COUNT = 1500
-LEASE = "5"  # seconds: a killed daemon's rows come back quickly
+LEASE = "10"  # seconds: a killed daemon's rows come back soon, batches still finish
 CONNECTIONS = 4  # the email channel's pool (notifiers/email.py)
 PER_KILL = FLUSH_ROWS + CONNECTIONS
 
