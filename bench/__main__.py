@@ -12,6 +12,7 @@ from bench import (
     bench_delivery,
     bench_email,
     bench_import,
+    bench_multi,
     bench_startup,
     bench_telegram,
     bench_tick,
@@ -32,6 +33,7 @@ BENCHES: tuple[Callable[[], None], ...] = (
     bench_web.main,
     bench_api.main,
     bench_zalo.main,
+    bench_multi.main,
 )
 
 

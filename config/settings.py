@@ -131,6 +131,9 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(default=60.0, gt=0)
     # On SIGTERM, how long in-flight sends may take to finish before they are stopped.
     shutdown_grace: float = Field(default=20.0, ge=0)
+    # Seconds a daemon's claim on outbox rows lasts: rows of a daemon that died come back
+    # to the others after it. Longer than a batch takes at the channel's own rate.
+    delivery_lease: float = Field(default=300.0, ge=5, le=86400)
     # Days sent messages keep their content: long enough for the yearly report.
     retention: int = Field(default=400, ge=1)
     # The address people reach the web app at; links in emails use it. Without it emails

@@ -23,8 +23,10 @@ from notifiers.base import Channel, ChannelError
 from notifiers.render import Renderer
 from scheduler import reevaluation
 from scheduler.http import ASGIApp, HttpServer, build_http_app
-from scheduler.lock import StoreLock
+from scheduler.leader import Leadership
+from scheduler.lock import LeaderLock, StoreLock
 from scheduler.metrics import Metrics
+from scheduler.outcomes import CHAT_CHANNELS
 from scheduler.queue import release_claim, release_stale
 from scheduler.simulate import simulate
 from scheduler.step import Stepper
@@ -73,6 +75,12 @@ class Daemon(Stepper):
         self._catching_up: asyncio.Future[None] | None = None
         self.bot_error: str | None = None
         self._bot_retry: asyncio.Future[None] | None = None
+        # On PostgreSQL several daemons run; the bots poll, and chat channels send, in the
+        # leader alone.
+        self.leadership: Leadership | None = None
+        self._chat_workers_alone = False
+        self._chat_stop = asyncio.Event()
+        self._chat_tasks: list[asyncio.Future[None]] = []
 
     # --- running ----------------------------------------------------------------------
 
@@ -87,7 +95,9 @@ class Daemon(Stepper):
         limit = timedelta(seconds=max(3 * self.settings.tick_seconds, 180))
         ticking = self.last_good_tick is not None and now - self.last_good_tick <= limit
         channels = {name: worker.health() for name, worker in self.workers.items()}
-        bot = {"ok": self.bot_error is None, "error": self.bot_error}
+        bot: dict[str, Any] = {"ok": self.bot_error is None, "error": self.bot_error}
+        if self.leadership is not None:
+            bot["polling"] = self.leadership.leader  # False in every daemon but the leader
         return {
             # A bot that cannot start is reported, not made fatal: restarting the daemon
             # would not bring Telegram back, and would interrupt email.
@@ -130,6 +140,7 @@ class Daemon(Stepper):
         lock = StoreLock(self.engine)
         lock.acquire()
         server: HttpServer | None = None
+        leading: asyncio.Future[None] | None = None
         try:
             # First, so that a port in use stops the start before anything is done.
             # A rehearsal on a virtual clock has no health to probe, and must run next to
@@ -140,15 +151,23 @@ class Daemon(Stepper):
                     app=app, host=self.settings.http_host, port=self.settings.http_port
                 ).start()
             self._reevaluate_all(self.clock.now())
-            # Under the lock no other daemon holds rows: a crash's leftovers come back now
-            # rather than when their lease runs out.
-            released = release_stale(self.engine)
+            # Alone on the store (SQLite), no other daemon holds rows: a crash's leftovers
+            # come back now. Next to other daemons (PostgreSQL), rows still in a live
+            # daemon's lease are its own, and only expired leases come back.
+            stale_before = self.clock.now() - self.lease if lock.shared else None
+            released = release_stale(self.engine, claimed_before=stale_before)
             if released:
                 log.warning(
                     "%d messages left in 'sending' by a previous run will be retried", released
                 )
             self._install_signals()
-            if self.bot is not None:
+            if self.bot is not None and lock.shared:
+                self._chat_workers_alone = simulate_until is None
+                self.leadership = Leadership(
+                    LeaderLock(self.engine), on_gain=self._lead, on_loss=self._follow
+                )
+                leading = asyncio.ensure_future(self.leadership.run(self._stop))
+            elif self.bot is not None:
                 await self._start_bot()
             self._log_start(simulate_until)
             if simulate_until is not None:
@@ -158,15 +177,16 @@ class Daemon(Stepper):
             await self._until_stopped(asyncio.ensure_future(main))
         finally:
             try:
+                if leading is not None:
+                    # The leader stops its pollers and chat workers and closes its lock,
+                    # before what it still holds is returned.
+                    self._stop.set()
+                    await asyncio.gather(leading, return_exceptions=True)
                 returned = release_claim(self.engine, self.owner)
                 if returned:
                     log.warning("%d claimed messages were returned unsent", returned)
             finally:
-                if self._bot_retry is not None:
-                    self._bot_retry.cancel()
-                    await asyncio.gather(self._bot_retry, return_exceptions=True)
-                if self.bot is not None:
-                    await self.bot.stop()
+                await self._stop_bot()
                 if server is not None:
                     server.stop()
                 lock.release()
@@ -184,6 +204,43 @@ class Daemon(Stepper):
             self._bot_retry = asyncio.ensure_future(self._retry_bot())
             return
         self.bot_error = None
+
+    def _leader_channels(self) -> list[str]:
+        """Chat channels send from the leader alone: Telegram's limits (30 a second, 1 a
+        second per chat) are the bot's, and one daemon's limiter keeps them exactly."""
+        if not self._chat_workers_alone:
+            return []
+        return [name for name in self.workers if name in CHAT_CHANNELS]
+
+    async def _lead(self) -> None:
+        self._chat_stop = asyncio.Event()
+        self._chat_tasks = [
+            asyncio.ensure_future(self.workers[name].run(self._chat_stop))
+            for name in self._leader_channels()
+        ]
+        await self._start_bot()
+
+    async def _follow(self) -> None:
+        """No longer the leader: the pollers stop first (the fence), then the chat workers
+        finish what they are sending; whatever is left when this is cut short stops."""
+        self._chat_stop.set()
+        tasks, self._chat_tasks = self._chat_tasks, []
+        try:
+            await self._stop_bot()
+            if tasks:
+                await asyncio.wait(tasks, timeout=self.settings.shutdown_grace)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _stop_bot(self) -> None:
+        if self._bot_retry is not None:
+            self._bot_retry.cancel()
+            await asyncio.gather(self._bot_retry, return_exceptions=True)
+            self._bot_retry = None
+        if self.bot is not None:
+            await self.bot.stop()
 
     async def _retry_bot(self, first: float = BOT_RETRY_FIRST) -> None:
         delay = first
@@ -222,8 +279,11 @@ class Daemon(Stepper):
 
     async def _run_scheduled(self) -> None:
         self._continuous = True
+        alone = self._leader_channels()
         workers = [
-            asyncio.ensure_future(worker.run(self._stop)) for worker in self.workers.values()
+            asyncio.ensure_future(worker.run(self._stop))
+            for name, worker in self.workers.items()
+            if name not in alone
         ]
         scheduler = AsyncIOScheduler(timezone=self.settings.timezone)
         scheduler.add_job(

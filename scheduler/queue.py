@@ -165,13 +165,16 @@ def fail_unconfigured(engine: Engine, *, channels: Collection[str], now: datetim
     return failed
 
 
-def release_stale(engine: Engine) -> int:
-    """Rows left in 'sending' by a crash go back to pending (called under the daemon lock)."""
+def release_stale(engine: Engine, *, claimed_before: datetime | None = None) -> int:
+    """Rows left in 'sending' by a crash go back to pending: all of them when this daemon
+    is alone on the store, else only those claimed before `claimed_before` (expired
+    leases), never rows a live daemon is sending."""
+    where = [col(OutboxMessage.status) == "sending"]
+    if claimed_before is not None:
+        where.append(col(OutboxMessage.claimed_at) < claimed_before)
     with session_scope(engine) as session:
         result = session.execute(
-            sa.update(OutboxMessage)
-            .where(col(OutboxMessage.status) == "sending")
-            .values(status="pending", claimed_by=None)
+            sa.update(OutboxMessage).where(*where).values(status="pending", claimed_by=None)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from dondoc.daemon_state import put_state
 from dondoc.models import Assignment, DaemonState
 from dondoc.store import session_scope
 
@@ -42,11 +43,9 @@ def progress(engine: Engine) -> Progress | None:
 
 
 def _save(engine: Engine, found: Progress, now: datetime) -> None:
-    with session_scope(engine) as session:
-        state = session.get(DaemonState, STATE_KEY) or DaemonState(key=STATE_KEY)
-        state.value = {"version": found.version, "after_id": found.after_id, "done": found.done}
-        state.updated_at = now
-        session.add(state)
+    value = {"version": found.version, "after_id": found.after_id, "done": found.done}
+    with session_scope(engine) as session:  # an upsert: daemons may start side by side
+        put_state(session, STATE_KEY, value, now=now)
 
 
 def require(engine: Engine, *, version: str, now: datetime) -> bool:

@@ -30,8 +30,9 @@ from config.errors import ConfigError
 from config.rules_loader import load_rule_config
 from config.settings import Settings
 from dondoc.clock import Clock
+from dondoc.daemon_state import put_state
 from dondoc.directory import default_office
-from dondoc.models import Agency, Assignment, DaemonState, OutboxMessage
+from dondoc.models import Agency, Assignment, OutboxMessage
 from dondoc.outbox import prune_sent
 from dondoc.store import session_scope
 from dondoc.webhooks import CHANNEL as WEBHOOK
@@ -99,6 +100,8 @@ class Stepper:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:"
         self._office: tuple[int | None] | None = None
         self._continuous = False  # True while workers run on their own (the wall clock)
+        # How long a claim on outbox rows lasts: a dead daemon's rows come back after it.
+        self.lease = timedelta(seconds=settings.delivery_lease)
         self.workers = {
             name: ChannelWorker(
                 channel=channel,
@@ -107,6 +110,7 @@ class Stepper:
                 context=self._webhook_context if name == WEBHOOK else self._delivery_context,
                 metrics=self.metrics,
                 owner=self.owner,
+                lease=self.lease,
             )
             for name, channel in channels.items()
         }
@@ -231,8 +235,8 @@ class Stepper:
                 select(func.count()).where(col(OutboxMessage.status).in_(["pending", "sending"]))
             ).one()
             self.metrics.outbox_depth.set(depth)
-            state = session.get(DaemonState, "daemon") or DaemonState(key="daemon")
-            state.value = {
+            # An upsert: on PostgreSQL several daemons publish here (the last one wins).
+            value = {
                 "pid": os.getpid(),
                 "started_at": self.started_at.isoformat(),
                 "last_tick_at": now.isoformat(),
@@ -240,8 +244,7 @@ class Stepper:
                 "outbox_depth": depth,
                 "config_error": self.last_error,
             }
-            state.updated_at = now
-            session.add(state)
+            put_state(session, "daemon", value, now=now)
 
     def next_event(self, now: datetime) -> datetime | None:
         """The earliest moment anything can happen: due evaluations, retries, office hours."""

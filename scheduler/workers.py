@@ -95,6 +95,7 @@ class ChannelWorker:
         self._batch: _Batch | None = None
         self._last_flush = 0.0
         self.busy_since: float | None = None
+        self._claimed_at = monotonic()
         self.last_progress = monotonic()
         self.write_error: str | None = None
         self.wake = asyncio.Event()
@@ -141,6 +142,7 @@ class ChannelWorker:
                 if context.calendar.next_working_time(now) != now:
                     break  # rows wait; the next event is the next office opening
                 token = f"{self.owner}:{uuid.uuid4().hex}"
+                self._claimed_at = self._monotonic()  # the lease runs from here, not later
                 rows = claim(
                     self.engine,
                     now=now,
@@ -191,7 +193,7 @@ class ChannelWorker:
 
             # Fencing: past most of the lease another worker may take these rows, so
             # what is not sent by then is given back rather than sent twice.
-            fence = self.busy_since + self.lease.total_seconds() * LEASE_USE
+            fence = self._claimed_at + self.lease.total_seconds() * LEASE_USE
 
             async def one(group: Group) -> None:
                 async with slots:

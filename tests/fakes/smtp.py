@@ -156,6 +156,9 @@ class SmtpSink:
         self.logins: list[tuple[str, str]] = []
         self.connections = 0
         self.answer_delay = 0.0
+        # Several server processes on one port (SO_REUSEPORT), for benchmarks where one
+        # process would be the bottleneck: set `port` and this before `start()`.
+        self.reuse_port = False
         self.started: list[bytes] = []
         self._users = users
         self._tls_context = tls_context
@@ -296,6 +299,7 @@ class SmtpSink:
                     self.port,
                     ssl=self._tls_context if self._implicit_tls else None,
                     reuse_address=True,
+                    reuse_port=self.reuse_port or None,
                 )
             )
         except BaseException as exc:  # reported to start(), which re-raises it

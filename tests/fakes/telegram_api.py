@@ -65,6 +65,10 @@ class FakeBotApi:
         self.max_poll_wait = max_poll_wait
         self.calls: list[BotCall] = []
         self.get_updates_calls = 0
+        # Long polls that arrived while another was open: Telegram answers one of them
+        # 409 Conflict ("only one bot instance"); two pollers of one bot are a defect.
+        self.poll_conflicts = 0
+        self._polls_open = 0
         self.limit_violations = 0
         self._state = State()
         self._failures: list[Failure] = []
@@ -303,21 +307,29 @@ class FakeBotApi:
         wanted = params.get("allowed_updates")
         with self._cond:
             self.get_updates_calls += 1
-            if isinstance(wanted, list):  # kept until changed, as Telegram does
-                self.allowed_updates = frozenset(wanted) if wanted else DEFAULT_UPDATES
-            # Telegram drops what the bot did not ask for; it never reaches the bot.
-            self._state.updates = [
-                (i, u)
-                for i, u in self._state.updates
-                if i >= offset and (set(u) - {"update_id"}) & self.allowed_updates
-            ]
-            while not self._state.updates and not self._stopping:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-            limit = int(params.get("limit") or 100)
-            return [u for _, u in self._state.updates[:limit]]
+            # Long polls only: PTB's stop cancels its own open poll (the fake cannot see
+            # the connection close) and confirms the offset with a getUpdates(timeout=0).
+            long_poll = timeout > 0
+            self.poll_conflicts += long_poll and self._polls_open > 0
+            self._polls_open += long_poll
+            try:
+                if isinstance(wanted, list):  # kept until changed, as Telegram does
+                    self.allowed_updates = frozenset(wanted) if wanted else DEFAULT_UPDATES
+                # Telegram drops what the bot did not ask for; it never reaches the bot.
+                self._state.updates = [
+                    (i, u)
+                    for i, u in self._state.updates
+                    if i >= offset and (set(u) - {"update_id"}) & self.allowed_updates
+                ]
+                while not self._state.updates and not self._stopping:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                limit = int(params.get("limit") or 100)
+                return [u for _, u in self._state.updates[:limit]]
+            finally:
+                self._polls_open -= long_poll
 
     # --- Bot API methods ---------------------------------------------------------------
 
