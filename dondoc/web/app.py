@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
@@ -24,6 +26,7 @@ import dondoc.web.office_more as office_more
 from config.settings import Settings, secret_key
 from dondoc.clock import Clock
 from dondoc.web.deps import Forbidden, LoginRequired, RuleConfigCache, WebContext, csrf_token
+from dondoc.web.i18n import local_date, local_datetime, locale_of, t, translate
 from dondoc.web.links import Links, Signer
 from rules.status import category_label
 
@@ -98,33 +101,36 @@ def create_app(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """An error in the page's locale (`title` and `message` are the Vietnamese phrases)."""
     templates: Jinja2Templates = request.app.state.web.templates
+    locale = locale_of(request)
     return templates.TemplateResponse(
-        request, "error.html", {"title": title, "message": message}, status_code=status
+        request,
+        "error.html",
+        {"title": translate(title, locale), "message": translate(message, locale)},
+        status_code=status,
     )
 
 
 def _templates(settings: Settings, clock: Clock) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=HERE / "templates")
+    templates = Jinja2Templates(
+        directory=HERE / "templates",
+        context_processors=[lambda request: {"locale": locale_of(request)}],
+    )
     env = templates.env
     tz = settings.tz
 
-    def vn_date(value: date | str | None) -> str:
-        if value is None or value == "":
-            return ""
-        day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
-        if isinstance(day, datetime):
-            day = day.astimezone(tz).date()
-        return f"{day.day:02d}/{day.month:02d}/{day.year}"
+    @pass_context
+    def day(context: Context, value: date | str | None) -> str:
+        return local_date(value, str(context.get("locale")), tz)
 
-    def vn_datetime(value: datetime | None) -> str:
-        if value is None:
-            return ""
-        local = value.astimezone(tz)
-        return f"{local:%H:%M} {local.day:02d}/{local.month:02d}/{local.year}"
+    @pass_context
+    def moment(context: Context, value: datetime | None) -> str:
+        return local_datetime(value, str(context.get("locale")), tz)
 
-    env.filters["d"] = vn_date
-    env.filters["dt"] = vn_datetime
+    env.filters["d"] = day
+    env.filters["dt"] = moment
+    env.globals["t"] = t
     env.globals["csrf_token"] = csrf_token
     env.globals["STATUS"] = STATUS_LABELS
     env.globals["ROLE"] = ROLE_LABELS
@@ -133,6 +139,7 @@ def _templates(settings: Settings, clock: Clock) -> Jinja2Templates:
     return templates
 
 
+# Vietnamese, as pages mark every phrase: t(STATUS[...]) gives the reader's locale.
 STATUS_LABELS: dict[str, Any] = {
     "open": "Chưa xác nhận",
     "acknowledged": "Đã nhận",

@@ -36,9 +36,10 @@ from dondoc.reports.tables import late_csv
 from dondoc.web.accounts import SignedIn
 from dondoc.web.chart import web_chart
 from dondoc.web.deps import WebContext, admin_user, current_user, db, form_with_csrf, web
+from dondoc.web.i18n import translate
 from dondoc.web.overview_data import overview_figures
 from rules.deadline import Deadline
-from rules.status import CATEGORY_LABELS, Category
+from rules.status import Category, category_label
 
 router = APIRouter()
 TASKS_PER_PAGE = 50
@@ -91,14 +92,16 @@ def overview(
     per_plan = figures.per_plan
     plans = {p.code: p for p in session.exec(select(Plan).order_by(col(Plan.code))).all()}
     charts = {
-        code: web_chart([(str(c), CATEGORY_LABELS[c][0], counts[c]) for c in Category])
+        code: web_chart([(str(c), category_label(c, user.locale), counts[c]) for c in Category])
         for code, counts in per_plan.items()
     }
     ranked = figures.ranked(15)
     week_start = today - timedelta(days=today.weekday())
     start = datetime.combine(week_start, time(0), tzinfo=tz)
-    sent = _outbox_counts(session, sent_from=start, sent_to=start + timedelta(days=7))
-    coming = _next_week(session, ctx, week_start + timedelta(days=7))
+    sent = _outbox_counts(
+        session, sent_from=start, sent_to=start + timedelta(days=7), locale=user.locale
+    )
+    coming = _next_week(session, ctx, week_start + timedelta(days=7), user.locale)
     pending = session.exec(
         select(ExtensionRequest, Task, Agency)
         .join(Assignment, col(Assignment.id) == col(ExtensionRequest.assignment_id))
@@ -117,7 +120,6 @@ def overview(
         per_plan=per_plan,
         charts=charts,
         categories=list(Category),
-        labels=CATEGORY_LABELS,
         ranked=ranked,
         late_chart=web_chart([(code, name, n) for (code, name), n in ranked]),
         sent=sent,
@@ -127,7 +129,15 @@ def overview(
     )
 
 
-def _next_week(session: Session, ctx: WebContext, monday: date) -> list[tuple[str, int]]:
+def _kind(template: str, channel: str, locale: str) -> str:
+    """What a message is, as the office calls it: "Quá hạn (email)"."""
+    label = translate(TEMPLATE_LABELS.get(template, template), locale)
+    return f"{label} ({CHANNEL_LABELS.get(channel, channel)})"
+
+
+def _next_week(
+    session: Session, ctx: WebContext, monday: date, locale: str
+) -> list[tuple[str, int]]:
     """What the daemon will send next week, from the preview of the config in force."""
     config = ctx.rules.current(ctx.settings.rules_path)
     if config is None:
@@ -143,8 +153,7 @@ def _next_week(session: Session, ctx: WebContext, monday: date) -> list[tuple[st
     # A reminder due on Sunday goes out on Monday: count by when it is sent.
     week = (monday, monday + timedelta(days=7))
     counts = Counter(
-        f"{TEMPLATE_LABELS.get(row.template, row.template)} "
-        f"({CHANNEL_LABELS.get(row.channel, row.channel)})"
+        _kind(row.template, row.channel, locale)
         for row in preview.rows
         if week[0] <= row.send_at.date() < week[1]
     )
@@ -152,7 +161,7 @@ def _next_week(session: Session, ctx: WebContext, monday: date) -> list[tuple[st
 
 
 def _outbox_counts(
-    session: Session, *, sent_from: datetime, sent_to: datetime
+    session: Session, *, sent_from: datetime, sent_to: datetime, locale: str
 ) -> list[tuple[str, int]]:
     query = select(OutboxMessage.template, OutboxMessage.channel).where(
         OutboxMessage.status == "sent",
@@ -160,8 +169,7 @@ def _outbox_counts(
         col(OutboxMessage.sent_at) < sent_to,
     )
     counts = Counter(
-        f"{TEMPLATE_LABELS.get(template, template)} ({CHANNEL_LABELS.get(channel, channel)})"
-        for template, channel in session.exec(query).all()
+        _kind(template, channel, locale) for template, channel in session.exec(query).all()
     )
     return sorted(counts.items())
 
@@ -208,7 +216,7 @@ def plan_page(
         sections[-1]["tasks"].append(
             {
                 "task": task,
-                "explained": deadline.describe("vi") if deadline else None,
+                "explained": deadline.describe(user.locale) if deadline else None,
                 "assignments": [
                     (a, g, effective_due(a, task)) for a, g in by_task.get(task.id or 0, [])
                 ],
@@ -264,7 +272,7 @@ def task_page(
         user,
         task=task,
         plan=plan,
-        explained=deadline.describe("vi") if deadline else None,
+        explained=deadline.describe(user.locale) if deadline else None,
         assignments=[(a, g, effective_due(a, task)) for a, g in assignments],
         extensions=extensions,
         explanations=explanations,
