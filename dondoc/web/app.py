@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,7 +25,15 @@ import dondoc.web.office_more as office_more
 from config.settings import Settings, secret_key
 from dondoc.clock import Clock
 from dondoc.web.deps import Forbidden, LoginRequired, RuleConfigCache, WebContext, csrf_token
-from dondoc.web.i18n import local_date, local_datetime, locale_of, t, translate
+from dondoc.web.i18n import (
+    ROLE_LABELS,
+    STATUS_LABELS,
+    local_date,
+    local_datetime,
+    locale_of,
+    t,
+    translate,
+)
 from dondoc.web.links import Links, Signer
 from rules.status import category_label
 
@@ -137,15 +144,3 @@ def _templates(settings: Settings, clock: Clock) -> Jinja2Templates:
     env.globals["category_label"] = category_label
     env.globals["today"] = lambda: clock.now().astimezone(tz).date()
     return templates
-
-
-# Vietnamese, as pages mark every phrase: t(STATUS[...]) gives the reader's locale.
-STATUS_LABELS: dict[str, Any] = {
-    "open": "Chưa xác nhận",
-    "acknowledged": "Đã nhận",
-    "done": "Đã hoàn thành",
-    "pending": "Chờ duyệt",
-    "approved": "Đã đồng ý",
-    "denied": "Không đồng ý",
-}
-ROLE_LABELS = {"lead": "Chủ trì", "coordinator": "Phối hợp"}

@@ -259,6 +259,17 @@ EN: dict[str, str] = {
 }
 TABLES: dict[str, dict[str, str]] = {"en": EN}
 
+# Vietnamese, as pages mark every phrase: t(STATUS[...]) gives the reader's locale.
+STATUS_LABELS: dict[str, Any] = {
+    "open": "Chưa xác nhận",
+    "acknowledged": "Đã nhận",
+    "done": "Đã hoàn thành",
+    "pending": "Chờ duyệt",
+    "approved": "Đã đồng ý",
+    "denied": "Không đồng ý",
+}
+ROLE_LABELS = {"lead": "Chủ trì", "coordinator": "Phối hợp"}
+
 
 def known_locale(locale: object) -> str:
     return locale if isinstance(locale, str) and locale in LOCALES else DEFAULT_LOCALE

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from dondoc.errors import UserError
 from dondoc.extensions import decide_extension, effective_due, extension_view, load_parts
@@ -36,13 +36,13 @@ from dondoc.reports.tables import late_csv
 from dondoc.web.accounts import SignedIn
 from dondoc.web.chart import web_chart
 from dondoc.web.deps import WebContext, admin_user, current_user, db, form_with_csrf, web
-from dondoc.web.i18n import translate
+from dondoc.web.i18n import ROLE_LABELS, STATUS_LABELS, translate
 from dondoc.web.overview_data import overview_figures
+from dondoc.web.plan_view import plan_sections
 from rules.deadline import Deadline
 from rules.status import Category, category_label
 
 router = APIRouter()
-TASKS_PER_PAGE = 50
 
 # What the office calls each kind of message (notifiers/templates/vi/*.j2).
 TEMPLATE_LABELS = {
@@ -186,44 +186,18 @@ def plan_page(
     plan = session.exec(select(Plan).where(Plan.code == code)).first()
     if plan is None:
         raise HTTPException(status_code=404)
-    total = session.exec(
-        select(func.count()).select_from(Task).where(Task.plan_id == plan.id, col(Task.active))
-    ).one()
-    pages = max(1, -(-total // TASKS_PER_PAGE))
-    page = min(max(page, 1), pages)
-    # A plan of thousands of tasks is read a page at a time: the page stays fast.
-    tasks = session.exec(
-        select(Task)
-        .where(Task.plan_id == plan.id, col(Task.active))
-        .order_by(col(Task.position))
-        .offset((page - 1) * TASKS_PER_PAGE)
-        .limit(TASKS_PER_PAGE)
-    ).all()
-    rows = session.exec(
-        select(Assignment, Agency)
-        .join(Agency, col(Agency.id) == col(Assignment.agency_id))
-        .where(col(Assignment.task_id).in_([t.id for t in tasks]), col(Assignment.active))
-        .order_by(col(Assignment.role).desc(), col(Agency.code))
-    ).all()
-    by_task: dict[int, list[tuple[Assignment, Agency]]] = {}
-    for assignment, agency in rows:
-        by_task.setdefault(assignment.task_id, []).append((assignment, agency))
-    sections: list[dict[str, Any]] = []
-    for task in tasks:
-        if not sections or sections[-1]["code"] != task.section_code:
-            sections.append({"code": task.section_code, "title": task.section_title, "tasks": []})
-        deadline = Deadline.from_dict(task.deadline) if task.deadline else None
-        sections[-1]["tasks"].append(
-            {
-                "task": task,
-                "explained": deadline.describe(user.locale) if deadline else None,
-                "assignments": [
-                    (a, g, effective_due(a, task)) for a, g in by_task.get(task.id or 0, [])
-                ],
-            }
-        )
+    sections, page, pages = plan_sections(session, plan=plan, page=page, locale=user.locale)
     return _page(
-        request, ctx, "plan.html", user, plan=plan, sections=sections, page=page, pages=pages
+        request,
+        ctx,
+        "plan.html",
+        user,
+        plan=plan,
+        sections=sections,
+        page=page,
+        pages=pages,
+        roles={k: translate(v, user.locale) for k, v in ROLE_LABELS.items()},
+        statuses={k: translate(v, user.locale) for k, v in STATUS_LABELS.items()},
     )
 
 

@@ -275,14 +275,11 @@ def _overdue_by_agency(
     try:
         # The driver's executemany: thousands of rows without SQLAlchemy's per-row work.
         mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        sqlite = connection.dialect.name == "sqlite"
+        day = _iso if connection.dialect.name == "sqlite" else _same
         connection.exec_driver_sql(
             f"INSERT INTO {_OVERDUE_GROUPS.name} ({', '.join(_GROUP_COLUMNS)}) "
             f"VALUES ({', '.join([mark] * len(_GROUP_COLUMNS))})",
-            [
-                tuple(_driver_value(value, sqlite) for value in (*row_key, n))
-                for row_key, n in overdue_keys
-            ],
+            [(k[0], k[1], day(k[2]), day(k[3]), day(k[4]), day(k[5]), n) for k, n in overdue_keys],
         )
         match = sa.and_(
             table.c.task_id == groups.task_id,
@@ -309,10 +306,13 @@ def _overdue_by_agency(
     return found
 
 
-def _driver_value(value: Any, sqlite: bool) -> Any:
-    # SQLite keeps a date as its ISO text (as SQLAlchemy's Date does); PostgreSQL's
-    # driver takes the date itself.
-    return value.isoformat() if sqlite and isinstance(value, date) else value
+def _iso(value: date | None) -> str | None:
+    # SQLite keeps a date as its ISO text, as SQLAlchemy's Date type writes it.
+    return value.isoformat() if value is not None else None
+
+
+def _same(value: date | None) -> date | None:
+    return value  # PostgreSQL's driver takes the date itself
 
 
 def _judge(
