@@ -168,6 +168,8 @@ def test_the_sql_counts_equal_judging_each_assignment_on_its_own(
         code: c.by_category for code, c in expected.items()
     }
     assert sum(overdue.values()) > 0 and len(expected) == 2
+    # Plain integers on every backend (PostgreSQL sums as numeric): charts compute with them.
+    assert all(type(n) is int for c in figures.per_plan.values() for n in c.by_category.values())
     ranked = figures.ranked(100)
     assert {code: n for (code, _), n in ranked} == dict(overdue)
     assert [n for _, n in ranked] == sorted((n for _, n in ranked), reverse=True)

@@ -120,8 +120,8 @@ def overview_figures(
     result = Overview()
     judged: dict[Key, list[Category]] = {}
     overdue_keys: list[tuple[Key, int]] = []
-    for *values, n in groups:
-        row_key = tuple(values)
+    for *values, total in groups:
+        row_key, n = tuple(values), int(total)  # PostgreSQL sums counts as numeric
         facts = tasks.get(row_key[0])
         if facts is None:
             continue  # the task is no longer tracked
