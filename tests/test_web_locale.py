@@ -21,7 +21,7 @@ from dondoc.store import session_scope
 from dondoc.web import answers, app, office
 from dondoc.web.accounts import add_user
 from dondoc.web.i18n import EN
-from dondoc.web.links import Links, Signer, current_grant
+from dondoc.web.links import Links, Signer, current_grant, revoke_links
 
 pytest_plugins = ["fakes.fixtures"]
 
@@ -157,6 +157,12 @@ def test_an_agency_answer_page_follows_the_agency_locale(site: Site) -> None:
     assert '<html lang="en">' in portal.text and "Tasks of Sở Tư pháp" in portal.text
     assert "Ask for an extension" in form.text and "Why an extension is needed" in form.text
     assert empty.status_code == 422 and "Please give the reason for the extension." in empty.text
+    with session_scope(site.app.engine) as session:
+        revoke_links(session, agency_code="so-tu-phap", actor="t", now=site.app.clock.now())
+    with site.client() as client:
+        revoked = client.get(address)
+    assert revoked.status_code == 410 and '<html lang="en">' in revoked.text
+    assert "This link was revoked. Please contact the office for a new one." in revoked.text
 
 
 def test_office_accounts_get_a_language_from_the_command_line(cli: Cli) -> None:

@@ -88,10 +88,16 @@ def _refuse(
     }.get(
         refused.reason, "Liên kết không hợp lệ. Vui lòng kiểm tra lại thư hoặc liên hệ Văn phòng."
     )
+    # In the agency's language when the link still says which agency it was for.
+    agency = session.get(Agency, refused.agency_id) if refused.agency_id else None
+    locale = use_locale(request, agency.locale if agency else None)
     return ctx.templates.TemplateResponse(
         request,
         "error.html",
-        {"title": "Không mở được liên kết", "message": message},
+        {
+            "title": translate("Không mở được liên kết", locale),
+            "message": translate(message, locale),
+        },
         status_code=410 if refused.reason in ("expired", "revoked") else 403,
     )
 
