@@ -98,6 +98,11 @@ EN: dict[str, str] = {
     "Trang trước": "Previous page",
     "Trang sau": "Next page",
     "Trang {page}/{pages}": "Page {page} of {pages}",
+    "Các phần của kế hoạch": "Sections of the plan",
+    "Các phần của kế hoạch ({n} trang, {per} nhiệm vụ mỗi trang)": (
+        "Sections of the plan ({n} pages, {per} tasks a page)"
+    ),
+    "trang {page}": "page {page}",
     "Chủ trì": "Lead",
     "Phối hợp": "Coordinating",
     "Chưa xác nhận": "Not acknowledged",

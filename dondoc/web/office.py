@@ -38,7 +38,7 @@ from dondoc.web.chart import web_chart
 from dondoc.web.deps import WebContext, admin_user, current_user, db, form_with_csrf, web
 from dondoc.web.i18n import ROLE_LABELS, STATUS_LABELS, translate
 from dondoc.web.overview_data import overview_figures
-from dondoc.web.plan_view import plan_sections
+from dondoc.web.plan_view import TASKS_PER_PAGE, plan_sections, section_index
 from rules.deadline import Deadline
 from rules.status import Category, category_label
 
@@ -187,6 +187,7 @@ def plan_page(
     if plan is None:
         raise HTTPException(status_code=404)
     sections, page, pages = plan_sections(session, plan=plan, page=page, locale=user.locale)
+    index = section_index(session, plan=plan) if pages > 1 else []
     return _page(
         request,
         ctx,
@@ -194,6 +195,8 @@ def plan_page(
         user,
         plan=plan,
         sections=sections,
+        index=index,
+        per_page=TASKS_PER_PAGE,
         page=page,
         pages=pages,
         roles={k: translate(v, user.locale) for k, v in ROLE_LABELS.items()},

@@ -7,6 +7,7 @@ of any size.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -35,6 +36,30 @@ class Section:
     code: str | None
     title: str | None
     tasks: list[dict[str, Any]] = field(default_factory=list)
+    page: int = 1  # in the index: the page where the section starts
+
+
+def section_index(session: Session, *, plan: Plan) -> list[Section]:
+    """Every section of the plan with the page it starts on, so that a plan of many pages
+    can be entered at the section one looks for."""
+    firsts = session.execute(
+        sa.select(col(Task.section_code), col(Task.section_title), sa.func.min(Task.position))
+        .where(col(Task.plan_id) == plan.id, col(Task.active))
+        .group_by(col(Task.section_code), col(Task.section_title))
+    ).all()
+    if len(firsts) < 2:
+        return []
+    positions = list(
+        session.exec(
+            select(Task.position)
+            .where(Task.plan_id == plan.id, col(Task.active))
+            .order_by(col(Task.position))
+        ).all()
+    )
+    return [
+        Section(code, title, page=bisect_left(positions, first) // TASKS_PER_PAGE + 1)
+        for code, title, first in sorted(firsts, key=lambda row: row[2])
+    ]
 
 
 def plan_sections(
