@@ -125,9 +125,7 @@ def _worker(engine: Engine, channel: Channel, clock: RunningClock) -> ChannelWor
 
 def _count(engine: Engine, status: str) -> int:
     with session_scope(engine) as session:
-        return int(
-            session.exec(select(func.count()).where(OutboxMessage.status == status)).one()
-        )
+        return int(session.exec(select(func.count()).where(OutboxMessage.status == status)).one())
 
 
 def _serve(pipe: Connection) -> None:

@@ -100,7 +100,22 @@ class Task(SQLModel, table=True):
 class Assignment(SQLModel, table=True):
     """One agency's part in one task; its status is its own."""
 
-    __table_args__ = (sa.UniqueConstraint("task_id", "agency_id", "role"),)
+    __table_args__ = (
+        sa.UniqueConstraint("task_id", "agency_id", "role"),
+        # The web overview counts and ranks from this index alone (dondoc.web.overview_data):
+        # every column that decides a QĐ 42 category, then the agency.
+        sa.Index(
+            "ix_assignment_overview",
+            "task_id",
+            "status",
+            "due_override",
+            "done_through",
+            "done_at",
+            "created_at",
+            "agency_id",
+            "active",
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
     agency_id: int = Field(foreign_key="agency.id", index=True)

@@ -34,6 +34,7 @@ from dondoc.reports.late import build_late_report
 from dondoc.reports.periods import parse_month
 from dondoc.reports.render_html import render_late_html
 from dondoc.store import session_scope
+from dondoc.web.accounts import add_user
 from dondoc.web.links import Links, Signer
 
 pytest_plugins = ["fakes.fixtures"]
@@ -44,6 +45,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 LEAD_MAIL = ["so-tu-phap@tinhmau.example"]
 PAGES = (("overview", "/"), ("plan", "/plans/test"), ("late", "/late?month=2023-01"))
+ENGLISH = "reader.en"
 
 
 @contextmanager
@@ -79,12 +81,14 @@ def run_daemon(site: Site, until: datetime) -> None:
     simulate(site.app, until)
 
 
-def sign_in(page: Any, site: Site, name: str) -> None:
+def sign_in(page: Any, site: Site, name: str, *, english: bool = False) -> None:
     page.goto(f"{site.url}/login")
     page.get_by_label("Tên đăng nhập").fill(name)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(f"{site.url}/")
+    # The pages after sign-in speak the user's language.
+    page.get_by_role("button", name="Sign out" if english else "Đăng xuất").wait_for()
 
 
 def link_in(mail_text: str, label: str) -> str:
@@ -208,18 +212,59 @@ def test_a_tampered_link_shows_a_refusal_and_a_viewer_sees_no_approve_button(
 def test_screenshots_of_the_overview_plan_and_late_list_at_phone_and_desktop_widths(
     site: Site,
 ) -> None:
+    """In both languages: Vietnamese as <page>-<width>.png, English as <page>-en-<width>.png."""
+    add_english_user(site)
     run_daemon(site, at("2023-01-04"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for label, viewport in (("390", PHONE), ("1280", DESKTOP)):
-        with browsing(viewport) as page:
-            sign_in(page, site, ADMIN)
-            for name, path in PAGES:
-                page.goto(f"{site.url}{path}")
-                # Nothing wider than the screen: the page never scrolls sideways.
-                width = page.evaluate("document.documentElement.scrollWidth")
-                assert width <= viewport["width"], (name, label, width)
-                page.screenshot(path=str(ARTIFACTS / f"{name}-{label}.png"), full_page=True)
-    assert len(list(ARTIFACTS.glob("*.png"))) >= 6
+    for user, suffix in ((ADMIN, ""), (ENGLISH, "-en")):
+        for label, viewport in (("390", PHONE), ("1280", DESKTOP)):
+            with browsing(viewport) as page:
+                sign_in(page, site, user, english=bool(suffix))
+                for name, path in PAGES:
+                    page.goto(f"{site.url}{path}")
+                    # Nothing wider than the screen: the page never scrolls sideways.
+                    width = page.evaluate("document.documentElement.scrollWidth")
+                    assert width <= viewport["width"], (name, label, suffix, width)
+                    page.screenshot(
+                        path=str(ARTIFACTS / f"{name}{suffix}-{label}.png"), full_page=True
+                    )
+    assert len(list(ARTIFACTS.glob("*.png"))) >= 12
+
+
+def add_english_user(site: Site) -> None:
+    with session_scope(site.app.engine) as session:
+        add_user(
+            session,
+            name=ENGLISH,
+            role="viewer",
+            password=PASSWORD,
+            actor="t",
+            now=site.app.clock.now(),
+            locale="en",
+        )
+
+
+def test_an_english_user_sees_the_overview_in_english_a_vietnamese_one_in_vietnamese(
+    site: Site,
+) -> None:
+    add_english_user(site)
+    run_daemon(site, at("2023-01-04"))
+    with browsing(PHONE) as page:
+        sign_in(page, site, ENGLISH, english=True)
+        assert page.locator("html").get_attribute("lang") == "en"
+        page.get_by_role("heading", name="Overview, 4 Jan 2023").wait_for()
+        page.get_by_role("cell", name="Not done, overdue").wait_for()
+        assert page.get_by_text("Tổng quan ngày").count() == 0
+        page.get_by_role("button", name="Sign out").click()
+        sign_in(page, site, ADMIN)
+        assert page.locator("html").get_attribute("lang") == "vi"
+        page.get_by_role("heading", name="Tổng quan ngày 04/01/2023").wait_for()
+        page.get_by_role("cell", name="Chưa hoàn thành, quá hạn").wait_for()
+        # The Vietnamese user switches to English from the page header, with the keyboard.
+        page.get_by_role("button", name="English").focus()
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name="Overview, 4 Jan 2023").wait_for()
+        assert page.locator("html").get_attribute("lang") == "en"
 
 
 def test_the_emailed_late_report_reads_on_a_phone_and_in_print(site: Site) -> None:

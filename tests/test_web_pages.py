@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -19,7 +20,7 @@ from web_support import ADMIN, Site, log_in, serve_site
 
 from config.settings import BUNDLED_RULES
 from dondoc.actions import set_status
-from dondoc.models import Assignment
+from dondoc.models import Assignment, Plan, Task
 from dondoc.reports.data import gather
 from dondoc.store import session_scope
 from dondoc.web.overview_data import overview_figures
@@ -149,3 +150,34 @@ def test_the_overview_shows_counts_the_late_ranking_and_this_and_next_week(site:
     # The weekly overdue repeats fall due on Monday 9 January.
     assert "Sẽ gửi tuần sau (từ 09/01/2023)" in text
     assert "Quá hạn (email): 3" in text.split("Sẽ gửi tuần sau")[1]
+
+
+def test_a_plan_of_many_pages_is_entered_at_any_section(site: Site) -> None:
+    """130 tasks in three sections: 50 a page, and an index naming each section's page."""
+    with session_scope(site.app.engine) as session:
+        plan = Plan(code="dai", title="Kế hoạch dài")
+        session.add(plan)
+        session.flush()
+        for n in range(130):
+            section = "I" if n < 40 else "II" if n < 110 else "III"
+            session.add(
+                Task(
+                    plan_id=plan.id or 0,
+                    number=str(n + 1),
+                    title=f"Nhiệm vụ số {n + 1}",
+                    position=n,
+                    section_code=section,
+                    section_title=f"Phần {section}",
+                )
+            )
+    with site.client() as client:
+        log_in(client, ADMIN)
+        first = client.get("/plans/dai")
+        third = client.get("/plans/dai", params={"page": 3})
+        beyond = client.get("/plans/dai", params={"page": 99})
+    index = re.findall(r'href="\?page=(\d+)#phan-\d+" data-section="(\w+)"', first.text)
+    assert index == [("1", "I"), ("1", "II"), ("3", "III")]
+    assert "Trang 1/3" in first.text and ">Nhiệm vụ số 50<" in first.text
+    assert ">Nhiệm vụ số 51<" not in first.text
+    assert 'id="phan-3"' in third.text and ">Nhiệm vụ số 130<" in third.text
+    assert "Trang 3/3" in beyond.text  # past the end: the last page

@@ -36,6 +36,9 @@ def user_add(
         confirmation_prompt=True,
         help="Được hỏi khi chạy lệnh; không nên ghi trên dòng lệnh.",
     ),
+    locale: str = typer.Option(
+        "vi", "--locale", help="Ngôn ngữ trang web: vi (tiếng Việt) | en (English)."
+    ),
 ) -> None:
     """Thêm tài khoản đăng nhập trang web của Văn phòng."""
     from dondoc.web.accounts import add_user
@@ -43,10 +46,18 @@ def user_add(
     app = get_app(ctx)
     with session_scope(app.ready_engine()) as session:
         user = add_user(
-            session, name=name, role=role, password=password, actor="cli", now=app.clock.now()
+            session,
+            name=name,
+            role=role,
+            password=password,
+            actor="cli",
+            now=app.clock.now(),
+            locale=locale,
         )
-        made = (user.name, user.role)
-    console.print(f"Đã thêm tài khoản {made[0]} ({made[1]}).", markup=False)
+        made = (user.name, user.role, user.locale)
+    console.print(
+        f"Đã thêm tài khoản {made[0]} ({made[1]}); ngôn ngữ trang web: {made[2]}.", markup=False
+    )
 
 
 @user_app.command("list")
@@ -64,6 +75,7 @@ def user_list(
                 "name": u.name,
                 "role": u.role,
                 "active": u.active,
+                "locale": u.locale,
                 "last_login_at": u.last_login_at.astimezone(tz).isoformat()
                 if u.last_login_at
                 else None,
@@ -76,12 +88,13 @@ def user_list(
     if not rows:
         console.print("Chưa có tài khoản nào: thêm bằng `dondoc user add TÊN --role admin`.")
         return
-    table = Table("Tên", "Vai trò", "Trạng thái", "Đăng nhập gần nhất")
+    table = Table("Tên", "Vai trò", "Trạng thái", "Ngôn ngữ", "Đăng nhập gần nhất")
     for row in rows:
         table.add_row(
             str(row["name"]),
             "quản trị" if row["role"] == "admin" else "chỉ xem",
             "đang dùng" if row["active"] else "đã khóa",
+            str(row["locale"]),
             str(row["last_login_at"] or ""),
         )
     console.print(table)
@@ -97,6 +110,26 @@ def user_disable(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
         changed = disable_user(session, name=name, actor="cli", now=app.clock.now())
     console.print(
         f"Đã khóa tài khoản {name}." if changed else f"Tài khoản {name} đã bị khóa trước đó.",
+        markup=False,
+    )
+
+
+@user_app.command("set-locale")
+def user_set_locale(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    locale: str = typer.Argument(..., help="vi (tiếng Việt) | en (English)"),
+) -> None:
+    """Đổi ngôn ngữ trang web của một tài khoản (người dùng cũng tự đổi được trên trang)."""
+    from dondoc.web.accounts import set_locale
+
+    app = get_app(ctx)
+    with session_scope(app.ready_engine()) as session:
+        changed = set_locale(session, name=name, locale=locale, actor="cli", now=app.clock.now())
+    console.print(
+        f"Tài khoản {name} từ nay xem trang bằng: {locale}."
+        if changed
+        else f"Tài khoản {name} đã dùng ngôn ngữ {locale}.",
         markup=False,
     )
 

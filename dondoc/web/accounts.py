@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from dondoc.errors import NotFoundError, UserError
 from dondoc.models import AuditEntry
 from dondoc.models_web import USER_ROLES, LoginFailure, OfficeUser
+from notifiers.render import DEFAULT_LOCALE, LOCALES
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
@@ -67,20 +68,43 @@ def _check_name(name: str) -> str:
     return cleaned
 
 
+def _check_locale(locale: str) -> str:
+    if locale not in LOCALES:
+        raise UserError(
+            f"Ngôn ngữ '{locale}' không hợp lệ: chọn một trong {', '.join(LOCALES)} "
+            "(vi: tiếng Việt, en: English)."
+        )
+    return locale
+
+
 def add_user(
-    session: Session, *, name: str, role: str, password: str, actor: str, now: datetime
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    password: str,
+    actor: str,
+    now: datetime,
+    locale: str = DEFAULT_LOCALE,
 ) -> OfficeUser:
     if role not in USER_ROLES:
         raise UserError(f"--role phải là một trong: {', '.join(USER_ROLES)}.")
+    locale = _check_locale(locale)
     name = _check_name(name)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"Mật khẩu phải dài ít nhất {MIN_PASSWORD_LENGTH} ký tự.")
     if session.exec(select(OfficeUser).where(OfficeUser.name == name)).first() is not None:
         raise UserError(f"Tài khoản '{name}' đã có.")
-    user = OfficeUser(name=name, role=role, password_hash=_hasher.hash(password), created_at=now)
+    user = OfficeUser(
+        name=name,
+        role=role,
+        password_hash=_hasher.hash(password),
+        locale=locale,
+        created_at=now,
+    )
     session.add(user)
     session.flush()
-    _audit(session, actor=actor, action="user.added", now=now, user=name, role=role)
+    _audit(session, actor=actor, action="user.added", now=now, user=name, role=role, locale=locale)
     return user
 
 
@@ -98,6 +122,28 @@ def disable_user(session: Session, *, name: str, actor: str, now: datetime) -> b
     user.active = False
     session.add(user)
     _audit(session, actor=actor, action="user.disabled", now=now, user=user.name)
+    return True
+
+
+def set_locale(session: Session, *, name: str, locale: str, actor: str, now: datetime) -> bool:
+    """The language of a user's pages; False when it was already that one."""
+    locale = _check_locale(locale)
+    user = session.exec(select(OfficeUser).where(OfficeUser.name == _check_name(name))).first()
+    if user is None:
+        raise NotFoundError("tài khoản", name)
+    if user.locale == locale:
+        return False
+    previous, user.locale = user.locale, locale
+    session.add(user)
+    _audit(
+        session,
+        actor=actor,
+        action="user.locale_changed",
+        now=now,
+        user=user.name,
+        locale=locale,
+        previous=previous,
+    )
     return True
 
 

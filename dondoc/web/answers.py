@@ -21,7 +21,9 @@ from dondoc.extensions import Parts, effective_due, load_parts
 from dondoc.models import Agency, Assignment, Explanation, ExtensionRequest, Task
 from dondoc.web.calendar_feed import agency_calendar
 from dondoc.web.deps import WebContext, client_address, db, form_with_csrf, web
+from dondoc.web.i18n import translate, use_locale
 from dondoc.web.links import ANSWER_ACTIONS, LinkRefused, audit_refused_link, check_generation
+from notifiers.render import format_date
 from rules.deadline import Deadline
 
 router = APIRouter()
@@ -86,10 +88,16 @@ def _refuse(
     }.get(
         refused.reason, "Liên kết không hợp lệ. Vui lòng kiểm tra lại thư hoặc liên hệ Văn phòng."
     )
+    # In the agency's language when the link still says which agency it was for.
+    agency = session.get(Agency, refused.agency_id) if refused.agency_id else None
+    locale = use_locale(request, agency.locale if agency else None)
     return ctx.templates.TemplateResponse(
         request,
         "error.html",
-        {"title": "Không mở được liên kết", "message": message},
+        {
+            "title": translate("Không mở được liên kết", locale),
+            "message": translate(message, locale),
+        },
         status_code=410 if refused.reason in ("expired", "revoked") else 403,
     )
 
@@ -122,11 +130,12 @@ def _task_view(parts: Parts) -> dict[str, Any]:
         "assignment": parts.assignment,
         "agency": parts.agency,
         "due": effective_due(parts.assignment, parts.task),
-        "explained": deadline.describe("vi") if deadline else None,
+        "explained": deadline.describe(parts.agency.locale) if deadline else None,
     }
 
 
 def _show(request: Request, ctx: WebContext, door: Door, action: str) -> Response:
+    use_locale(request, door.agency.locale)
     return ctx.templates.TemplateResponse(
         request,
         "answer.html",
@@ -177,12 +186,12 @@ def _act(
     return outcome, None
 
 
-def _message(outcome: ChatOutcome) -> str:
+def _message(outcome: ChatOutcome, locale: str) -> str:
     values = {
-        key: (f"{value:%d/%m/%Y}" if isinstance(value, date) else value)
+        key: (format_date(value, locale) if isinstance(value, date) else value)
         for key, value in outcome.detail.items()
     }
-    template = OUTCOMES.get(outcome.status, "Đã ghi nhận.")
+    template = translate(OUTCOMES.get(outcome.status, "Đã ghi nhận."), locale)
     return template.format(**{"occurrence": "", "proposed": "", "message": "", **values})
 
 
@@ -194,10 +203,13 @@ def _post(
     action: str,
     form: dict[str, Any],
 ) -> Response:
+    locale = use_locale(request, door.agency.locale)
     outcome, error = _act(session, ctx, door, action, form)
     context = {**_task_view(door.parts), "action": action, "title": TITLES[action], "door": door}
     if outcome is None or outcome.status in ("explanation_invalid", "extension_date_not_future"):
-        message = error or (_message(outcome) if outcome else "")
+        message = (
+            translate(error, locale) if error else _message(outcome, locale) if outcome else ""
+        )
         return ctx.templates.TemplateResponse(
             request,
             "answer.html",
@@ -205,7 +217,9 @@ def _post(
             status_code=422,
         )
     return ctx.templates.TemplateResponse(
-        request, "answer.html", {**context, "outcome": _message(outcome), "error": None, "form": {}}
+        request,
+        "answer.html",
+        {**context, "outcome": _message(outcome, locale), "error": None, "form": {}},
     )
 
 
@@ -268,6 +282,7 @@ def portal(
     agency = session.get(Agency, grant.agency_id)
     if agency is None:
         raise HTTPException(status_code=404)
+    use_locale(request, agency.locale)
     rows = session.exec(
         select(Assignment, Task)
         .join(Task, col(Task.id) == col(Assignment.task_id))

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlalchemy.engine import Engine
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
@@ -25,6 +26,15 @@ from config.settings import Settings, secret_key
 from dondoc.api.app import create_api
 from dondoc.clock import Clock
 from dondoc.web.deps import Forbidden, LoginRequired, RuleConfigCache, WebContext, csrf_token
+from dondoc.web.i18n import (
+    ROLE_LABELS,
+    STATUS_LABELS,
+    local_date,
+    local_datetime,
+    locale_of,
+    t,
+    translate,
+)
 from dondoc.web.links import Links, Signer
 from rules.status import category_label
 
@@ -101,47 +111,39 @@ def create_app(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """An error in the page's locale (`title` and `message` are the Vietnamese phrases)."""
     templates: Jinja2Templates = request.app.state.web.templates
+    locale = locale_of(request)
     return templates.TemplateResponse(
-        request, "error.html", {"title": title, "message": message}, status_code=status
+        request,
+        "error.html",
+        {"title": translate(title, locale), "message": translate(message, locale)},
+        status_code=status,
     )
 
 
 def _templates(settings: Settings, clock: Clock) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=HERE / "templates")
+    templates = Jinja2Templates(
+        directory=HERE / "templates",
+        context_processors=[lambda request: {"locale": locale_of(request)}],
+    )
     env = templates.env
     tz = settings.tz
 
-    def vn_date(value: date | str | None) -> str:
-        if value is None or value == "":
-            return ""
-        day = date.fromisoformat(value[:10]) if isinstance(value, str) else value
-        if isinstance(day, datetime):
-            day = day.astimezone(tz).date()
-        return f"{day.day:02d}/{day.month:02d}/{day.year}"
+    @pass_context
+    def day(context: Context, value: date | str | None) -> str:
+        return local_date(value, str(context.get("locale")), tz)
 
-    def vn_datetime(value: datetime | None) -> str:
-        if value is None:
-            return ""
-        local = value.astimezone(tz)
-        return f"{local:%H:%M} {local.day:02d}/{local.month:02d}/{local.year}"
+    @pass_context
+    def moment(context: Context, value: datetime | None) -> str:
+        return local_datetime(value, str(context.get("locale")), tz)
 
-    env.filters["d"] = vn_date
-    env.filters["dt"] = vn_datetime
+    env.filters["d"] = day
+    env.filters["dt"] = moment
+    env.globals["t"] = t
     env.globals["csrf_token"] = csrf_token
     env.globals["STATUS"] = STATUS_LABELS
     env.globals["ROLE"] = ROLE_LABELS
     env.globals["category_label"] = category_label
     env.globals["today"] = lambda: clock.now().astimezone(tz).date()
     return templates
-
-
-STATUS_LABELS: dict[str, Any] = {
-    "open": "Chưa xác nhận",
-    "acknowledged": "Đã nhận",
-    "done": "Đã hoàn thành",
-    "pending": "Chờ duyệt",
-    "approved": "Đã đồng ý",
-    "denied": "Không đồng ý",
-}
-ROLE_LABELS = {"lead": "Chủ trì", "coordinator": "Phối hợp"}

@@ -1,17 +1,18 @@
-"""Signing in and out of the office's web app."""
+"""Signing in and out of the office's web app, and a user's choice of language."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from dondoc.errors import UserError
 from dondoc.models import AuditEntry
 from dondoc.models_web import OfficeUser
-from dondoc.web.accounts import ThrottledError, sign_in
-from dondoc.web.deps import WebContext, client_address, db, form_with_csrf, web
+from dondoc.web.accounts import SignedIn, ThrottledError, set_locale, sign_in
+from dondoc.web.deps import WebContext, client_address, current_user, db, form_with_csrf, web
 
 router = APIRouter()
 
@@ -84,3 +85,24 @@ def logout(
             )
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
+
+
+@router.post("/account/locale")
+def choose_locale(
+    form: dict[str, Any] = Depends(form_with_csrf),
+    user: SignedIn = Depends(current_user),
+    session: Session = Depends(db, scope="function"),
+    ctx: WebContext = Depends(web),
+) -> Response:
+    """The signed-in user's own language (a preference, so a viewer may change it too)."""
+    try:
+        set_locale(
+            session,
+            name=user.name,
+            locale=form.get("locale", ""),
+            actor=f"web:{user.name}",
+            now=ctx.clock.now(),
+        )
+    except UserError as exc:
+        raise HTTPException(status_code=400, detail=exc.message) from None
+    return RedirectResponse(_safe_next(form.get("next")), status_code=303)

@@ -20,6 +20,7 @@ from config.rules_loader import load_rule_config
 from config.settings import Settings
 from dondoc.clock import Clock
 from dondoc.web.accounts import SignedIn, signed_in_user
+from dondoc.web.i18n import use_locale
 from dondoc.web.links import Links, Signer
 from rules.policy import RuleConfig
 
@@ -94,6 +95,7 @@ def current_user(request: Request) -> SignedIn:
     if user is None:
         request.session.pop("user_id", None)
         raise LoginRequired()
+    use_locale(request, user.locale)
     return user
 
 

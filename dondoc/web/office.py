@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from dondoc.errors import UserError
 from dondoc.extensions import decide_extension, effective_due, extension_view, load_parts
@@ -36,12 +36,13 @@ from dondoc.reports.tables import late_csv
 from dondoc.web.accounts import SignedIn
 from dondoc.web.chart import web_chart
 from dondoc.web.deps import WebContext, admin_user, current_user, db, form_with_csrf, web
+from dondoc.web.i18n import ROLE_LABELS, STATUS_LABELS, translate
 from dondoc.web.overview_data import overview_figures
+from dondoc.web.plan_view import TASKS_PER_PAGE, plan_sections, section_index
 from rules.deadline import Deadline
-from rules.status import CATEGORY_LABELS, Category
+from rules.status import Category, category_label
 
 router = APIRouter()
-TASKS_PER_PAGE = 50
 
 # What the office calls each kind of message (notifiers/templates/vi/*.j2).
 TEMPLATE_LABELS = {
@@ -92,14 +93,16 @@ def overview(
     per_plan = figures.per_plan
     plans = {p.code: p for p in session.exec(select(Plan).order_by(col(Plan.code))).all()}
     charts = {
-        code: web_chart([(str(c), CATEGORY_LABELS[c][0], counts[c]) for c in Category])
+        code: web_chart([(str(c), category_label(c, user.locale), counts[c]) for c in Category])
         for code, counts in per_plan.items()
     }
     ranked = figures.ranked(15)
     week_start = today - timedelta(days=today.weekday())
     start = datetime.combine(week_start, time(0), tzinfo=tz)
-    sent = _outbox_counts(session, sent_from=start, sent_to=start + timedelta(days=7))
-    coming = _next_week(session, ctx, week_start + timedelta(days=7))
+    sent = _outbox_counts(
+        session, sent_from=start, sent_to=start + timedelta(days=7), locale=user.locale
+    )
+    coming = _next_week(session, ctx, week_start + timedelta(days=7), user.locale)
     pending = session.exec(
         select(ExtensionRequest, Task, Agency)
         .join(Assignment, col(Assignment.id) == col(ExtensionRequest.assignment_id))
@@ -118,7 +121,6 @@ def overview(
         per_plan=per_plan,
         charts=charts,
         categories=list(Category),
-        labels=CATEGORY_LABELS,
         ranked=ranked,
         late_chart=web_chart([(code, name, n) for (code, name), n in ranked]),
         sent=sent,
@@ -128,7 +130,15 @@ def overview(
     )
 
 
-def _next_week(session: Session, ctx: WebContext, monday: date) -> list[tuple[str, int]]:
+def _kind(template: str, channel: str, locale: str) -> str:
+    """What a message is, as the office calls it: "Quá hạn (email)"."""
+    label = translate(TEMPLATE_LABELS.get(template, template), locale)
+    return f"{label} ({CHANNEL_LABELS.get(channel, channel)})"
+
+
+def _next_week(
+    session: Session, ctx: WebContext, monday: date, locale: str
+) -> list[tuple[str, int]]:
     """What the daemon will send next week, from the preview of the config in force."""
     config = ctx.rules.current(ctx.settings.rules_path)
     if config is None:
@@ -144,8 +154,7 @@ def _next_week(session: Session, ctx: WebContext, monday: date) -> list[tuple[st
     # A reminder due on Sunday goes out on Monday: count by when it is sent.
     week = (monday, monday + timedelta(days=7))
     counts = Counter(
-        f"{TEMPLATE_LABELS.get(row.template, row.template)} "
-        f"({CHANNEL_LABELS.get(row.channel, row.channel)})"
+        _kind(row.template, row.channel, locale)
         for row in preview.rows
         if week[0] <= row.send_at.date() < week[1]
     )
@@ -153,7 +162,7 @@ def _next_week(session: Session, ctx: WebContext, monday: date) -> list[tuple[st
 
 
 def _outbox_counts(
-    session: Session, *, sent_from: datetime, sent_to: datetime
+    session: Session, *, sent_from: datetime, sent_to: datetime, locale: str
 ) -> list[tuple[str, int]]:
     query = select(OutboxMessage.template, OutboxMessage.channel).where(
         OutboxMessage.status == "sent",
@@ -161,8 +170,7 @@ def _outbox_counts(
         col(OutboxMessage.sent_at) < sent_to,
     )
     counts = Counter(
-        f"{TEMPLATE_LABELS.get(template, template)} ({CHANNEL_LABELS.get(channel, channel)})"
-        for template, channel in session.exec(query).all()
+        _kind(template, channel, locale) for template, channel in session.exec(query).all()
     )
     return sorted(counts.items())
 
@@ -179,44 +187,21 @@ def plan_page(
     plan = session.exec(select(Plan).where(Plan.code == code)).first()
     if plan is None:
         raise HTTPException(status_code=404)
-    total = session.exec(
-        select(func.count()).select_from(Task).where(Task.plan_id == plan.id, col(Task.active))
-    ).one()
-    pages = max(1, -(-total // TASKS_PER_PAGE))
-    page = min(max(page, 1), pages)
-    # A plan of thousands of tasks is read a page at a time: the page stays fast.
-    tasks = session.exec(
-        select(Task)
-        .where(Task.plan_id == plan.id, col(Task.active))
-        .order_by(col(Task.position))
-        .offset((page - 1) * TASKS_PER_PAGE)
-        .limit(TASKS_PER_PAGE)
-    ).all()
-    rows = session.exec(
-        select(Assignment, Agency)
-        .join(Agency, col(Agency.id) == col(Assignment.agency_id))
-        .where(col(Assignment.task_id).in_([t.id for t in tasks]), col(Assignment.active))
-        .order_by(col(Assignment.role).desc(), col(Agency.code))
-    ).all()
-    by_task: dict[int, list[tuple[Assignment, Agency]]] = {}
-    for assignment, agency in rows:
-        by_task.setdefault(assignment.task_id, []).append((assignment, agency))
-    sections: list[dict[str, Any]] = []
-    for task in tasks:
-        if not sections or sections[-1]["code"] != task.section_code:
-            sections.append({"code": task.section_code, "title": task.section_title, "tasks": []})
-        deadline = Deadline.from_dict(task.deadline) if task.deadline else None
-        sections[-1]["tasks"].append(
-            {
-                "task": task,
-                "explained": deadline.describe("vi") if deadline else None,
-                "assignments": [
-                    (a, g, effective_due(a, task)) for a, g in by_task.get(task.id or 0, [])
-                ],
-            }
-        )
+    sections, page, pages = plan_sections(session, plan=plan, page=page, locale=user.locale)
+    index = section_index(session, plan=plan) if pages > 1 else []
     return _page(
-        request, ctx, "plan.html", user, plan=plan, sections=sections, page=page, pages=pages
+        request,
+        ctx,
+        "plan.html",
+        user,
+        plan=plan,
+        sections=sections,
+        index=index,
+        per_page=TASKS_PER_PAGE,
+        page=page,
+        pages=pages,
+        roles={k: translate(v, user.locale) for k, v in ROLE_LABELS.items()},
+        statuses={k: translate(v, user.locale) for k, v in STATUS_LABELS.items()},
     )
 
 
@@ -265,7 +250,7 @@ def task_page(
         user,
         task=task,
         plan=plan,
-        explained=deadline.describe("vi") if deadline else None,
+        explained=deadline.describe(user.locale) if deadline else None,
         assignments=[(a, g, effective_due(a, task)) for a, g in assignments],
         extensions=extensions,
         explanations=explanations,
