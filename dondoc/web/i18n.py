@@ -81,6 +81,7 @@ EN: dict[str, str] = {
     "Giải trình nhận được": "Explanation received",
     "Kết quả xét gia hạn": "Extension decision",
     "Báo gửi không thành công": "Delivery failure notice",
+    "Sự kiện webhook": "Webhook event",
     "Báo cáo quý": "Quarterly report",
     "Thư tổng hợp": "Digest",
     # Plan, task and agency pages
