@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter
 from starlette.applications import Starlette
@@ -37,7 +37,14 @@ from dondoc.errors import UserError
 
 if TYPE_CHECKING:
     from notifiers.zalo import ZaloClient
-    from notifiers.zalo_bot import ZaloPoller
+
+
+class PushTarget(Protocol):
+    """What a push needs of the bot (notifiers.zalo_bot.ZaloPoller): named here, so the
+    bot may import this module and not the other way round."""
+
+    async def deliver(self, update: dict[str, Any]) -> bool: ...
+
 
 log = logging.getLogger("dondoc.zalo")
 
@@ -116,7 +123,7 @@ async def unregister(client: ZaloClient) -> None:
 
 
 async def receive(
-    poller: ZaloPoller, *, secret: str, headers: Mapping[str, str], body: bytes
+    poller: PushTarget, *, secret: str, headers: Mapping[str, str], body: bytes
 ) -> int:
     """The HTTP status for one push: 403 without the right secret (nothing is read),
     400 for a body that is not a JSON object, 503 while the bot is not running (the
@@ -140,7 +147,7 @@ _RESULTS = {200: "answered", 400: "bad_request", 403: "refused", 413: "too_large
 
 
 def webhook_routes(
-    poller: ZaloPoller, *, secret: str, registry: CollectorRegistry | None = None
+    poller: PushTarget, *, secret: str, registry: CollectorRegistry | None = None
 ) -> list[BaseRoute]:
     """POST WEBHOOK_PATH, counted by outcome in `registry` (the daemon's /metrics)."""
     pushes = Counter(
@@ -174,7 +181,7 @@ def webhook_routes(
 
 def with_webhook(
     web_app: ASGIApp | None,
-    poller: ZaloPoller,
+    poller: PushTarget,
     *,
     secret: str,
     registry: CollectorRegistry | None = None,
