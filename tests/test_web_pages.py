@@ -152,6 +152,21 @@ def test_the_overview_shows_counts_the_late_ranking_and_this_and_next_week(site:
     assert "Quá hạn (email): 3" in text.split("Sẽ gửi tuần sau")[1]
 
 
+def test_next_weeks_forecast_follows_what_is_written_after_it_was_shown(site: Site) -> None:
+    """The forecast is kept between views, and an answer written since starts a new one."""
+    with site.client() as client:
+        log_in(client, ADMIN)
+        first = client.get("/").text.split("Sẽ gửi tuần sau")[1]
+        again = client.get("/").text.split("Sẽ gửi tuần sau")[1]
+        with session_scope(site.app.engine) as session:
+            now = site.app.clock.now()
+            for assignment in session.exec(select(Assignment)).all():
+                set_status(session, assignment=assignment, status="done", actor="t", now=now)
+        after = client.get("/").text.split("Sẽ gửi tuần sau")[1]
+    assert "Quá hạn (email): 3" in first and again == first
+    assert "Quá hạn (email)" not in after
+
+
 def test_a_plan_of_many_pages_is_entered_at_any_section(site: Site) -> None:
     """130 tasks in three sections: 50 a page, and an index naming each section's page."""
     with session_scope(site.app.engine) as session:

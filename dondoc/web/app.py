@@ -26,6 +26,7 @@ from config.settings import Settings, secret_key
 from dondoc.api.app import create_api
 from dondoc.clock import Clock
 from dondoc.web.deps import Forbidden, LoginRequired, RuleConfigCache, WebContext, csrf_token
+from dondoc.web.forecast import ForecastCache
 from dondoc.web.i18n import (
     ROLE_LABELS,
     STATUS_LABELS,
@@ -63,6 +64,7 @@ def create_app(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
         templates=templates,
         links=links,
         rules=RuleConfigCache(),
+        forecasts=ForecastCache(),
     )
     app.add_middleware(
         SessionMiddleware,

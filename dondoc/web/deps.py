@@ -20,6 +20,7 @@ from config.rules_loader import load_rule_config
 from config.settings import Settings
 from dondoc.clock import Clock
 from dondoc.web.accounts import SignedIn, signed_in_user
+from dondoc.web.forecast import ForecastCache
 from dondoc.web.i18n import use_locale
 from dondoc.web.links import Links, Signer
 from rules.policy import RuleConfig
@@ -59,6 +60,7 @@ class WebContext:
     templates: Jinja2Templates
     links: Links | None
     rules: RuleConfigCache
+    forecasts: ForecastCache
 
 
 def web(request: Request) -> WebContext:

@@ -143,21 +143,27 @@ def _next_week(
     config = ctx.rules.current(ctx.settings.rules_path)
     if config is None:
         return []
-    preview = build_preview(
-        session,
-        config=config,
-        # From the weekend before: what falls due then is sent on Monday.
-        start=monday - timedelta(days=2),
-        end=monday + timedelta(days=6),
-        scheduled_only=True,
-    )
-    # A reminder due on Sunday goes out on Monday: count by when it is sent.
-    week = (monday, monday + timedelta(days=7))
-    counts = Counter(
-        _kind(row.template, row.channel, locale)
-        for row in preview.rows
-        if week[0] <= row.send_at.date() < week[1]
-    )
+    def compute() -> Counter[tuple[str, str]]:
+        preview = build_preview(
+            session,
+            config=config,
+            # From the weekend before: what falls due then is sent on Monday.
+            start=monday - timedelta(days=2),
+            end=monday + timedelta(days=6),
+            scheduled_only=True,
+        )
+        # A reminder due on Sunday goes out on Monday: count by when it is sent.
+        week = (monday, monday + timedelta(days=7))
+        return Counter(
+            (row.template, row.channel)
+            for row in preview.rows
+            if week[0] <= row.send_at.date() < week[1]
+        )
+
+    found = ctx.forecasts.get(session, config=config, monday=monday, compute=compute)
+    counts = Counter[str]()
+    for (template, channel), n in found.items():
+        counts[_kind(template, channel, locale)] += n
     return sorted(counts.items())
 
 
