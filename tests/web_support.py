@@ -18,6 +18,7 @@ import httpx
 import uvicorn
 from daemon_support import make_app
 from fakes.smtp import SmtpSink
+from fastapi import FastAPI
 from sqlmodel import col, select
 
 from dondoc.app import App
@@ -50,6 +51,7 @@ def browser_missing() -> str | None:
 class Site:
     app: App
     url: str
+    web: FastAPI
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=10)
@@ -87,7 +89,7 @@ def serve_site(
             raise TimeoutError("uvicorn did not start")
         time.sleep(0.02)
     try:
-        yield Site(app, url)
+        yield Site(app, url, web)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -64,7 +64,7 @@ def create_app(*, engine: Engine, settings: Settings, clock: Clock) -> FastAPI:
         templates=templates,
         links=links,
         rules=RuleConfigCache(),
-        forecasts=ForecastCache(),
+        forecasts=ForecastCache(engine=engine, clock=clock),
     )
     app.add_middleware(
         SessionMiddleware,

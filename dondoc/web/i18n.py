@@ -68,6 +68,9 @@ EN: dict[str, str] = {
     "Đã gửi tuần này (từ {day})": "Sent this week (from {day})",
     "Chưa gửi thông báo nào.": "Nothing sent yet.",
     "Sẽ gửi tuần sau (từ {day})": "To be sent next week (from {day})",
+    "Đang cập nhật theo thay đổi mới nhất; số liệu trên tính lúc {moment}.": (
+        "Updating for the latest changes; the figures above were computed at {moment}."
+    ),
     "Không có thông báo nào đến hạn tuần sau.": "Nothing falls due next week.",
     "Xem trước từng thông báo của 4 tuần tới": "Preview every message of the next 4 weeks",
     # Kinds of message and channels (dondoc.web.office.TEMPLATE_LABELS)

@@ -36,6 +36,7 @@ from dondoc.reports.tables import late_csv
 from dondoc.web.accounts import SignedIn
 from dondoc.web.chart import web_chart
 from dondoc.web.deps import WebContext, admin_user, current_user, db, form_with_csrf, web
+from dondoc.web.forecast import Forecast
 from dondoc.web.i18n import ROLE_LABELS, STATUS_LABELS, translate
 from dondoc.web.overview_data import overview_figures
 from dondoc.web.plan_view import TASKS_PER_PAGE, plan_sections, section_index
@@ -102,7 +103,7 @@ def overview(
     sent = _outbox_counts(
         session, sent_from=start, sent_to=start + timedelta(days=7), locale=user.locale
     )
-    coming = _next_week(session, ctx, week_start + timedelta(days=7), user.locale)
+    coming, forecast = _next_week(session, ctx, week_start + timedelta(days=7), user.locale)
     pending = session.exec(
         select(ExtensionRequest, Task, Agency)
         .join(Assignment, col(Assignment.id) == col(ExtensionRequest.assignment_id))
@@ -125,6 +126,7 @@ def overview(
         late_chart=web_chart([(code, name, n) for (code, name), n in ranked]),
         sent=sent,
         coming=coming,
+        forecast=forecast,
         week_start=week_start,
         week=timedelta(days=7),
     )
@@ -138,12 +140,13 @@ def _kind(template: str, channel: str, locale: str) -> str:
 
 def _next_week(
     session: Session, ctx: WebContext, monday: date, locale: str
-) -> list[tuple[str, int]]:
+) -> tuple[list[tuple[str, int]], Forecast | None]:
     """What the daemon will send next week, from the preview of the config in force."""
     config = ctx.rules.current(ctx.settings.rules_path)
     if config is None:
-        return []
-    def compute() -> Counter[tuple[str, str]]:
+        return [], None
+
+    def compute(session: Session) -> Counter[tuple[str, str]]:
         preview = build_preview(
             session,
             config=config,
@@ -162,9 +165,9 @@ def _next_week(
 
     found = ctx.forecasts.get(session, config=config, monday=monday, compute=compute)
     counts = Counter[str]()
-    for (template, channel), n in found.items():
+    for (template, channel), n in found.counts.items():
         counts[_kind(template, channel, locale)] += n
-    return sorted(counts.items())
+    return sorted(counts.items()), found
 
 
 def _outbox_counts(
