@@ -13,6 +13,7 @@ while revalidate). Only the first view for a config and week computes while it w
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable
@@ -25,6 +26,8 @@ from sqlmodel import Session
 
 from dondoc.clock import Clock
 from dondoc.models import Assignment, AuditEntry, Contact, OutboxMessage
+
+log = logging.getLogger(__name__)
 
 Counts = Counter[tuple[str, str]]  # (template, channel) → messages
 Compute = Callable[[Session], Counts]
@@ -97,12 +100,13 @@ class ForecastCache:
         try:
             with Session(self._engine) as session:
                 counts = compute(session)
-        except BaseException:
-            # The next view computes in the request again, so the error reaches the
-            # office as any failed page does instead of being hidden in a thread.
+        except Exception:
+            # Not only logged: the next view computes in its request again, so the error
+            # reaches the office as any failed page does instead of staying in a thread.
+            log.warning("the forecast could not be refreshed in the background", exc_info=True)
             with self._lock:
                 self._key, self._found, self._refresh = None, None, None
-            raise
+            return
         with self._lock:
             self._key, self._found = key, Forecast(counts, self._clock.now())
             self._refresh = None
