@@ -146,7 +146,13 @@ async def receive(
     return 200 if await poller.deliver(update) else 503
 
 
-_RESULTS = {200: "accepted", 400: "bad_request", 403: "refused", 413: "too_large", 503: "not_ready"}
+_RESULTS = {
+    200: "accepted",
+    400: "bad_request",
+    403: "refused",
+    413: "too_large",
+    503: "not_stored",
+}
 
 
 def webhook_routes(

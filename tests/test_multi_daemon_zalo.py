@@ -294,6 +294,8 @@ def test_two_daemons_take_zalo_pushes_the_leader_answers_once_and_a_new_leader_t
         asking = _update(GROUP, "/help", "help-0002")
         assert _post(ports["b"], asking) == 200
         assert _statuses(engine)["help-0002"] == "pending"
+        waiting = status(env("b"))
+        assert "Tin Zalo đang chờ bot trả lời: 1." in waiting.stdout, waiting.stdout
         # `status` shows the dead daemon as silent once its heartbeat is overdue.
         assert wait_for(
             lambda: daemons_by_pid(env("b"))[a.process.pid]["state"] == "stale", timeout=40

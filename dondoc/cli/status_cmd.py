@@ -21,6 +21,7 @@ from dondoc.daemon_state import RUNNING, STALE, DaemonView, list_daemons
 from dondoc.errors import UserError
 from dondoc.models import Agency, OutboxMessage
 from dondoc.store import session_scope
+from notifiers.zalo_inbox import open_pushes
 from scheduler.summary import local
 
 LANGS = ("vi", "en")
@@ -54,6 +55,7 @@ PHRASES: dict[str, dict[str, str]] = {
         ),
         "backlog": "Tồn đọng theo kênh: {backlog}.",
         "backlog_item": "{channel} {pending} chờ gửi, {sending} đang gửi",
+        "pushes": "Tin Zalo đang chờ bot trả lời: {count}.",
         "failures": "Lỗi gửi gần đây",
         "columns": "Khóa|Kênh|Cơ quan|Lỗi",
     },
@@ -79,6 +81,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "queue": "Queue: {pending} pending, {sending} sending, {sent} sent, {failed} failed.",
         "backlog": "Backlog by channel: {backlog}.",
         "backlog_item": "{channel} {pending} pending, {sending} sending",
+        "pushes": "Zalo pushes waiting for the bot's answer: {count}.",
         "failures": "Recent delivery failures",
         "columns": "Key|Channel|Agency|Error",
     },
@@ -117,6 +120,7 @@ def status(
             .order_by(col(OutboxMessage.id).desc())
             .limit(10)
         ).all()
+    waiting = open_pushes(app.engine)
     listed = [_as_json(d) for d in daemons]
     data: dict[str, Any] = {
         "daemons": listed,
@@ -124,6 +128,8 @@ def status(
         "daemon": max(listed, key=lambda d: d["heartbeat_at"], default=None),
         "outbox": {s: counts.get(s, 0) for s in ("pending", "sending", "sent", "failed")},
         "backlog": dict(sorted(backlog.items())),
+        # Zalo pushes taken in by any daemon and not yet answered by the chat leader.
+        "zalo_pushes_waiting": waiting,
         "recent_failures": [
             {"key": m.key, "channel": m.channel, "agency": a.code if a else None,
              "error": m.last_error}
@@ -140,6 +146,8 @@ def status(
     if backlog:
         items = [say["backlog_item"].format(channel=c, **n) for c, n in data["backlog"].items()]
         console.print(say["backlog"].format(backlog="; ".join(items)))
+    if waiting:
+        console.print(say["pushes"].format(count=waiting))
     if data["recent_failures"]:
         table = Table(title=say["failures"])
         for column in say["columns"].split("|"):
