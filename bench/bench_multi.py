@@ -267,8 +267,10 @@ def main(*, kills: bool = True) -> None:
         return
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
+        load = os.getloadavg()[0]  # other work on the machine takes cores from the daemons
         print(f"Several daemons: {EMAILS} queued emails on one PostgreSQL to aiosmtpd "
-              f"({SINKS} processes on one port), {os.cpu_count()} CPU cores")  # fmt: skip
+              f"({SINKS} processes on one port), {os.cpu_count()} CPU cores, load average "
+              f"{load:.1f} at the start")  # fmt: skip
         for latency, what in LATENCIES:
             one, _, one_cpu = _drain(folder, 1, EMAILS, latency)
             three, duplicated, three_cpu = _drain(folder, 3, EMAILS, latency)
@@ -283,9 +285,9 @@ def main(*, kills: bool = True) -> None:
             ceiling = (os.cpu_count() or 1) / used
             print(f"    three / one = {ratio:.2f} (target ≥ {THROUGHPUT_TARGET:.1f}: {verdict}); "
                   f"a core's worth of daemon CPU sends {per_core:.0f} emails a second")  # fmt: skip
-            print(f"    one daemon kept {used:.2f} of a core busy: on {os.cpu_count()} cores "
-                  f"three / one ≤ {ceiling:.2f} before PostgreSQL and the server take "
-                  f"their share")  # fmt: skip
+            print(f"    one daemon kept {used:.2f} of a core busy: on {os.cpu_count()} idle "
+                  f"cores three / one ≤ {ceiling:.2f}, less what PostgreSQL, the server and "
+                  f"other work take")  # fmt: skip
         if kills:
             print()
             _kill_run(folder, random.Random())

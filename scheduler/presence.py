@@ -60,7 +60,11 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            self.beat()
+            try:
+                self.beat()
+            except Exception as exc:  # a bug here must not silence the daemon for good
+                self.error = exc.__class__.__name__
+                log.exception("publishing this daemon's status failed")
 
     def stop(self) -> None:
         """Stop beating and mark the row stopped (a clean exit)."""
