@@ -274,4 +274,5 @@ from dondoc.models_chat import (  # noqa: E402, F401
     ChatMigration,
     ChatPrompt,
 )
+from dondoc.models_daemons import DaemonInstance, ZaloPush  # noqa: E402, F401
 from dondoc.models_webhooks import WebhookSubscription  # noqa: E402, F401

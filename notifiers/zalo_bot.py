@@ -2,10 +2,13 @@
 
 By default the poller long-polls (`getUpdates`, no open port needed); it first deletes
 any webhook, since the platform refuses getUpdates while one is set. In webhook mode
-(notifiers/zalo_webhook.py) it registers the webhook instead and the daemon's HTTP
-server hands each push to `deliver`. Both end in `process`: the same answers
-(notifiers/zalo_answers.py), one update at a time, and an update seen before (same event
-and message id: a redelivered push) is not answered twice. Updates that are not a
+(notifiers/zalo_webhook.py) it registers the webhook instead. Every daemon's HTTP server
+hands each push to `deliver`, which stores it once per Zalo event
+(notifiers/zalo_inbox.py) and returns: the platform is answered at once by whichever
+daemon it reached. The running poller (the chat leader's, when several daemons share a
+store) claims stored pushes in arrival order and answers them. Both modes end in
+`process`: the same answers (notifiers/zalo_answers.py), one update at a time, and an
+update seen before (same event and message id) is not answered twice. Updates that are not a
 person's text (stickers, images, other bots) are skipped; an answer that fails is
 logged, audited as `chat.error` and the chat is told: it never stops the loop. The poller
 shares the channel's client, so answers and reminders keep to one send budget.
@@ -16,10 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from collections import deque
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
@@ -29,14 +37,24 @@ from notifiers.chat_rules import ack_timeout_of
 from notifiers.render import Renderer
 from notifiers.zalo import ZaloApiError, ZaloClient, split_items
 from notifiers.zalo_answers import CHANNEL, Incoming, ZaloAnswers
+from notifiers.zalo_inbox import (
+    LEASE,
+    claim_pushes,
+    finish_push,
+    prune_pushes,
+    release_pushes,
+    store_push,
+)
 from notifiers.zalo_webhook import WebhookSetup, register, unregister
 
 log = logging.getLogger("dondoc.zalo")
 
 ERROR_PAUSE = (1.0, 30.0)  # first and longest wait after the platform failed
-# How long a push waits for its answer before the platform is told 200 anyway (the
-# answer goes on; a redelivery meanwhile is recognised as seen).
+# Stopping lets the push being answered finish for this long; the rest go back.
 PUSH_WAIT = 10.0
+# How often the running poller looks for pushes another daemon stored (its own wake it).
+PUSH_POLL = 0.5
+PRUNE_EVERY = 3600.0
 SEEN_KEPT = 10_000  # message ids remembered against redelivery
 
 
@@ -88,25 +106,56 @@ class ZaloPoller:
     through `deliver`."""
 
     def __init__(
-        self, *, client: ZaloClient, answers: ZaloAnswers, webhook: WebhookSetup | None = None
+        self,
+        *,
+        client: ZaloClient,
+        answers: ZaloAnswers,
+        webhook: WebhookSetup | None = None,
+        retention: timedelta = timedelta(days=400),
+        lease: timedelta = LEASE,
     ) -> None:
         self.client = client
         self.answers = answers
         self.webhook = webhook
+        self.retention = retention  # answered pushes are kept as long as sent messages
+        self.lease = lease
+        # Claims of stored pushes carry this: this poller's, whatever happens.
+        self.token = f"zalo:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.inbox_error: str | None = None  # the last failure reading stored pushes
         self._task: asyncio.Task[None] | None = None
+        self._pushes: asyncio.Task[None] | None = None
         # The loop the client and its pace belong to; pushes are answered there.
         self._loop: asyncio.AbstractEventLoop | None = None
         self._one_at_a_time: asyncio.Lock | None = None
+        self._wake: asyncio.Event | None = None
+        self._stopping: asyncio.Event | None = None
         self._seen = _Seen()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._one_at_a_time = asyncio.Lock()
+        self._wake, self._stopping = asyncio.Event(), asyncio.Event()
         work = self._register() if self.webhook is not None else self._run()
         self._task = asyncio.create_task(work, name="zalo-poller")
+        if self.webhook is not None:
+            self._pushes = asyncio.create_task(self._answer_pushes(), name="zalo-pushes")
 
     async def stop(self) -> None:
         self._loop = None
+        if self._stopping is not None:
+            self._stopping.set()
+        if self._pushes is not None:
+            # The push being answered finishes; whatever is still claimed goes back.
+            done, _ = await asyncio.wait({self._pushes}, timeout=PUSH_WAIT)
+            if not done:
+                self._pushes.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._pushes
+            self._pushes = None
+            try:
+                await asyncio.to_thread(release_pushes, self.answers.engine, token=self.token)
+            except sa.exc.SQLAlchemyError as exc:  # its lease expires: the next leader's
+                log.warning("zalo: returning claimed pushes failed: %s", exc.__class__.__name__)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -153,22 +202,74 @@ class ZaloPoller:
                 await self.process(update)
 
     async def deliver(self, update: Any) -> bool:
-        """Answer a pushed update from any thread (the HTTP server runs its own loop);
-        False while the bot is not running, so the platform delivers it again later."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return False
+        """Keep a pushed update for the running poller, from any daemon and any thread
+        (the HTTP server runs its own loop); True once it is stored (or is nothing to
+        answer), False when the store cannot take it, so the platform delivers it again."""
+        message = incoming_of(update)
+        if message is None:
+            return True  # stickers, images, other bots: skipped, as polling skips them
+        answers = self.answers
         try:
-            here = asyncio.get_running_loop()
-        except RuntimeError:
-            here = None
-        if here is loop:
-            await self.process(update)
-            return True
-        answered = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.process(update), loop))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(answered), PUSH_WAIT)
+            new = await asyncio.to_thread(
+                store_push,
+                answers.engine,
+                update,
+                chat_id=message.chat_id,
+                now=answers.clock.now(),
+                received_by=self.token,
+            )
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("zalo: storing a push failed: %s", exc.__class__.__name__)
+            return False
+        if not new:
+            log.info("zalo: update %s received before, kept once", message.message_id)
+        loop, wake = self._loop, self._wake
+        if new and loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
         return True
+
+    async def _answer_pushes(self) -> None:
+        """Answer stored pushes, oldest first, until stopped: this poller's own wake it at
+        once, other daemons' are found within PUSH_POLL."""
+        wake, stopping = self._wake, self._stopping
+        if wake is None or stopping is None:  # not started
+            return
+        engine, clock = self.answers.engine, self.answers.clock
+        pruned = -PRUNE_EVERY
+        while not stopping.is_set():
+            wake.clear()
+            try:
+                pushes = await asyncio.to_thread(
+                    claim_pushes, engine, token=self.token, now=clock.now(), lease=self.lease
+                )
+                self.inbox_error = None
+            except sa.exc.SQLAlchemyError as exc:
+                self.inbox_error = exc.__class__.__name__
+                log.warning("zalo: reading stored pushes failed: %s", self.inbox_error)
+                pushes = []
+            for push in pushes:
+                if stopping.is_set():
+                    break  # the rest go back to pending in stop()
+                await self.process(push.update)
+                try:
+                    await asyncio.to_thread(
+                        finish_push, engine, push.id, token=self.token, now=clock.now()
+                    )
+                except sa.exc.SQLAlchemyError as exc:  # answered again after the lease
+                    log.warning("zalo: recording an answered push failed: %s", exc)
+            if pushes:
+                continue  # the next message of each chat may be waiting right behind
+            loop_time = asyncio.get_running_loop().time()
+            if loop_time - pruned >= PRUNE_EVERY:
+                pruned = loop_time
+                try:
+                    await asyncio.to_thread(
+                        prune_pushes, engine, before=clock.now() - self.retention
+                    )
+                except sa.exc.SQLAlchemyError as exc:  # tried again in an hour
+                    log.warning("zalo: pruning answered pushes failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), PUSH_POLL)
 
     async def process(self, update: Any) -> None:
         """Answer one update; whatever goes wrong is logged, the loop goes on."""
@@ -239,4 +340,9 @@ def build_poller(
         tz=settings.tz,
         ack_timeout=ack_timeout_of(settings),
     )
-    return ZaloPoller(client=client, answers=answers, webhook=webhook)
+    return ZaloPoller(
+        client=client,
+        answers=answers,
+        webhook=webhook,
+        retention=timedelta(days=settings.retention),
+    )

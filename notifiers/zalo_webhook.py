@@ -8,10 +8,13 @@ so a deployment is in one mode or the other, and polling mode deletes any webhoo
 Every push carries the secret back in the `X-Bot-Api-Secret-Token` header. `receive`
 checks it in constant time (403 without it: nothing is read, the refusal is counted in
 /metrics, the header's value is never logged) and hands the update to the poller, whose
-`process` answers it exactly as a polled update, deduplicated by message id so that a
-redelivered push changes nothing twice.
+`deliver` stores it once per Zalo event and returns: the platform hears 200 at once, from
+whichever daemon it reached. The running poller (the chat leader's, when several daemons
+share a PostgreSQL) answers stored pushes in arrival order through `process`, exactly as
+polled updates, so a push retried by the platform, or sent to two daemons behind a load
+balancer, is answered once, across restarts too.
 
-Only the daemon serves the webhook, never `dondoc web` alone: the answers must come from
+Only a daemon serves the webhook, never `dondoc web` alone: the answers must come from
 the one process that holds the bot's send budget and its chat throttles.
 """
 
@@ -126,8 +129,8 @@ async def receive(
     poller: PushTarget, *, secret: str, headers: Mapping[str, str], body: bytes
 ) -> int:
     """The HTTP status for one push: 403 without the right secret (nothing is read),
-    400 for a body that is not a JSON object, 503 while the bot is not running (the
-    platform delivers again later), else 200 once the update is answered."""
+    400 for a body that is not a JSON object, 503 when the store cannot keep it (the
+    platform delivers again later), else 200 once it is kept for the leader to answer."""
     given = next((v for k, v in headers.items() if k.lower() == SECRET_HEADER), "")
     if not hmac.compare_digest(given.encode(), secret.encode()):
         return 403
@@ -143,7 +146,13 @@ async def receive(
     return 200 if await poller.deliver(update) else 503
 
 
-_RESULTS = {200: "answered", 400: "bad_request", 403: "refused", 413: "too_large", 503: "not_ready"}
+_RESULTS = {
+    200: "accepted",
+    400: "bad_request",
+    403: "refused",
+    413: "too_large",
+    503: "not_stored",
+}
 
 
 def webhook_routes(

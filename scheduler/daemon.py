@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings
 from dondoc.clock import Clock
+from dondoc.daemon_state import heartbeat_seconds
 from notifiers.base import Channel, ChannelError
 from notifiers.render import Renderer
 from scheduler import reevaluation
@@ -27,6 +28,7 @@ from scheduler.leader import Leadership
 from scheduler.lock import LeaderLock, StoreLock
 from scheduler.metrics import Metrics
 from scheduler.outcomes import CHAT_CHANNELS
+from scheduler.presence import Heartbeat, stop_presence
 from scheduler.queue import release_claim, release_stale
 from scheduler.simulate import simulate
 from scheduler.step import Stepper
@@ -81,6 +83,7 @@ class Daemon(Stepper):
         self._chat_workers_alone = False
         self._chat_stop = asyncio.Event()
         self._chat_tasks: list[asyncio.Future[None]] = []
+        self.heartbeat: Heartbeat | None = None
 
     # --- running ----------------------------------------------------------------------
 
@@ -110,10 +113,32 @@ class Daemon(Stepper):
                 "config_error": self.last_error,
             },
             "channels": channels,
+            "status_error": self.heartbeat.error if self.heartbeat is not None else None,
             # Kept at the top level for probes written against earlier versions.
             "last_good_tick": self.last_good_tick,
             "config_error": self.last_error,
         }
+
+    def chat_role(self) -> str | None:
+        """'leader' in the daemon that polls the chat bots, 'follower' elsewhere, None
+        without a bot."""
+        if self.bot is None:
+            return None
+        if self.leadership is None:  # alone on its store: it polls
+            return "leader"
+        return "leader" if self.leadership.leader else "follower"
+
+    def presence_detail(self) -> dict[str, Any]:
+        detail = super().presence_detail()
+        health = self.health()
+        detail.update(
+            ok=health["ok"],
+            scheduler_ok=health["scheduler"]["ok"],
+            role=self.chat_role(),
+            bot_error=self.bot_error,
+            channels=health["channels"],
+        )
+        return detail
 
     async def _safe_step(self) -> None:
         try:
@@ -149,6 +174,13 @@ class Daemon(Stepper):
                 app = build_http_app(health=self.health, metrics=self.metrics, mount=self.web_app)
                 server = HttpServer(
                     app=app, host=self.settings.http_host, port=self.settings.http_port
+                ).start()
+            if simulate_until is None:  # a rehearsal publishes at each of its steps
+                self.heartbeat = Heartbeat(
+                    engine=self.engine,
+                    presence=self.presence,
+                    detail=self.presence_detail,
+                    every=heartbeat_seconds(self.settings.tick_seconds),
                 ).start()
             self._reevaluate_all(self.clock.now())
             # Alone on the store (SQLite), no other daemon holds rows: a crash's leftovers
@@ -189,6 +221,11 @@ class Daemon(Stepper):
                 await self._stop_bot()
                 if server is not None:
                     server.stop()
+                # A clean exit says so in `dondoc status` rather than go silent.
+                if self.heartbeat is not None:
+                    self.heartbeat.stop()
+                else:
+                    stop_presence(self.engine, self.presence)
                 lock.release()
 
     async def _start_bot(self) -> None:

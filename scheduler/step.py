@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
@@ -30,7 +31,7 @@ from config.errors import ConfigError
 from config.rules_loader import load_rule_config
 from config.settings import Settings
 from dondoc.clock import Clock
-from dondoc.daemon_state import put_state
+from dondoc.daemon_state import Presence, publish_presence, stale_after
 from dondoc.directory import default_office
 from dondoc.models import Agency, Assignment, OutboxMessage
 from dondoc.outbox import prune_sent
@@ -98,6 +99,17 @@ class Stepper:
         self.started_at = clock.now()
         # Every claim this process makes starts with this: its rows, whatever happens.
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}:"
+        # This daemon's row for `dondoc status`, one per daemon on a shared store.
+        self.presence = Presence(
+            instance=self.owner.rstrip(":"),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=self.started_at,
+            stale_after=stale_after(settings.tick_seconds),
+        )
+        self.last_tick_at: datetime | None = None
+        self.last_tick_seconds: float | None = None
+        self.outbox_depth: int | None = None
         self._office: tuple[int | None] | None = None
         self._continuous = False  # True while workers run on their own (the wall clock)
         # How long a claim on outbox rows lasts: a dead daemon's rows come back after it.
@@ -230,21 +242,26 @@ class Stepper:
         return self._office[0]
 
     def _publish(self, now: datetime, seconds: float) -> None:
+        self.last_tick_at, self.last_tick_seconds = now, round(seconds, 4)
         with session_scope(self.engine) as session:
             depth = session.exec(
                 select(func.count()).where(col(OutboxMessage.status).in_(["pending", "sending"]))
             ).one()
             self.metrics.outbox_depth.set(depth)
-            # An upsert: on PostgreSQL several daemons publish here (the last one wins).
-            value = {
-                "pid": os.getpid(),
-                "started_at": self.started_at.isoformat(),
-                "last_tick_at": now.isoformat(),
-                "last_tick_seconds": round(seconds, 4),
-                "outbox_depth": depth,
-                "config_error": self.last_error,
-            }
-            put_state(session, "daemon", value, now=now)
+            self.outbox_depth = depth
+            # This daemon's own row: several daemons on PostgreSQL each have one.
+            publish_presence(session, self.presence, self.presence_detail())
+
+    def presence_detail(self) -> dict[str, Any]:
+        """What `dondoc status` shows of this daemon (JSON); `Daemon` adds its workers."""
+        good, last = self.last_good_tick, self.last_tick_at
+        return {
+            "last_good_tick": good.isoformat() if good is not None else None,
+            "last_tick_at": last.isoformat() if last is not None else None,
+            "last_tick_seconds": self.last_tick_seconds,
+            "outbox_depth": self.outbox_depth,
+            "config_error": self.last_error,
+        }
 
     def next_event(self, now: datetime) -> datetime | None:
         """The earliest moment anything can happen: due evaluations, retries, office hours."""

@@ -25,7 +25,7 @@ from test_zalo_bot import audits
 from config.settings import Settings, ZaloSettings, load_settings
 from dondoc.chat_links import create_invite
 from dondoc.clock import ManualClock
-from dondoc.models import Agency, Assignment, AuditEntry
+from dondoc.models import Agency, Assignment, AuditEntry, ZaloPush
 from dondoc.store import session_scope
 from notifiers.zalo import ZaloApiError
 from notifiers.zalo_bot import build_poller
@@ -193,7 +193,7 @@ def test_a_push_needs_the_secret_and_a_redelivered_one_is_answered_once(
             webhook=WebhookSetup(PUBLIC, SECRET),
         )
         right = {"X-Bot-Api-Secret-Token": SECRET}
-        # Before the bot runs a push cannot be answered: 503 asks the platform to retry.
+        # Before the bot runs a push is kept in the store, and answered once it runs.
         statuses = [await receive(poller, secret=SECRET, headers=right, body=push(STRANGER, "1"))]
         await poller.start()
         try:
@@ -217,11 +217,13 @@ def test_a_push_needs_the_secret_and_a_redelivered_one_is_answered_once(
                 # The same message again, as the platform redelivers it (here wrapped).
                 await receive(poller, secret=SECRET, headers=right, body=wrapped.encode()),
             ]
+            await fake_zalo_api.wait_until(lambda: bool(fake_zalo_api.sent(STRANGER)))
+            await asyncio.sleep(1.0)  # a second answer would come within PUSH_POLL
         finally:
             await poller.stop()
         return statuses
 
-    assert asyncio.run(go()) == [503, 403, 403, 400, 200, 200]
+    assert asyncio.run(go()) == [200, 403, 403, 400, 200, 200]
     assert fake_zalo_api.webhook == {"url": PUBLIC + WEBHOOK_PATH, "secret_token": SECRET}
     assert fake_zalo_api.polls == 0
     (answer,) = fake_zalo_api.sent(STRANGER)  # only the first push with the secret was read
@@ -231,6 +233,12 @@ def test_a_push_needs_the_secret_and_a_redelivered_one_is_answered_once(
             select(AuditEntry).where(AuditEntry.action == "chat.refused")
         ).all()
     assert refusal.detail["reason"] == "not_linked"
+    with session_scope(plan_store) as session:  # one row for the event, answered
+        (stored,) = session.exec(select(ZaloPush)).all()
+    assert (stored.event_key, stored.status) == (
+        "message.text.received:16f6366b3f02645a3d15",
+        "done",
+    )
 
 
 # --- the real daemon ----------------------------------------------------------------------
@@ -285,6 +293,7 @@ def test_the_daemon_takes_pushes_on_its_port_checks_the_secret_and_never_polls(
         # A group links with its code, by push.
         linking = fake_zalo_api.webhook_update(GROUP, f"/start {code}", chat_type="GROUP")
         assert await post(http, linking, SECRET) == 200
+        await fake_zalo_api.wait_until(lambda: bool(fake_zalo_api.sent(GROUP)))
         assert fake_zalo_api.sent(GROUP)[-1].text.startswith(
             "Đã liên kết cuộc trò chuyện này với Sở Tư pháp."
         )
@@ -317,19 +326,20 @@ def test_the_daemon_takes_pushes_on_its_port_checks_the_secret_and_never_polls(
 
         # With the secret, "1" acknowledges and the bot says which task.
         assert await post(http, one, SECRET) == 200
+        await fake_zalo_api.wait_until(lambda: len(fake_zalo_api.sent(GROUP)) > before)
         assert _lead(app.engine).status == "acknowledged"
         said = fake_zalo_api.sent(GROUP)[-1].text
         assert said.startswith("Đã ghi nhận: Sở Tư pháp đã nhận nhiệm vụ STT 1 (kế hoạch test)")
 
         # Delivered again (the platform retries): answered once, recorded once.
         assert await post(http, one, SECRET) == 200
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.5)  # a second answer would come within PUSH_POLL
         assert len(fake_zalo_api.sent(GROUP)) == before + 1
         assert len(audits(app.engine, "assignment.acknowledged")) == 1
 
         metrics = (await http.get("/metrics")).text
         assert 'dondoc_zalo_webhook_updates_total{result="refused"} 2.0' in metrics
-        assert 'dondoc_zalo_webhook_updates_total{result="answered"} 3.0' in metrics
+        assert 'dondoc_zalo_webhook_updates_total{result="accepted"} 3.0' in metrics
 
     async def go() -> None:
         daemon = app.build_daemon()

@@ -30,7 +30,7 @@ COMMANDS: dict[str, LazySubcommand] = {
         ("preview", "preview_cmd:preview",
          "Xem trước mọi lời nhắc sẽ gửi nếu không ai phản hồi (preview every reminder)."),
         ("run", "run_cmd:run", "Chạy daemon: nhắc việc, gửi thư, nhận phản hồi (run the daemon)."),
-        ("status", "run_cmd:status", "Tình trạng daemon: hàng đợi, lỗi gửi, lần chạy gần nhất."),
+        ("status", "status_cmd:status", "Tình trạng daemon: hàng đợi, lỗi gửi, lần chạy gần nhất."),
         ("web", "web_cmd:web", "Chạy riêng trang web của Văn phòng (không gửi nhắc việc)."),
         ("agencies", "directory_cmd:agencies_app", "Danh bạ cơ quan (agency directory)."),
         ("plan", "plan_cmd:plan_app", "Kế hoạch (plans)."),
