@@ -17,14 +17,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
+from dondoc.evaluation import (
+    AssignmentContext,
+    StateLoader,
+    load_states,
+    message_key,
+    recipients_of,
+)
 from dondoc.message_facts import Facts, load_facts
 from dondoc.models import Agency, Assignment, Contact, OutboxMessage
 from dondoc.outbox import enqueue_many
 from dondoc.store import session_scope
 from rules.calendar import WorkCalendar
-from rules.evaluate import Reminder, evaluate
+from rules.evaluate import Reminder
 from rules.policy import RuleConfig
+from scheduler.tick_memo import Outcomes
 
 BATCH = 1000
 _CHUNK = 900  # bound parameters per IN list (SQLite before 3.32 allows 999)
@@ -111,18 +118,35 @@ def run_tick(
     """Evaluate due assignments and queue their reminders; `telegram_link` (the bot's
     t.me address) goes into every message's "how to answer" part."""
     result = TickResult()
-    directory: _Directory | None = None
+    tick: _Tick | None = None
     while True:
         with session_scope(engine) as session:
             ids = claim_due(session, now=now, limit=batch)
             if not ids:
                 return result
-            directory = directory or _Directory.load(session)
-            _evaluate_batch(
-                session, ids, directory, config, calendar, now, channels, telegram_link, result
+            tick = tick or _Tick(
+                directory=_Directory.load(session),
+                loader=StateLoader(config),
+                outcomes=Outcomes(now=now, config=config),
+                calendar=calendar,
+                channels=channels,
+                telegram_link=telegram_link,
             )
+            _evaluate_batch(session, ids, tick, result)
             if len(ids) < batch:
                 return result
+
+
+@dataclass
+class _Tick:
+    """What every batch of one tick shares: read or worked out once."""
+
+    directory: _Directory
+    loader: StateLoader
+    outcomes: Outcomes
+    calendar: WorkCalendar
+    channels: Collection[str]
+    telegram_link: str | None
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:
@@ -138,38 +162,30 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:
     return list(session.execute(statement, {"now": now, "limit": limit}).scalars())
 
 
-def _evaluate_batch(
-    session: Session,
-    ids: list[int],
-    directory: _Directory,
-    config: RuleConfig,
-    calendar: WorkCalendar,
-    now: datetime,
-    channels: Collection[str],
-    telegram_link: str | None,
-    result: TickResult,
-) -> None:
+def _evaluate_batch(session: Session, ids: list[int], tick: _Tick, result: TickResult) -> None:
     # Rows load_states leaves out (their task was dropped) must not come back.
     next_at: dict[int, datetime | None] = dict.fromkeys(ids)
     rows: list[dict[str, Any]] = []
     latest: dict[int, tuple[str, list[str]]] = {}  # assignment → (stage, new keys)
-    states = load_states(session, assignment_ids=ids, config=config)
+    outcomes = tick.outcomes
+    now, config = outcomes.now, outcomes.config
+    states = load_states(session, assignment_ids=ids, config=config, loader=tick.loader)
     facts = load_facts(
         session,
         tasks={context.assignment_id: context.task_id for context, *_ in states},
         tz=ZoneInfo(config.timezone),
     )
-    for context, state, _policy_name, policy in states:
-        evaluation = evaluate(state, policy, now, config=config)
+    for context, state, policy_name, policy in states:
+        evaluation = outcomes.evaluate(state, policy_name, policy)
         for reminder in evaluation.reminders:
             new = _outbox_rows(
                 reminder,
                 context,
-                directory,
-                calendar,
+                tick.directory,
+                tick.calendar,
                 now,
-                channels,
-                telegram_link,
+                tick.channels,
+                tick.telegram_link,
                 facts.get(context.assignment_id, Facts()),
             )
             rows.extend(new)
