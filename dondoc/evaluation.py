@@ -120,8 +120,8 @@ def load_states(
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         sent = _sent_keys(session, chunk)
-        for row in session.execute(_ROWS, {"ids": chunk}):
-            rows[row.id] = loader.build(session, row, sent.get(row.id, frozenset()))
+        for row in session.execute(_ROWS, {"ids": chunk}).all():
+            rows[row[0]] = loader.build(session, row, sent.get(row[0], frozenset()))
     return [rows[i] for i in ids if i in rows]
 
 
@@ -229,65 +229,97 @@ class StateLoader:
             self._deadlines[memo_key] = found
         return self._deadlines[memo_key]
 
-    def _policy(self, row: Any, kind: str | None) -> tuple[str, Policy]:
-        tags = tuple(row.tags or ())
-        memo_key = (row.plan_code, row.number, tags, kind, row.policy)
+    def _policy(
+        self, plan: str, number: str, tags: Any, kind: str | None, task_policy: str | None
+    ) -> tuple[str, Policy]:
+        memo_key = (plan, number, tuple(tags or ()), kind, task_policy)
         found = self._policies.get(memo_key)
         if found is None:
             found = self._policies[memo_key] = self.config.select(
-                plan=row.plan_code, number=row.number, tags=tags, kind=kind, task_policy=row.policy
+                plan=plan, number=number, tags=memo_key[2], kind=kind, task_policy=task_policy
             )
         return found
 
-    def _office(self, session: Session, row: Any) -> tuple[int | None, str | None]:
-        if row.owner_id is not None:
-            return row.owner_id, row.owner_code
+    def _office(self, session: Session) -> tuple[int | None, str | None]:
         if not self._fallback:
             office = default_office(session)
             self._fallback.append((office.id, office.code) if office else (None, None))
         return self._fallback[0]
 
     def build(self, session: Session, row: Any, sent: frozenset[str]) -> StateRow:
-        deadline = self._deadline(row.deadline)
+        """`row` is a row of `_ROWS`, read by position: a row's attributes by name cost
+        a microsecond each, and there are 28 of them."""
+        (
+            assignment_id,
+            task_id,
+            role,
+            status,
+            status_at,
+            acknowledged_at,
+            due_override,
+            done_through,
+            created_at,
+            plan_id,
+            number,
+            section_code,
+            section_title,
+            title,
+            product,
+            deadline_text,
+            stored_deadline,
+            tags,
+            task_policy,
+            plan_code,
+            plan_title,
+            imported_at,
+            agency_id,
+            agency_code,
+            agency_name,
+            agency_locale,
+            owner_id,
+            owner_code,
+        ) = row
+        deadline = self._deadline(stored_deadline)
         parsed = deadline.parsed if deadline else None
         milestone = deadline.milestone if deadline else None
-        owner_id, owner_code = self._office(session, row)
-        kind = effective_kind(parsed, milestone=milestone, due_override=row.due_override)
-        name, policy = self._policy(row, kind)
-        created_at = self._at(session, row.created_at) or self._at(session, row.imported_at)
+        if owner_id is None:
+            owner_id, owner_code = self._office(session)
+        kind = effective_kind(parsed, milestone=milestone, due_override=due_override)
+        name, policy = self._policy(plan_code, number, tags, kind, task_policy)
+        started = self._at(session, created_at) or self._at(session, imported_at)
         state = AssignmentState(
-            assignment_id=row.id,
-            role=row.role,
-            status=row.status,
-            status_at=self._at(session, row.status_at),
-            acknowledged_at=self._at(session, row.acknowledged_at),
+            assignment_id=assignment_id,
+            role=role,
+            status=status,
+            status_at=self._at(session, status_at),
+            acknowledged_at=self._at(session, acknowledged_at),
             deadline=parsed,
-            due_override=row.due_override,
+            due_override=due_override,
             milestone=milestone,
-            done_through=row.done_through,
-            created_at=created_at or _LONG_AGO,
+            done_through=done_through,
+            created_at=started or _LONG_AGO,
             sent_keys=sent,
         )
         view = {
-            "id": row.task_id,
-            "number": row.number,
-            "section": row.section_code,
-            "section_title": row.section_title,
-            "title": row.title,
-            "product": row.product,
-            "deadline_text": row.deadline_text,
+            "id": task_id,
+            "number": number,
+            "section": section_code,
+            "section_title": section_title,
+            "title": title,
+            "product": product,
+            "deadline_text": deadline_text,
             "deadline": deadline.stored if deadline else None,
         }
         context = AssignmentContext(
-            assignment_id=row.id,
-            role=row.role,
-            agency_id=row.agency_id,
-            agency_code=row.agency_code,
-            agency_name=row.agency_name,
-            agency_locale=row.agency_locale,
-            plan_id=row.plan_id,
-            plan_code=row.plan_code,
-            plan_title=row.plan_title,
+            assignment_id=assignment_id,
+            role=role,
+            agency_id=agency_id,
+            agency_code=agency_code,
+            agency_name=agency_name,
+            agency_locale=agency_locale,
+            plan_id=plan_id,
+            plan_code=plan_code,
+            plan_title=plan_title,
             owner_id=owner_id,
             owner_code=owner_code,
             task=view,

@@ -61,6 +61,18 @@ class _Directory:
     by_id: dict[int, _Agency]
     with_chat: set[tuple[int, str]]  # (agency id, chat channel) of every linked chat
     reply_email: dict[int, str]  # agency id → the address agencies may answer by email
+    # (agency id, audience) → a recipient's own part of the context, one dict for all
+    # its rows, so the outbox serialises it once.
+    parts: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+
+    def part(self, agency: _Agency, audience: str) -> dict[str, Any]:
+        found = self.parts.get((agency.id, audience))
+        if found is None:
+            found = self.parts[(agency.id, audience)] = {
+                "audience": audience,
+                "recipient": {"code": agency.code, "name": agency.name},
+            }
+        return found
 
     @classmethod
     def load(cls, session: Session) -> _Directory:
@@ -93,6 +105,7 @@ _DUE_CLAIM = _DUE.with_for_update(skip_locked=True)
 _NEXT_DUE = (
     _A.update().where(_A.c.id == sa.bindparam("a_id")).values(next_due_at=sa.bindparam("next"))
 )
+_NEXT_DUE_SQLITE = "UPDATE assignment SET next_due_at = ? WHERE id = ?"
 _PENDING_REMINDERS = sa.select(_O.c.id, _O.c.assignment_id, _O.c.key).where(
     _O.c.assignment_id.in_(sa.bindparam("ids", expanding=True)),
     _O.c.kind == "reminder",
@@ -170,13 +183,17 @@ def _evaluate_batch(session: Session, ids: list[int], tick: _Tick, result: TickR
     outcomes = tick.outcomes
     now, config = outcomes.now, outcomes.config
     states = load_states(session, assignment_ids=ids, config=config, loader=tick.loader)
+    evaluated = [
+        (context, outcomes.evaluate(state, policy_name, policy))
+        for context, state, policy_name, policy in states
+    ]
+    # What a message says beyond its assignment, read only for those that send one.
     facts = load_facts(
         session,
-        tasks={context.assignment_id: context.task_id for context, *_ in states},
+        tasks={c.assignment_id: c.task_id for c, evaluation in evaluated if evaluation.reminders},
         tz=ZoneInfo(config.timezone),
     )
-    for context, state, policy_name, policy in states:
-        evaluation = outcomes.evaluate(state, policy_name, policy)
+    for context, evaluation in evaluated:
         for reminder in evaluation.reminders:
             new = _outbox_rows(
                 reminder,
@@ -192,11 +209,29 @@ def _evaluate_batch(session: Session, ids: list[int], tick: _Tick, result: TickR
             # Keys of every reminder due now stay: only older, unsent ones go.
             _, kept = latest.get(reminder.assignment_id, ("", []))
             latest[reminder.assignment_id] = (reminder.stage, kept + [r["key"] for r in new])
-        next_at[state.assignment_id] = evaluation.next_at
+        next_at[context.assignment_id] = evaluation.next_at
         result.evaluated += 1
     result.enqueued += enqueue_many(session, rows, now=now)
     result.superseded += _supersede_pending(session, latest)
-    session.execute(_NEXT_DUE, [{"a_id": i, "next": n} for i, n in next_at.items()])
+    _set_next_due(session, next_at)
+
+
+def _set_next_due(session: Session, next_at: dict[int, datetime | None]) -> None:
+    """Each assignment's next moment. On SQLite as plain tuples through the driver, each
+    distinct moment converted once by the column's own bind processor: SQLAlchemy's
+    per-row parameter handling cost more than the update itself."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        session.execute(_NEXT_DUE, [{"a_id": i, "next": n} for i, n in next_at.items()])
+        return
+    convert = _A.c.next_due_at.type.dialect_impl(dialect).bind_processor(dialect)
+    stored: dict[datetime | None, Any] = {None: None}
+    values = []
+    for assignment_id, moment in next_at.items():
+        if moment not in stored:
+            stored[moment] = convert(moment)
+        values.append((stored[moment], assignment_id))
+    session.connection().exec_driver_sql(_NEXT_DUE_SQLITE, values)
 
 
 def _supersede_pending(session: Session, latest: dict[int, tuple[str, list[str]]]) -> int:
@@ -271,10 +306,7 @@ def _outbox_rows(
                     "stage": reminder.stage,
                     "template": reminder.template,
                     "shared": shared,
-                    "context": {
-                        "audience": audience,
-                        "recipient": {"code": agency.code, "name": agency.name},
-                    },
+                    "context": directory.part(agency, audience),
                     "due_at": reminder.due_at,
                     "send_after": send_after,
                 }
