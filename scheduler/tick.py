@@ -44,6 +44,7 @@ class TickResult:
     enqueued: int = 0
     skipped: list[str] = field(default_factory=list)
     superseded: int = 0
+    reused: int = 0  # evaluations answered from another assignment's equal inputs
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,7 @@ def _evaluate_batch(session: Session, ids: list[int], tick: _Tick, result: TickR
             latest[reminder.assignment_id] = (reminder.stage, kept + [r["key"] for r in new])
         next_at[context.assignment_id] = evaluation.next_at
         result.evaluated += 1
+    result.reused = outcomes.hits
     result.enqueued += enqueue_many(session, rows, now=now)
     result.superseded += _supersede_pending(session, latest)
     _set_next_due(session, next_at)
