@@ -158,7 +158,7 @@ _ROWS = (
         _T.c.product,
         _T.c.deadline_text,
         _raw(_T.c.deadline),
-        _T.c.tags,
+        _raw(_T.c.tags),
         _T.c.policy,
         _P.c.code.label("plan_code"),
         _P.c.title.label("plan_title"),
@@ -232,11 +232,13 @@ class StateLoader:
     def _policy(
         self, plan: str, number: str, tags: Any, kind: str | None, task_policy: str | None
     ) -> tuple[str, Policy]:
-        memo_key = (plan, number, tuple(tags or ()), kind, task_policy)
+        memo_key = (plan, number, tags, kind, task_policy)
         found = self._policies.get(memo_key)
         if found is None:
+            # SQLite gives the stored JSON text; PostgreSQL's driver gives the list.
+            listed = json.loads(tags) if isinstance(tags, str) else tags
             found = self._policies[memo_key] = self.config.select(
-                plan=plan, number=number, tags=memo_key[2], kind=kind, task_policy=task_policy
+                plan=plan, number=number, tags=listed or [], kind=kind, task_policy=task_policy
             )
         return found
 
@@ -285,7 +287,8 @@ class StateLoader:
         if owner_id is None:
             owner_id, owner_code = self._office(session)
         kind = effective_kind(parsed, milestone=milestone, due_override=due_override)
-        name, policy = self._policy(plan_code, number, tags, kind, task_policy)
+        listed = tags if tags is None or isinstance(tags, str) else tuple(tags)
+        name, policy = self._policy(plan_code, number, listed, kind, task_policy)
         started = self._at(session, created_at) or self._at(session, imported_at)
         state = AssignmentState(
             assignment_id=assignment_id,

@@ -161,6 +161,7 @@ class _Tick:
     calendar: WorkCalendar
     channels: Collection[str]
     telegram_link: str | None
+    leads: dict[int, tuple[str, ...]] = field(default_factory=dict)  # by task id
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:
@@ -193,18 +194,12 @@ def _evaluate_batch(session: Session, ids: list[int], tick: _Tick, result: TickR
         session,
         tasks={c.assignment_id: c.task_id for c, evaluation in evaluated if evaluation.reminders},
         tz=ZoneInfo(config.timezone),
+        leads=tick.leads,
     )
     for context, evaluation in evaluated:
         for reminder in evaluation.reminders:
             new = _outbox_rows(
-                reminder,
-                context,
-                tick.directory,
-                tick.calendar,
-                now,
-                tick.channels,
-                tick.telegram_link,
-                facts.get(context.assignment_id, Facts()),
+                reminder, context, tick, now, facts.get(context.assignment_id, Facts())
             )
             rows.extend(new)
             # Keys of every reminder due now stay: only older, unsent ones go.
@@ -270,19 +265,13 @@ def _recipients(
 
 
 def _outbox_rows(
-    reminder: Reminder,
-    context: AssignmentContext,
-    directory: _Directory,
-    calendar: WorkCalendar,
-    now: datetime,
-    channels: Collection[str],
-    telegram_link: str | None,
-    facts: Facts,
+    reminder: Reminder, context: AssignmentContext, tick: _Tick, now: datetime, facts: Facts
 ) -> list[dict[str, Any]]:
     """One outbox row per recipient and channel the reminder can reach; they share one
     render context, and each keeps its recipient's part of it."""
     rows = []
-    send_after = calendar.next_working_time(max(reminder.due_at, now))
+    directory, channels = tick.directory, tick.channels
+    send_after = tick.calendar.next_working_time(max(reminder.due_at, now))
     shared: dict[str, Any] | None = None
     for agency, audience in _recipients(reminder, context, directory):
         for channel in reminder.channels:
@@ -292,7 +281,7 @@ def _outbox_rows(
             if channel in CHAT_CHANNELS and no_chat:
                 continue  # no linked chat: email carries the reminder
             if shared is None:
-                shared = _shared_context(reminder, context, directory, telegram_link, facts)
+                shared = _shared_context(reminder, context, directory, tick.telegram_link, facts)
             rows.append(
                 {
                     "key": message_key(

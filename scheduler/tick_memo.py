@@ -12,11 +12,10 @@ assignment's own prefix taken off).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from rules.evaluate import AssignmentState, Evaluation, evaluate
+from rules.evaluate import AssignmentState, Evaluation, Reminder, evaluate
 from rules.policy import Policy, RuleConfig
 
 
@@ -58,12 +57,25 @@ class Outcomes:
         next_at, reminders = found
         own = prefix[:-1]
         return Evaluation(
-            tuple(
-                replace(reminder, key=own + rest, assignment_id=state.assignment_id)
-                for rest, reminder in reminders
-            ),
+            tuple(_as(reminder, own + rest, state.assignment_id) for rest, reminder in reminders),
             next_at,
         )
+
+
+def _as(reminder: Reminder, key: str, assignment_id: int) -> Reminder:
+    """`reminder` for another assignment (`dataclasses.replace`, without its lookups)."""
+    return Reminder(
+        key=key,
+        assignment_id=assignment_id,
+        stage=reminder.stage,
+        template=reminder.template,
+        occurrence=reminder.occurrence,
+        repeat=reminder.repeat,
+        due_at=reminder.due_at,
+        to=reminder.to,
+        channels=reminder.channels,
+        ask_explanation=reminder.ask_explanation,
+    )
 
 
 def _own(sent: frozenset[str], prefix: str) -> frozenset[str]:
@@ -73,3 +85,4 @@ def _own(sent: frozenset[str], prefix: str) -> frozenset[str]:
         return sent
     size = len(prefix) - 1
     return frozenset(key[size:] if key.startswith(prefix) else key for key in sent)
+
