@@ -7,7 +7,9 @@ nothing; then `next_due_at` is set to the next moment anything can become due.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import gc
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -146,7 +148,8 @@ def run_tick(
                 channels=channels,
                 telegram_link=telegram_link,
             )
-            _evaluate_batch(session, ids, tick, result)
+            with _collector_paused():
+                _evaluate_batch(session, ids, tick, result)
             if len(ids) < batch:
                 return result
 
@@ -162,6 +165,20 @@ class _Tick:
     channels: Collection[str]
     telegram_link: str | None
     leads: dict[int, tuple[str, ...]] = field(default_factory=dict)  # by task id
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection during one batch: it allocates a few hundred thousand
+    short-lived objects and hardly any cycles, and the young-generation passes they set
+    off were a tenth of a 10k-due tick. What is left is collected after the batch."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:

@@ -5,6 +5,7 @@ tick must queue what a per-row evaluation would."""
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, date, datetime, timedelta
 
 from conftest import EXAMPLE_PLAN
@@ -128,6 +129,7 @@ def test_assignments_of_one_task_get_their_own_reminders(engine: Engine) -> None
     assert stored == next_at
     assert result.evaluated == len(next_at)
     assert result.reused >= 1  # "alike" took "plain"'s evaluation
+    assert gc.isenabled()  # paused for each batch only
 
     outcomes = {
         name: (
