@@ -190,9 +190,10 @@ class _Deadline:
 class StateLoader:
     """Builds each row's state and context; parses each distinct stored value once.
 
-    Everything it remembers is keyed by the stored value itself (a deadline's text, a
-    timestamp's text, what picks a policy), so nothing it keeps can go stale between
-    the batches it serves.
+    What it remembers is keyed by the stored value itself (a deadline's text, a
+    timestamp's text, what picks a policy), so it cannot go stale between the batches it
+    serves; only the default office (for plans without an owner) is read once, as the
+    tick reads the directory once.
     """
 
     def __init__(self, config: RuleConfig) -> None:
