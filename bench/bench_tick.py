@@ -17,6 +17,7 @@ and ratios compare within this one run so the machine's noise cancels out.
 
 from __future__ import annotations
 
+import gc
 import random
 import statistics
 import tempfile
@@ -207,14 +208,18 @@ def busy_tick(tmp: Path) -> None:
         f"\nTick with {DUE:,} due of {per_copy * copies:,} assignments (example plan x{copies}, "
         f"next_due_at spread over a year; built in {time.perf_counter() - started:.0f} s)"
     )
-    samples, cpu, enqueued, evaluated = [], [], 0, 0
+    samples, cpu, enqueued, evaluated, reused = [], [], 0, 0, 0
+    # As `dondoc run` does once started: what was built before the tick stays out of
+    # the collector's full passes.
+    gc.freeze()
     for run in range(BUSY_RUNS):
         _spread(engine, due=DUE, now=BUSY_NOW, seed=run)
         began, began_cpu = time.perf_counter(), time.process_time()
         result = run_tick(engine, config=config, calendar=calendar, now=BUSY_NOW, channels=CHANNELS)
         samples.append(time.perf_counter() - began)
         cpu.append(time.process_time() - began_cpu)
-        enqueued, evaluated = result.enqueued, result.evaluated
+        enqueued, evaluated, reused = result.enqueued, result.evaluated, result.reused
+    gc.unfreeze()
     median, median_cpu = statistics.median(samples), statistics.median(cpu)
     verdict = "ok" if median < DUE_TARGET else "OVER TARGET"
     print(
@@ -227,7 +232,12 @@ def busy_tick(tmp: Path) -> None:
     # own CPU time (SQLite runs in this process) is what it costs.
     print(
         f"CPU time of the tick: median {median_cpu:.3f} s, "
-        f"{median_cpu / max(evaluated, 1) * 1e6:.0f} µs per due item"
+        f"{median_cpu / max(evaluated, 1) * 1e6:.0f} µs per due item "
+        f"(target < {DUE_TARGET:.0f} s: {'ok' if median_cpu < DUE_TARGET else 'OVER TARGET'})"
+    )
+    print(
+        f"rules evaluated {evaluated - reused:,} times for {evaluated:,} due items "
+        "(the others had equal inputs: same deadline, policy, role, status, history)"
     )
     engine.dispose()
 

@@ -6,6 +6,7 @@ Shared by the daemon (a batch of due assignment ids every tick) and `dondoc prev
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -14,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from dondoc.columns import UTCDateTime
 from dondoc.directory import default_office
 from dondoc.models import Agency, Assignment, OutboxMessage, Plan, Task
 from rules.deadline import UNDATED_KINDS, Deadline
@@ -98,23 +100,28 @@ def recipients_of(reminder: Reminder, context: AssignmentContext) -> list[tuple[
 
 
 def load_states(
-    session: Session, *, assignment_ids: Sequence[int], config: RuleConfig
+    session: Session,
+    *,
+    assignment_ids: Sequence[int],
+    config: RuleConfig,
+    loader: StateLoader | None = None,
 ) -> list[StateRow]:
     """Context, state, policy name and policy of each active assignment among the ids.
 
     Assignments or tasks no longer active (dropped from a re-imported plan) are left
     out: nothing is sent about them. Order follows `assignment_ids`. Plain rows from two
-    fixed statements per chunk, and what a task decides (its deadline, its policy) is
-    worked out once per task, however many agencies share it.
+    fixed statements per chunk; what a deadline or a task decides (the parsed deadline,
+    the policy) is worked out once per distinct value. Pass one `loader` for all the
+    batches of a tick, so that holds across them.
     """
+    loader = loader or StateLoader(config)
     ids = list(dict.fromkeys(assignment_ids))
     rows: dict[int, StateRow] = {}
-    builder = _Builder(session, config)
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         sent = _sent_keys(session, chunk)
         for row in session.execute(_ROWS, {"ids": chunk}).all():
-            rows[row.id] = builder.build(row, sent.get(row.id, frozenset()))
+            rows[row[0]] = loader.build(session, row, sent.get(row[0], frozenset()))
     return [rows[i] for i in ids if i in rows]
 
 
@@ -123,6 +130,14 @@ _T = Task.__table__  # type: ignore[attr-defined]
 _P = Plan.__table__  # type: ignore[attr-defined]
 _AG = Agency.__table__  # type: ignore[attr-defined]
 _OWNER = _AG.alias("owner")
+
+
+def _raw(column: Any) -> Any:
+    """A column read as the driver gives it: SQLite's text, parsed by `StateLoader`
+    once per distinct value (thousands of rows share a few timestamps and deadlines)."""
+    return sa.type_coerce(column, sa.String).label(column.name)
+
+
 # A fixed statement (an expanding IN): compiled once per process, not once per batch.
 _ROWS = (
     sa.select(
@@ -130,11 +145,11 @@ _ROWS = (
         _A.c.task_id,
         _A.c.role,
         _A.c.status,
-        _A.c.status_at,
-        _A.c.acknowledged_at,
+        _raw(_A.c.status_at),
+        _raw(_A.c.acknowledged_at),
         _A.c.due_override,
         _A.c.done_through,
-        _A.c.created_at,
+        _raw(_A.c.created_at),
         _T.c.plan_id,
         _T.c.number,
         _T.c.section_code,
@@ -142,12 +157,12 @@ _ROWS = (
         _T.c.title,
         _T.c.product,
         _T.c.deadline_text,
-        _T.c.deadline,
-        _T.c.tags,
+        _raw(_T.c.deadline),
+        _raw(_T.c.tags),
         _T.c.policy,
         _P.c.code.label("plan_code"),
         _P.c.title.label("plan_title"),
-        _P.c.imported_at,
+        _raw(_P.c.imported_at),
         _AG.c.id.label("agency_id"),
         _AG.c.code.label("agency_code"),
         _AG.c.name.label("agency_name"),
@@ -163,97 +178,160 @@ _ROWS = (
 )
 
 
-@dataclass
-class _Task:
-    deadline: Deadline | None
+@dataclass(frozen=True)
+class _Deadline:
+    """One stored deadline, parsed: many tasks share a phrase ("Tháng 12/2022")."""
+
+    stored: dict[str, Any]  # as stored: part of every message's context
+    parsed: Deadline
     milestone: date | None
-    view: dict[str, Any]  # the task part of a message's context, shared by its assignments
-    policies: dict[str | None, tuple[str, Policy]] = field(default_factory=dict)
 
 
-class _Builder:
-    """Builds each row's state and context, deciding per task only once."""
+class StateLoader:
+    """Builds each row's state and context; parses each distinct stored value once.
 
-    def __init__(self, session: Session, config: RuleConfig) -> None:
-        self.session = session
+    What it remembers is keyed by the stored value itself (a deadline's text, a
+    timestamp's text, what picks a policy), so it cannot go stale between the batches it
+    serves; only the default office (for plans without an owner) is read once, as the
+    tick reads the directory once.
+    """
+
+    def __init__(self, config: RuleConfig) -> None:
         self.config = config
-        self.tasks: dict[int, _Task] = {}
+        self._deadlines: dict[Any, _Deadline | None] = {}
+        self._policies: dict[tuple[Any, ...], tuple[str, Policy]] = {}
+        self._moments: dict[Any, datetime | None] = {None: None}
+        self._moment: Any = None  # the timestamp column's result processor, per dialect
         self._fallback: list[tuple[int | None, str | None]] = []  # the default office
 
-    def _task(self, row: Any) -> _Task:
-        task = self.tasks.get(row.task_id)
-        if task is not None:
-            return task
-        deadline = Deadline.from_dict(row.deadline) if row.deadline else None
-        milestone = (
-            self.config.milestone_for(deadline.depends_on)
-            if deadline is not None and deadline.kind in UNDATED_KINDS and deadline.depends_on
-            else None
-        )
-        view = {
-            "id": row.task_id,
-            "number": row.number,
-            "section": row.section_code,
-            "section_title": row.section_title,
-            "title": row.title,
-            "product": row.product,
-            "deadline_text": row.deadline_text,
-            "deadline": row.deadline,
-        }
-        task = self.tasks[row.task_id] = _Task(deadline, milestone, view)
-        return task
+    def _at(self, session: Session, raw: Any) -> datetime | None:
+        found = self._moments.get(raw, _MISSING)
+        if found is _MISSING:
+            if self._moment is None:
+                dialect = session.get_bind().dialect
+                self._moment = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+            found = self._moments[raw] = self._moment(raw) if self._moment else raw
+        return found  # type: ignore[return-value]
 
-    def _office(self, row: Any) -> tuple[int | None, str | None]:
-        if row.owner_id is not None:
-            return row.owner_id, row.owner_code
+    def _deadline(self, raw: Any) -> _Deadline | None:
+        # SQLite gives the stored JSON text; PostgreSQL's driver gives it parsed.
+        memo_key = raw if raw is None or isinstance(raw, str) else json.dumps(raw, sort_keys=True)
+        if memo_key not in self._deadlines:
+            stored = json.loads(raw) if isinstance(raw, str) else raw
+            found = None
+            if stored:
+                parsed = Deadline.from_dict(stored)
+                milestone = (
+                    self.config.milestone_for(parsed.depends_on)
+                    if parsed.kind in UNDATED_KINDS and parsed.depends_on
+                    else None
+                )
+                found = _Deadline(stored, parsed, milestone)
+            self._deadlines[memo_key] = found
+        return self._deadlines[memo_key]
+
+    def _policy(
+        self, plan: str, number: str, tags: Any, kind: str | None, task_policy: str | None
+    ) -> tuple[str, Policy]:
+        memo_key = (plan, number, tags, kind, task_policy)
+        found = self._policies.get(memo_key)
+        if found is None:
+            # SQLite gives the stored JSON text; PostgreSQL's driver gives the list.
+            listed = json.loads(tags) if isinstance(tags, str) else tags
+            found = self._policies[memo_key] = self.config.select(
+                plan=plan, number=number, tags=listed or [], kind=kind, task_policy=task_policy
+            )
+        return found
+
+    def _office(self, session: Session) -> tuple[int | None, str | None]:
         if not self._fallback:
-            office = default_office(self.session)
+            office = default_office(session)
             self._fallback.append((office.id, office.code) if office else (None, None))
         return self._fallback[0]
 
-    def build(self, row: Any, sent: frozenset[str]) -> StateRow:
-        task = self._task(row)
-        owner_id, owner_code = self._office(row)
-        kind = effective_kind(
-            task.deadline, milestone=task.milestone, due_override=row.due_override
-        )
-        if kind not in task.policies:
-            task.policies[kind] = self.config.select(
-                plan=row.plan_code,
-                number=row.number,
-                tags=row.tags or [],
-                kind=kind,
-                task_policy=row.policy,
-            )
-        name, policy = task.policies[kind]
+    def build(self, session: Session, row: Any, sent: frozenset[str]) -> StateRow:
+        """`row` is a row of `_ROWS`, read by position: a row's attributes by name cost
+        a microsecond each, and there are 28 of them."""
+        (
+            assignment_id,
+            task_id,
+            role,
+            status,
+            status_at,
+            acknowledged_at,
+            due_override,
+            done_through,
+            created_at,
+            plan_id,
+            number,
+            section_code,
+            section_title,
+            title,
+            product,
+            deadline_text,
+            stored_deadline,
+            tags,
+            task_policy,
+            plan_code,
+            plan_title,
+            imported_at,
+            agency_id,
+            agency_code,
+            agency_name,
+            agency_locale,
+            owner_id,
+            owner_code,
+        ) = row
+        deadline = self._deadline(stored_deadline)
+        parsed = deadline.parsed if deadline else None
+        milestone = deadline.milestone if deadline else None
+        if owner_id is None:
+            owner_id, owner_code = self._office(session)
+        kind = effective_kind(parsed, milestone=milestone, due_override=due_override)
+        listed = tags if tags is None or isinstance(tags, str) else tuple(tags)
+        name, policy = self._policy(plan_code, number, listed, kind, task_policy)
+        started = self._at(session, created_at) or self._at(session, imported_at)
         state = AssignmentState(
-            assignment_id=row.id,
-            role=row.role,
-            status=row.status,
-            status_at=row.status_at,
-            acknowledged_at=row.acknowledged_at,
-            deadline=task.deadline,
-            due_override=row.due_override,
-            milestone=task.milestone,
-            done_through=row.done_through,
-            created_at=row.created_at or row.imported_at or _LONG_AGO,
+            assignment_id=assignment_id,
+            role=role,
+            status=status,
+            status_at=self._at(session, status_at),
+            acknowledged_at=self._at(session, acknowledged_at),
+            deadline=parsed,
+            due_override=due_override,
+            milestone=milestone,
+            done_through=done_through,
+            created_at=started or _LONG_AGO,
             sent_keys=sent,
         )
+        view = {
+            "id": task_id,
+            "number": number,
+            "section": section_code,
+            "section_title": section_title,
+            "title": title,
+            "product": product,
+            "deadline_text": deadline_text,
+            "deadline": deadline.stored if deadline else None,
+        }
         context = AssignmentContext(
-            assignment_id=row.id,
-            role=row.role,
-            agency_id=row.agency_id,
-            agency_code=row.agency_code,
-            agency_name=row.agency_name,
-            agency_locale=row.agency_locale,
-            plan_id=row.plan_id,
-            plan_code=row.plan_code,
-            plan_title=row.plan_title,
+            assignment_id=assignment_id,
+            role=role,
+            agency_id=agency_id,
+            agency_code=agency_code,
+            agency_name=agency_name,
+            agency_locale=agency_locale,
+            plan_id=plan_id,
+            plan_code=plan_code,
+            plan_title=plan_title,
             owner_id=owner_id,
             owner_code=owner_code,
-            task=task.view,
+            task=view,
         )
         return context, state, name, policy
+
+
+_MISSING = object()
 
 
 def _sent_keys(session: Session, ids: list[int]) -> dict[int, frozenset[str]]:

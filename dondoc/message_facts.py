@@ -67,22 +67,38 @@ _LEADS = (
 _CHUNK = 900  # bound parameters per IN list (SQLite before 3.32 allows 999)
 
 
-def load_facts(session: Session, *, tasks: Mapping[int, int], tz: tzinfo) -> dict[int, Facts]:
+def load_facts(
+    session: Session,
+    *,
+    tasks: Mapping[int, int],
+    tz: tzinfo,
+    leads: dict[int, tuple[str, ...]] | None = None,
+) -> dict[int, Facts]:
     """Facts by assignment id for the assignments of one batch (`tasks`: the task id of
-    each): two fixed statements per chunk, only lead rows read for the leads."""
+    each): two fixed statements per chunk, only lead rows read for the leads.
+
+    `leads` (task id → its leads' names) is what earlier batches of the same tick read:
+    only tasks it lacks are read, and it is filled in. A task's agencies are read once per
+    tick, as the directory is: a task has ten leads on average, shared by all its
+    assignments, and a 10k-due tick meets each task in most of its batches.
+    """
     days: dict[int, list[date]] = {}
     for rows in _chunks(session, _EXPLANATIONS, list(tasks)):
         for assignment_id, at in rows:
             days.setdefault(assignment_id, []).append(at.astimezone(tz).date())
-    leads: dict[int, list[str]] = {}
-    for rows in _chunks(session, _LEADS, sorted(set(tasks.values()))):
+    known = {} if leads is None else leads
+    wanted = sorted({task_id for task_id in tasks.values() if task_id not in known})
+    found: dict[int, list[str]] = {}
+    for rows in _chunks(session, _LEADS, wanted):
         for task_id, name in rows:
-            leads.setdefault(task_id, []).append(name)
+            found.setdefault(task_id, []).append(name)
+    known.update((task_id, tuple(found.get(task_id, ()))) for task_id in wanted)
+    # One Facts per task for the assignments with no explanation (nearly all of them).
+    plain = {task_id: Facts(leads=known[task_id]) for task_id in set(tasks.values())}
     return {
-        assignment_id: Facts(
-            explanation_days=tuple(days.get(assignment_id, ())),
-            leads=tuple(leads.get(task_id, ())),
-        )
+        assignment_id: Facts(tuple(days[assignment_id]), known[task_id])
+        if assignment_id in days
+        else plain[task_id]
         for assignment_id, task_id in tasks.items()
     }
 

@@ -7,7 +7,9 @@ nothing; then `next_due_at` is set to the next moment anything can become due.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import gc
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,14 +19,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
+from dondoc.evaluation import (
+    AssignmentContext,
+    StateLoader,
+    load_states,
+    message_key,
+    recipients_of,
+)
 from dondoc.message_facts import Facts, load_facts
 from dondoc.models import Agency, Assignment, Contact, OutboxMessage
 from dondoc.outbox import enqueue_many
 from dondoc.store import session_scope
 from rules.calendar import WorkCalendar
-from rules.evaluate import Reminder, evaluate
+from rules.evaluate import Reminder
 from rules.policy import RuleConfig
+from scheduler.tick_memo import Outcomes
 
 BATCH = 1000
 _CHUNK = 900  # bound parameters per IN list (SQLite before 3.32 allows 999)
@@ -37,6 +46,7 @@ class TickResult:
     enqueued: int = 0
     skipped: list[str] = field(default_factory=list)
     superseded: int = 0
+    reused: int = 0  # evaluations answered from another assignment's equal inputs
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,18 @@ class _Directory:
     by_id: dict[int, _Agency]
     with_chat: set[tuple[int, str]]  # (agency id, chat channel) of every linked chat
     reply_email: dict[int, str]  # agency id → the address agencies may answer by email
+    # (agency id, audience) → a recipient's own part of the context, one dict for all
+    # its rows, so the outbox serialises it once.
+    parts: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+
+    def part(self, agency: _Agency, audience: str) -> dict[str, Any]:
+        found = self.parts.get((agency.id, audience))
+        if found is None:
+            found = self.parts[(agency.id, audience)] = {
+                "audience": audience,
+                "recipient": {"code": agency.code, "name": agency.name},
+            }
+        return found
 
     @classmethod
     def load(cls, session: Session) -> _Directory:
@@ -86,6 +108,7 @@ _DUE_CLAIM = _DUE.with_for_update(skip_locked=True)
 _NEXT_DUE = (
     _A.update().where(_A.c.id == sa.bindparam("a_id")).values(next_due_at=sa.bindparam("next"))
 )
+_NEXT_DUE_SQLITE = "UPDATE assignment SET next_due_at = ? WHERE id = ?"
 _PENDING_REMINDERS = sa.select(_O.c.id, _O.c.assignment_id, _O.c.key).where(
     _O.c.assignment_id.in_(sa.bindparam("ids", expanding=True)),
     _O.c.kind == "reminder",
@@ -111,18 +134,51 @@ def run_tick(
     """Evaluate due assignments and queue their reminders; `telegram_link` (the bot's
     t.me address) goes into every message's "how to answer" part."""
     result = TickResult()
-    directory: _Directory | None = None
+    tick: _Tick | None = None
     while True:
         with session_scope(engine) as session:
             ids = claim_due(session, now=now, limit=batch)
             if not ids:
                 return result
-            directory = directory or _Directory.load(session)
-            _evaluate_batch(
-                session, ids, directory, config, calendar, now, channels, telegram_link, result
+            tick = tick or _Tick(
+                directory=_Directory.load(session),
+                loader=StateLoader(config),
+                outcomes=Outcomes(now=now, config=config),
+                calendar=calendar,
+                channels=channels,
+                telegram_link=telegram_link,
             )
+            with _collector_paused():
+                _evaluate_batch(session, ids, tick, result)
             if len(ids) < batch:
                 return result
+
+
+@dataclass
+class _Tick:
+    """What every batch of one tick shares: read or worked out once."""
+
+    directory: _Directory
+    loader: StateLoader
+    outcomes: Outcomes
+    calendar: WorkCalendar
+    channels: Collection[str]
+    telegram_link: str | None
+    leads: dict[int, tuple[str, ...]] = field(default_factory=dict)  # by task id
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection during one batch: it allocates a few hundred thousand
+    short-lived objects and hardly any cycles, and the young-generation passes they set
+    off were a tenth of a 10k-due tick. What is left is collected after the batch."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:
@@ -138,49 +194,58 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:
     return list(session.execute(statement, {"now": now, "limit": limit}).scalars())
 
 
-def _evaluate_batch(
-    session: Session,
-    ids: list[int],
-    directory: _Directory,
-    config: RuleConfig,
-    calendar: WorkCalendar,
-    now: datetime,
-    channels: Collection[str],
-    telegram_link: str | None,
-    result: TickResult,
-) -> None:
+def _evaluate_batch(session: Session, ids: list[int], tick: _Tick, result: TickResult) -> None:
     # Rows load_states leaves out (their task was dropped) must not come back.
     next_at: dict[int, datetime | None] = dict.fromkeys(ids)
     rows: list[dict[str, Any]] = []
     latest: dict[int, tuple[str, list[str]]] = {}  # assignment → (stage, new keys)
-    states = load_states(session, assignment_ids=ids, config=config)
+    outcomes = tick.outcomes
+    now, config = outcomes.now, outcomes.config
+    states = load_states(session, assignment_ids=ids, config=config, loader=tick.loader)
+    evaluated = [
+        (context, outcomes.evaluate(state, policy_name, policy))
+        for context, state, policy_name, policy in states
+    ]
+    # What a message says beyond its assignment, read only for those that send one.
     facts = load_facts(
         session,
-        tasks={context.assignment_id: context.task_id for context, *_ in states},
+        tasks={c.assignment_id: c.task_id for c, evaluation in evaluated if evaluation.reminders},
         tz=ZoneInfo(config.timezone),
+        leads=tick.leads,
     )
-    for context, state, _policy_name, policy in states:
-        evaluation = evaluate(state, policy, now, config=config)
+    for context, evaluation in evaluated:
         for reminder in evaluation.reminders:
             new = _outbox_rows(
-                reminder,
-                context,
-                directory,
-                calendar,
-                now,
-                channels,
-                telegram_link,
-                facts.get(context.assignment_id, Facts()),
+                reminder, context, tick, now, facts.get(context.assignment_id, Facts())
             )
             rows.extend(new)
             # Keys of every reminder due now stay: only older, unsent ones go.
             _, kept = latest.get(reminder.assignment_id, ("", []))
             latest[reminder.assignment_id] = (reminder.stage, kept + [r["key"] for r in new])
-        next_at[state.assignment_id] = evaluation.next_at
+        next_at[context.assignment_id] = evaluation.next_at
         result.evaluated += 1
+    result.reused = outcomes.hits
     result.enqueued += enqueue_many(session, rows, now=now)
     result.superseded += _supersede_pending(session, latest)
-    session.execute(_NEXT_DUE, [{"a_id": i, "next": n} for i, n in next_at.items()])
+    _set_next_due(session, next_at)
+
+
+def _set_next_due(session: Session, next_at: dict[int, datetime | None]) -> None:
+    """Each assignment's next moment. On SQLite as plain tuples through the driver, each
+    distinct moment converted once by the column's own bind processor: SQLAlchemy's
+    per-row parameter handling cost more than the update itself."""
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        session.execute(_NEXT_DUE, [{"a_id": i, "next": n} for i, n in next_at.items()])
+        return
+    convert = _A.c.next_due_at.type.dialect_impl(dialect).bind_processor(dialect)
+    stored: dict[datetime | None, Any] = {None: None}
+    values = []
+    for assignment_id, moment in next_at.items():
+        if moment not in stored:
+            stored[moment] = convert(moment)
+        values.append((stored[moment], assignment_id))
+    session.connection().exec_driver_sql(_NEXT_DUE_SQLITE, values)
 
 
 def _supersede_pending(session: Session, latest: dict[int, tuple[str, list[str]]]) -> int:
@@ -217,19 +282,13 @@ def _recipients(
 
 
 def _outbox_rows(
-    reminder: Reminder,
-    context: AssignmentContext,
-    directory: _Directory,
-    calendar: WorkCalendar,
-    now: datetime,
-    channels: Collection[str],
-    telegram_link: str | None,
-    facts: Facts,
+    reminder: Reminder, context: AssignmentContext, tick: _Tick, now: datetime, facts: Facts
 ) -> list[dict[str, Any]]:
     """One outbox row per recipient and channel the reminder can reach; they share one
     render context, and each keeps its recipient's part of it."""
     rows = []
-    send_after = calendar.next_working_time(max(reminder.due_at, now))
+    directory, channels = tick.directory, tick.channels
+    send_after = tick.calendar.next_working_time(max(reminder.due_at, now))
     shared: dict[str, Any] | None = None
     for agency, audience in _recipients(reminder, context, directory):
         for channel in reminder.channels:
@@ -239,7 +298,7 @@ def _outbox_rows(
             if channel in CHAT_CHANNELS and no_chat:
                 continue  # no linked chat: email carries the reminder
             if shared is None:
-                shared = _shared_context(reminder, context, directory, telegram_link, facts)
+                shared = _shared_context(reminder, context, directory, tick.telegram_link, facts)
             rows.append(
                 {
                     "key": message_key(
@@ -255,10 +314,7 @@ def _outbox_rows(
                     "stage": reminder.stage,
                     "template": reminder.template,
                     "shared": shared,
-                    "context": {
-                        "audience": audience,
-                        "recipient": {"code": agency.code, "name": agency.name},
-                    },
+                    "context": directory.part(agency, audience),
                     "due_at": reminder.due_at,
                     "send_after": send_after,
                 }
