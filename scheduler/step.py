@@ -11,8 +11,6 @@ step drains them, since time stands still until the step ends.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib.metadata
 import logging
 import os
 import socket
@@ -21,7 +19,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, func, select
@@ -50,13 +47,6 @@ from scheduler.tick import TickResult, run_tick
 from scheduler.workers import ChannelWorker, DeliveryContext
 
 log = logging.getLogger("dondoc.daemon")
-
-
-def _dondoc_version() -> str:
-    try:
-        return importlib.metadata.version("dondoc")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 @dataclass
@@ -125,10 +115,7 @@ class Stepper:
         )
 
     def _digest(self) -> str:
-        try:
-            return hashlib.sha256(Path(self.rules_path).read_bytes()).hexdigest()
-        except OSError:
-            return ""
+        return reevaluation.rules_digest(self.rules_path)
 
     def maybe_reload(self, now: datetime) -> bool:
         """Apply an edited rule config if it is valid; otherwise keep the last good one."""
@@ -153,7 +140,7 @@ class Stepper:
         """Evaluate every active assignment again, in batches, when the rules in force are
         not those its `next_due_at` was computed under (an edit, an upgrade, a first run);
         a start under unchanged rules evaluates only what is due."""
-        version = f"{self._config_digest}:{_dondoc_version()}"
+        version = reevaluation.rules_version(self._config_digest)
         if reevaluation.require(self.engine, version=version, now=now):
             log.info("the rules changed: every assignment is evaluated again, in batches")
 
