@@ -81,6 +81,9 @@ class Daemon(Stepper):
         self._chat_workers_alone = False
         self._chat_stop = asyncio.Event()
         self._chat_tasks: list[asyncio.Future[None]] = []
+        # Where a re-evaluation pass stands after the last step, for /healthz (read on the
+        # HTTP thread, so never a query there).
+        self.reevaluation: reevaluation.Progress | None = None
 
     # --- running ----------------------------------------------------------------------
 
@@ -108,12 +111,22 @@ class Daemon(Stepper):
                 "ok": ticking,
                 "last_good_tick": self.last_good_tick,
                 "config_error": self.last_error,
+                # A pass under way after a rules edit: busy, and healthy.
+                "reevaluating_after_id": self._reevaluating_after(),
             },
             "channels": channels,
             # Kept at the top level for probes written against earlier versions.
             "last_good_tick": self.last_good_tick,
             "config_error": self.last_error,
         }
+
+    def _reevaluating_after(self) -> int | None:
+        progress = self.reevaluation
+        return None if progress is None or progress.done else progress.after_id
+
+    def _pass_pending(self) -> bool:
+        self.reevaluation = reevaluation.progress(self.engine)
+        return self._reevaluating_after() is not None
 
     async def _safe_step(self) -> None:
         try:
@@ -122,19 +135,21 @@ class Daemon(Stepper):
             log.exception("tick failed")
             return
         idle = self._catching_up is None or self._catching_up.done()
-        if idle and self._continuous and reevaluation.pending(self.engine):
+        if self._pass_pending() and idle and self._continuous:
             self._catching_up = asyncio.ensure_future(self._catch_up())
 
     async def _catch_up(self) -> None:
         """Steps back to back while a re-evaluation is under way, each one batch; the
         pause between them lets the delivery workers and the HTTP side run."""
-        while not self._stop.is_set() and reevaluation.pending(self.engine):
+        while not self._stop.is_set() and self._pass_pending():
             await asyncio.sleep(0.05)
             try:
                 await self.step()
             except Exception:
                 log.exception("tick failed")
                 return
+        if not self._stop.is_set():
+            log.info("every assignment is evaluated under the rules in force")
 
     async def run(self, *, simulate_until: datetime | None = None, speed: float = 0.0) -> None:
         lock = StoreLock(self.engine)
@@ -169,8 +184,8 @@ class Daemon(Stepper):
                 leading = asyncio.ensure_future(self.leadership.run(self._stop))
             elif self.bot is not None:
                 await self._start_bot()
-            self._log_start(simulate_until)
             if simulate_until is not None:
+                self._log_start(simulate_until)  # a rehearsal's account starts with it
                 main = simulate(self, until=simulate_until, speed=speed)
             else:
                 main = self._run_scheduled()
@@ -298,6 +313,9 @@ class Daemon(Stepper):
         )
         scheduler.start()
         try:
+            # Counted in a thread while the first tick runs: at a million assignments the
+            # count alone takes most of a second, and the first tick need not wait for it.
+            await asyncio.to_thread(self._log_start, None)
             await self._stop.wait()
             # Workers stop claiming and finish what they have in flight.
             await asyncio.gather(*workers)
