@@ -22,7 +22,7 @@ from dondoc.clock import Clock
 from notifiers.base import Channel, ChannelError
 from notifiers.render import Renderer
 from scheduler import reevaluation
-from scheduler.http import ASGIApp, HttpServer, build_http_app
+from scheduler.http import ASGIApp, HttpServer, LateApp, build_http_app
 from scheduler.leader import Leadership
 from scheduler.lock import LeaderLock, StoreLock
 from scheduler.metrics import Metrics
@@ -59,6 +59,7 @@ class Daemon(Stepper):
         bot: Bot | None = None,
         metrics: Metrics | None = None,
         web_app: ASGIApp | None = None,
+        late_web: LateApp | None = None,
     ) -> None:
         super().__init__(
             settings=settings,
@@ -71,6 +72,10 @@ class Daemon(Stepper):
         # The office's pages, served on the health port for every path but /healthz and
         # /metrics; built by the composition root, so the daemon knows nothing of them.
         self.web_app = web_app
+        # Built after the first tick (it is mounted in `web_app` already): its imports
+        # would otherwise hold the first tick back by a second or more.
+        self.late_web = late_web
+        self._first_tick = asyncio.Event()
         self.bot = bot
         self._catching_up: asyncio.Future[None] | None = None
         self.bot_error: str | None = None
@@ -134,6 +139,8 @@ class Daemon(Stepper):
         except Exception:  # one bad tick must not kill the daemon; /healthz turns red
             log.exception("tick failed")
             return
+        finally:
+            self._first_tick.set()
         idle = self._catching_up is None or self._catching_up.done()
         if self._pass_pending() and idle and self._continuous:
             self._catching_up = asyncio.ensure_future(self._catch_up())
@@ -166,6 +173,7 @@ class Daemon(Stepper):
                     app=app, host=self.settings.http_host, port=self.settings.http_port
                 ).start()
             self._reevaluate_all(self.clock.now())
+            self._pass_pending()  # /healthz shows a pass under way from the first tick on
             # Alone on the store (SQLite), no other daemon holds rows: a crash's leftovers
             # come back now. Next to other daemons (PostgreSQL), rows still in a live
             # daemon's lease are its own, and only expired leases come back.
@@ -316,6 +324,17 @@ class Daemon(Stepper):
             # Counted in a thread while the first tick runs: at a million assignments the
             # count alone takes most of a second, and the first tick need not wait for it.
             await asyncio.to_thread(self._log_start, None)
+            if self.late_web is not None:
+                waits = [
+                    asyncio.ensure_future(self._first_tick.wait()),
+                    asyncio.ensure_future(self._stop.wait()),
+                ]
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for wait in waits:
+                    wait.cancel()
+                await asyncio.gather(*waits, return_exceptions=True)
+                if not self._stop.is_set():
+                    self.late_web.build()
             await self._stop.wait()
             # Workers stop claiming and finish what they have in flight.
             await asyncio.gather(*workers)

@@ -100,6 +100,9 @@ def test_a_rules_change_at_start_is_applied_in_the_background_behind_a_healthy_d
         under_way = body["scheduler"]["reevaluating_after_id"]
         assert under_way is not None and under_way < STORE
         assert _parked(store_url) > STORE // 2
+        # The web app, built after the first tick, answers on the same port.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as page:
+            assert page.status == 200 and "Đăng nhập" in page.read().decode()
         probes = []
         while _parked(store_url) and time.monotonic() < deadline + 300:
             probes.append(_health(port)[0])
