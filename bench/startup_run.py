@@ -158,10 +158,20 @@ class DaemonRun:
             if self.health(timeout=2)[0] == 200:
                 self.healthy_after = time.perf_counter() - self.started
                 self.cpu_at_healthy = _cpu_seconds(self.process.pid)
-                self.summary_after = self.seen("dondoc bắt đầu") or float("nan")
+                self._wait_summary()
                 return
             time.sleep(0.02)
         raise RuntimeError(f"dondoc run was not healthy within {START_TIMEOUT:g} s")
+
+    def _wait_summary(self) -> None:
+        """The start summary is written beside the first tick, sometimes just after it."""
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline and self.process.poll() is None:
+            found = self.seen("dondoc bắt đầu")
+            if found is not None:
+                self.summary_after = found
+                return
+            time.sleep(0.02)
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

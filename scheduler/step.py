@@ -36,7 +36,6 @@ from dondoc.webhooks import CHANNEL as WEBHOOK
 from dondoc.webhooks_dispatch import RoundTheClock, dispatch
 from notifiers.base import Channel
 from notifiers.render import Renderer
-from notifiers.telegram import chat_link
 from rules.policy import RuleConfig
 from scheduler import reevaluation
 from scheduler.metrics import Metrics
@@ -162,7 +161,7 @@ class Stepper:
                 calendar=calendar,
                 now=now,
                 channels=set(self.channels),
-                telegram_link=chat_link(self.settings.telegram),
+                telegram_link=self._telegram_link(),
             )
             if WEBHOOK in self.channels:
                 dispatch(self.engine, now=now)
@@ -185,6 +184,14 @@ class Stepper:
             self.metrics.last_good_tick.set(time.time())
             self.last_good_tick = now
             return StepResult(now, tick, delivered.sent, delivered.retried, delivered.failed)
+
+    def _telegram_link(self) -> str | None:
+        if self.settings.telegram.token is None:
+            return None
+        # Imported only with a bot: python-telegram-bot takes a part of a second to load.
+        from notifiers.telegram import chat_link
+
+        return chat_link(self.settings.telegram)
 
     async def _deliver(self) -> Tally:
         """On the virtual clock, drain every channel now; on the wall clock, wake them."""
