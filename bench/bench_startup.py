@@ -5,7 +5,8 @@ moment the process is started (Python's own start and every import included) unt
 `/healthz` answers 200, which it does only after a tick has completed. The web app
 starts with it, as in production. The store is a restart under the rules in force
 (bench/startup_store.py: built once through the DBAPI and cached). The daemon's own CPU
-seconds are read from /proc, a figure the machine's other load does not inflate.
+seconds are read from /proc, a figure the machine's other load does not inflate. The
+daemon's bytecode is cached (under the temporary directory) as an installed one's is.
 
 Then a rules edit at the largest size: while the daemon re-evaluates every assignment in
 the background, batch by batch, `/healthz` is probed and queued emails go on reaching a
