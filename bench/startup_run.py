@@ -326,13 +326,22 @@ def _edit(run: DaemonRun, *, url: str, rules: Path, size: int, pipe: Connection)
     bad = [s for s, _ in probes if s != 200]
     slowest = max(seconds for _, seconds in probes)
     print(f"Rules edited under a running daemon, {size:,} assignments (SQLite):")
-    if noticed is None or done_at is None or first_tick is None:
-        print(f"  the pass did not finish within {START_TIMEOUT:g} s (noticed: {noticed})")
+    if noticed is None or first_tick is None:
+        print(f"  the edit was not applied within {START_TIMEOUT:g} s")
         return
     print(f"  edit noticed after {noticed - edited_at:.2f} s (ticks every 2 s); first good "
           f"tick after it {first_tick - noticed:.2f} s later")  # fmt: skip
-    print(f"  whole re-evaluation in the background: {done_at - noticed:.1f} s "
-          f"({size / (done_at - noticed):,.0f} assignments/s)")  # fmt: skip
+    if done_at is None:
+        engine = make_engine(url)
+        reached = reevaluation.progress(engine)
+        engine.dispose()
+        after = reached.after_id if reached is not None else 0
+        spent = time.perf_counter() - run.started - noticed
+        print(f"  re-evaluation NOT finished within {START_TIMEOUT:g} s: {after:,} of {size:,} "
+              f"({after / spent:,.0f} assignments/s)")  # fmt: skip
+    else:
+        print(f"  whole re-evaluation in the background: {done_at - noticed:.1f} s "
+              f"({size / (done_at - noticed):,.0f} assignments/s)")  # fmt: skip
     print(f"  /healthz during it: {len(probes)} probes, {len(bad)} not 200, slowest answer "
           f"{slowest * 1000:.0f} ms")  # fmt: skip
     if waves:
