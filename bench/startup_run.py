@@ -39,6 +39,7 @@ PG_ADMIN_URL = os.environ.get(
     "DONDOC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 START_TIMEOUT = 900.0
+PASS_TIMEOUT = 3600.0  # a million assignments take many minutes on a busy machine
 SENDER = "dondoc@tinhmau.example"
 WAVE = 100  # emails queued at a time during the re-evaluation
 WAVE_EVERY = 10.0  # seconds
@@ -296,7 +297,7 @@ def _edit(run: DaemonRun, *, url: str, rules: Path, size: int, pipe: Connection)
     wave, queued_at = 0, -WAVE_EVERY
     open_waves: dict[int, float] = {}
     try:
-        while time.perf_counter() - run.started < edited_at + START_TIMEOUT:
+        while time.perf_counter() - run.started < edited_at + PASS_TIMEOUT:
             elapsed = time.perf_counter() - run.started
             if done_at is None and elapsed - queued_at >= WAVE_EVERY:
                 _queue_wave(url, wave=wave, now=datetime.now(UTC))
@@ -327,7 +328,7 @@ def _edit(run: DaemonRun, *, url: str, rules: Path, size: int, pipe: Connection)
     slowest = max(seconds for _, seconds in probes)
     print(f"Rules edited under a running daemon, {size:,} assignments (SQLite):")
     if noticed is None or first_tick is None:
-        print(f"  the edit was not applied within {START_TIMEOUT:g} s")
+        print(f"  the edit was not applied within {PASS_TIMEOUT:g} s")
         return
     print(f"  edit noticed after {noticed - edited_at:.2f} s (ticks every 2 s); first good "
           f"tick after it {first_tick - noticed:.2f} s later")  # fmt: skip
@@ -337,7 +338,7 @@ def _edit(run: DaemonRun, *, url: str, rules: Path, size: int, pipe: Connection)
         engine.dispose()
         after = reached.after_id if reached is not None else 0
         spent = time.perf_counter() - run.started - noticed
-        print(f"  re-evaluation NOT finished within {START_TIMEOUT:g} s: {after:,} of {size:,} "
+        print(f"  re-evaluation NOT finished within {PASS_TIMEOUT:g} s: {after:,} of {size:,} "
               f"({after / spent:,.0f} assignments/s)")  # fmt: skip
     else:
         print(f"  whole re-evaluation in the background: {done_at - noticed:.1f} s "
