@@ -55,6 +55,7 @@ class App:
         from notifiers.registry import build_channels
         from notifiers.render import Renderer
         from scheduler.daemon import Daemon
+        from scheduler.http import LateApp
         from scheduler.metrics import Metrics
 
         settings = self.settings
@@ -95,7 +96,10 @@ class App:
             links=email_links(settings=settings, engine=engine, clock=self.clock),
         )
         metrics = Metrics()
-        web_app = self._web_app(engine)
+        # Built by the daemon after its first tick: FastAPI and the API's models take a
+        # second or more to import, which the first tick need not wait for.
+        late_web = LateApp(lambda: self._web_app(engine))
+        web_app: Any = late_web
         if zalo is not None and zalo.webhook is not None:
             from notifiers.zalo_webhook import with_webhook
 
@@ -112,6 +116,7 @@ class App:
             bot=(pollers[0] if len(pollers) == 1 else Bots(pollers)) if pollers else None,
             metrics=metrics,
             web_app=web_app,
+            late_web=late_web,
         )
 
     def _web_app(self, engine: Engine) -> Any:

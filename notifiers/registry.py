@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram.ext import ExtBot
+from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
 from dondoc.clock import Clock
 from notifiers.base import Channel
 from notifiers.email import EmailChannel
-from notifiers.telegram import CallbackSigner, TelegramChannel, make_bot
 from notifiers.zalo import ZaloChannel, ZaloClient
+
+if TYPE_CHECKING:
+    from telegram.ext import ExtBot
 
 
 def build_channels(
@@ -31,6 +31,9 @@ def build_channels(
     if settings.smtp.host:
         channels["email"] = EmailChannel(settings.smtp, clock=clock, tz=settings.tz)
     if settings.telegram.token is not None:
+        # Only with a bot: python-telegram-bot takes a part of a second to import.
+        from notifiers.telegram import CallbackSigner, TelegramChannel, make_bot
+
         token = settings.telegram.token.get_secret_value()
         bot = telegram_bot or make_bot(settings.telegram)
         channels["telegram"] = TelegramChannel(

@@ -23,7 +23,7 @@ from dondoc.daemon_state import heartbeat_seconds
 from notifiers.base import Channel, ChannelError
 from notifiers.render import Renderer
 from scheduler import reevaluation
-from scheduler.http import ASGIApp, HttpServer, build_http_app
+from scheduler.http import ASGIApp, HttpServer, LateApp, build_http_app
 from scheduler.leader import Leadership
 from scheduler.lock import LeaderLock, StoreLock
 from scheduler.metrics import Metrics
@@ -33,6 +33,7 @@ from scheduler.queue import release_claim, release_stale
 from scheduler.simulate import simulate
 from scheduler.step import Stepper
 from scheduler.summary import start_summary
+from scheduler.tick import run_tick
 
 log = logging.getLogger("dondoc.daemon")
 
@@ -61,6 +62,7 @@ class Daemon(Stepper):
         bot: Bot | None = None,
         metrics: Metrics | None = None,
         web_app: ASGIApp | None = None,
+        late_web: LateApp | None = None,
     ) -> None:
         super().__init__(
             settings=settings,
@@ -73,6 +75,10 @@ class Daemon(Stepper):
         # The office's pages, served on the health port for every path but /healthz and
         # /metrics; built by the composition root, so the daemon knows nothing of them.
         self.web_app = web_app
+        # Built after the first tick (it is mounted in `web_app` already): its imports
+        # would otherwise hold the first tick back by a second or more.
+        self.late_web = late_web
+        self._first_tick = asyncio.Event()
         self.bot = bot
         self._catching_up: asyncio.Future[None] | None = None
         self.bot_error: str | None = None
@@ -84,6 +90,9 @@ class Daemon(Stepper):
         self._chat_stop = asyncio.Event()
         self._chat_tasks: list[asyncio.Future[None]] = []
         self.heartbeat: Heartbeat | None = None
+        # Where a re-evaluation pass stands after the last step, for /healthz (read on the
+        # HTTP thread, so never a query there).
+        self.reevaluation: reevaluation.Progress | None = None
 
     # --- running ----------------------------------------------------------------------
 
@@ -111,6 +120,8 @@ class Daemon(Stepper):
                 "ok": ticking,
                 "last_good_tick": self.last_good_tick,
                 "config_error": self.last_error,
+                # A pass under way after a rules edit: busy, and healthy.
+                "reevaluating_after_id": self._reevaluating_after(),
             },
             "channels": channels,
             "status_error": self.heartbeat.error if self.heartbeat is not None else None,
@@ -139,6 +150,13 @@ class Daemon(Stepper):
             channels=health["channels"],
         )
         return detail
+    def _reevaluating_after(self) -> int | None:
+        progress = self.reevaluation
+        return None if progress is None or progress.done else progress.after_id
+
+    def _pass_pending(self) -> bool:
+        self.reevaluation = reevaluation.progress(self.engine)
+        return self._reevaluating_after() is not None
 
     async def _safe_step(self) -> None:
         try:
@@ -146,20 +164,49 @@ class Daemon(Stepper):
         except Exception:  # one bad tick must not kill the daemon; /healthz turns red
             log.exception("tick failed")
             return
+        finally:
+            self._first_tick.set()
         idle = self._catching_up is None or self._catching_up.done()
-        if idle and self._continuous and reevaluation.pending(self.engine):
+        if self._pass_pending() and idle and self._continuous:
             self._catching_up = asyncio.ensure_future(self._catch_up())
 
     async def _catch_up(self) -> None:
-        """Steps back to back while a re-evaluation is under way, each one batch; the
-        pause between them lets the delivery workers and the HTTP side run."""
-        while not self._stop.is_set() and reevaluation.pending(self.engine):
+        """Batches back to back while a re-evaluation is under way, each on a thread of
+        its own: the event loop, and with it every send in flight, keeps turning while a
+        batch is evaluated. Run on the loop, each batch held the sends back for its whole
+        second, and delivery fell to about one email a second during a pass."""
+        while not self._stop.is_set() and self._pass_pending():
             await asyncio.sleep(0.05)
             try:
-                await self.step()
+                async with self._step_lock:
+                    batch = asyncio.ensure_future(asyncio.to_thread(self._reevaluation_batch))
+                    try:
+                        await asyncio.shield(batch)
+                    except asyncio.CancelledError:
+                        # The thread's writes end before the store is let go.
+                        await asyncio.gather(batch, return_exceptions=True)
+                        raise
             except Exception:
-                log.exception("tick failed")
+                log.exception("re-evaluation batch failed; the next tick carries on")
                 return
+            for worker in self.workers.values():
+                worker.wake.set()  # what the batch queued goes out now
+        if not self._stop.is_set():
+            log.info("every assignment is evaluated under the rules in force")
+
+    def _reevaluation_batch(self) -> None:
+        """One batch of the pass: made due, then evaluated as any due assignment is."""
+        now = self.clock.now()
+        if reevaluation.advance(self.engine, now=now):
+            config = self.config  # one read: a reload may replace it meanwhile
+            run_tick(
+                self.engine,
+                config=config,
+                calendar=config.calendar(),
+                now=now,
+                channels=set(self.channels),
+                telegram_link=self._telegram_link(),
+            )
 
     async def run(self, *, simulate_until: datetime | None = None, speed: float = 0.0) -> None:
         lock = StoreLock(self.engine)
@@ -183,6 +230,7 @@ class Daemon(Stepper):
                     every=heartbeat_seconds(self.settings.tick_seconds),
                 ).start()
             self._reevaluate_all(self.clock.now())
+            self._pass_pending()  # /healthz shows a pass under way from the first tick on
             # Alone on the store (SQLite), no other daemon holds rows: a crash's leftovers
             # come back now. Next to other daemons (PostgreSQL), rows still in a live
             # daemon's lease are its own, and only expired leases come back.
@@ -201,8 +249,8 @@ class Daemon(Stepper):
                 leading = asyncio.ensure_future(self.leadership.run(self._stop))
             elif self.bot is not None:
                 await self._start_bot()
-            self._log_start(simulate_until)
             if simulate_until is not None:
+                self._log_start(simulate_until)  # a rehearsal's account starts with it
                 main = simulate(self, until=simulate_until, speed=speed)
             else:
                 main = self._run_scheduled()
@@ -335,6 +383,20 @@ class Daemon(Stepper):
         )
         scheduler.start()
         try:
+            # Counted in a thread while the first tick runs: at a million assignments the
+            # count alone takes most of a second, and the first tick need not wait for it.
+            await asyncio.to_thread(self._log_start, None)
+            if self.late_web is not None:
+                waits = [
+                    asyncio.ensure_future(self._first_tick.wait()),
+                    asyncio.ensure_future(self._stop.wait()),
+                ]
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for wait in waits:
+                    wait.cancel()
+                await asyncio.gather(*waits, return_exceptions=True)
+                if not self._stop.is_set():
+                    self.late_web.build()
             await self._stop.wait()
             # Workers stop claiming and finish what they have in flight.
             await asyncio.gather(*workers)

@@ -13,6 +13,7 @@ import errno
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -23,13 +24,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dondoc.errors import UserError
 from scheduler.metrics import Metrics
 
 # An HTTP/1.1 client that keeps a connection open and idle is let go after this long.
 KEEP_ALIVE_SECONDS = 5
+# A page asked for while the daemon starts waits this long for the web app to be built.
+LATE_APP_WAIT = 60.0
 
 
 class PortUnavailableError(UserError):
@@ -68,6 +71,41 @@ def build_http_app(
     if mount is not None:
         routes.append(Mount("/", app=mount))
     return Starlette(routes=routes)
+
+
+class LateApp:
+    """An ASGI app built once the daemon's first tick is done, not before it: importing
+    and building the web app (FastAPI, the API's models) takes a second or more, which
+    the first tick and /healthz need not wait for. A request that comes earlier waits
+    for it; `build` returning None (no web app configured) answers 404, as no mount does.
+    """
+
+    def __init__(self, build: Callable[[], ASGIApp | None]) -> None:
+        self._build = build
+        self._app: ASGIApp | None = None
+        self._failed = False
+        self._ready = threading.Event()  # set from the daemon's loop, read from uvicorn's
+
+    def build(self) -> None:
+        try:
+            self._app = self._build()
+        except BaseException:
+            self._failed = True  # raised on: the daemon stops, as a failed start did
+            raise
+        finally:
+            self._ready.set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        deadline = time.monotonic() + LATE_APP_WAIT
+        while not self._ready.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self._app is not None:
+            await self._app(scope, receive, send)
+            return
+        status = 404 if self._ready.is_set() and not self._failed else 503
+        await Response("Not Found" if status == 404 else "Starting", status_code=status)(
+            scope, receive, send
+        )
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -10,8 +10,11 @@ and a restart in the middle picks up where the last run stopped.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -24,6 +27,24 @@ from dondoc.store import session_scope
 STATE_KEY = "reevaluation"
 # About a second of evaluation: the event loop (sends, health) is never held long.
 BATCH = 1000
+
+
+def rules_digest(path: Path) -> str:
+    """The digest of the rule file's bytes; "" when it cannot be read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def rules_version(digest: str) -> str:
+    """The version every `next_due_at` is computed under: the rules and dondoc itself
+    (an upgrade may evaluate the same rules differently)."""
+    try:
+        dondoc = importlib.metadata.version("dondoc")
+    except importlib.metadata.PackageNotFoundError:
+        dondoc = "unknown"
+    return f"{digest}:{dondoc}"
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ step drains them, since time stands still until the step ends.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import importlib.metadata
 import logging
 import os
 import socket
@@ -21,7 +19,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -40,7 +37,6 @@ from dondoc.webhooks import CHANNEL as WEBHOOK
 from dondoc.webhooks_dispatch import RoundTheClock, dispatch
 from notifiers.base import Channel
 from notifiers.render import Renderer
-from notifiers.telegram import chat_link
 from rules.policy import RuleConfig
 from scheduler import reevaluation
 from scheduler.metrics import Metrics
@@ -51,13 +47,6 @@ from scheduler.tick import TickResult, run_tick
 from scheduler.workers import ChannelWorker, DeliveryContext
 
 log = logging.getLogger("dondoc.daemon")
-
-
-def _dondoc_version() -> str:
-    try:
-        return importlib.metadata.version("dondoc")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 @dataclass
@@ -137,10 +126,7 @@ class Stepper:
         )
 
     def _digest(self) -> str:
-        try:
-            return hashlib.sha256(Path(self.rules_path).read_bytes()).hexdigest()
-        except OSError:
-            return ""
+        return reevaluation.rules_digest(self.rules_path)
 
     def maybe_reload(self, now: datetime) -> bool:
         """Apply an edited rule config if it is valid; otherwise keep the last good one."""
@@ -165,7 +151,7 @@ class Stepper:
         """Evaluate every active assignment again, in batches, when the rules in force are
         not those its `next_due_at` was computed under (an edit, an upgrade, a first run);
         a start under unchanged rules evaluates only what is due."""
-        version = f"{self._config_digest}:{_dondoc_version()}"
+        version = reevaluation.rules_version(self._config_digest)
         if reevaluation.require(self.engine, version=version, now=now):
             log.info("the rules changed: every assignment is evaluated again, in batches")
 
@@ -187,7 +173,7 @@ class Stepper:
                 calendar=calendar,
                 now=now,
                 channels=set(self.channels),
-                telegram_link=chat_link(self.settings.telegram),
+                telegram_link=self._telegram_link(),
             )
             if WEBHOOK in self.channels:
                 dispatch(self.engine, now=now)
@@ -210,6 +196,14 @@ class Stepper:
             self.metrics.last_good_tick.set(time.time())
             self.last_good_tick = now
             return StepResult(now, tick, delivered.sent, delivered.retried, delivered.failed)
+
+    def _telegram_link(self) -> str | None:
+        if self.settings.telegram.token is None:
+            return None
+        # Imported only with a bot: python-telegram-bot takes a part of a second to load.
+        from notifiers.telegram import chat_link
+
+        return chat_link(self.settings.telegram)
 
     async def _deliver(self) -> Tally:
         """On the virtual clock, drain every channel now; on the wall clock, wake them."""

@@ -23,6 +23,10 @@ from dondoc.models import Assignment, OutboxMessage, Plan
 from dondoc.store import session_scope
 from rules.evaluate import evaluate
 from rules.policy import RuleConfig
+from scheduler import reevaluation
+
+# Evaluations the start summary may spend on its "next reminder" line.
+BUDGET = 1000
 
 
 def local(moment: datetime, tz: tzinfo) -> str:
@@ -64,13 +68,14 @@ def start_summary(
     )
     with session_scope(engine) as session:
         plans = session.exec(select(func.count()).select_from(Plan)).one()
-        ids = [
-            i
-            for i in session.exec(select(Assignment.id).where(col(Assignment.active))).all()
-            if i is not None
-        ]
-        next_due = _next_due(session, ids, config, now)
-    if next_due is None:
+        tracked = session.exec(select(func.count()).where(col(Assignment.active))).one()
+        next_due, known = next_due_moment(session, config=config, now=now, engine=engine)
+    if not known:
+        due_text = (
+            "chưa rõ: đang đánh giá lại các phân công theo từng đợt (quy tắc vừa đổi hoặc "
+            "nhiều phân công đến hạn cùng lúc)"
+        )
+    elif next_due is None:
         due_text = "không còn lời nhắc nào theo lịch"
     else:
         send_at = config.calendar().next_working_time(next_due)
@@ -87,17 +92,53 @@ def start_summary(
         f"  kênh gửi: {channel_text}",
         f"  mỗi lượt: {settings.tick_seconds:g} giây",
         f"  HTTP: {http}",
-        f"  theo dõi: {plans} kế hoạch, {len(ids)} phân công",
+        f"  theo dõi: {plans} kế hoạch, {tracked} phân công",
         f"  lời nhắc đến hạn tiếp theo: {due_text}",
     ]
     return StartSummary(lines, warnings)
 
 
-def _next_due(
-    session: Session, ids: list[int], config: RuleConfig, now: datetime
-) -> datetime | None:
-    """The earliest moment a reminder is due: now when one is due already."""
-    earliest: datetime | None = None
+def next_due_moment(
+    session: Session, *, config: RuleConfig, now: datetime, engine: Engine, budget: int = BUDGET
+) -> tuple[datetime | None, bool]:
+    """(the earliest moment a reminder is due, whether that is known), from the index.
+
+    A stored `next_due_at` in the future is exact under the rules it was computed
+    under (it is the moment evaluation found the next reminder), so only the rows that
+    are due and the rows a re-evaluation pass has not reached yet are evaluated, and at
+    most `budget` of them: never a scan of every assignment. Beyond that the answer is
+    not known until the ticks have done their work.
+    """
+    progress = reevaluation.progress(engine)
+    stale_after = progress.after_id if progress is not None and not progress.done else None
+    active = col(Assignment.active)
+    current = [active] if stale_after is None else [active, col(Assignment.id) <= stale_after]
+    stale: list[int | None] = []
+    if stale_after is not None:
+        stale = list(
+            session.exec(
+                select(Assignment.id)
+                .where(active, col(Assignment.id) > stale_after)
+                .order_by(col(Assignment.id))
+                .limit(budget + 1)
+            ).all()
+        )
+    due = list(
+        session.exec(
+            select(Assignment.id)
+            .where(*current, col(Assignment.next_due_at) <= now)
+            .order_by(col(Assignment.next_due_at))
+            .limit(budget + 1)
+        ).all()
+    )
+    if len(stale) + len(due) > budget:
+        return None, False
+    ids = [i for i in [*stale, *due] if i is not None]
+    earliest = session.exec(
+        select(func.min(Assignment.next_due_at)).where(
+            *current, col(Assignment.next_due_at) > now
+        )
+    ).one()
     for _context, state, _name, policy in load_states(session, assignment_ids=ids, config=config):
         result = evaluate(state, policy, now, config=config)
         moment = now if result.reminders else result.next_at
@@ -105,7 +146,7 @@ def _next_due(
             earliest = moment
             if moment == now:
                 break
-    return earliest
+    return earliest, True
 
 
 def simulation_summary(
