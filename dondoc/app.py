@@ -13,7 +13,8 @@ from dondoc.clock import Clock, SystemClock
 from dondoc.store import make_engine, require_current_schema
 
 if TYPE_CHECKING:
-    from scheduler.daemon import Bot, Daemon
+    from scheduler.chat_side import Bot
+    from scheduler.daemon import Daemon
 
 log = logging.getLogger("dondoc")
 

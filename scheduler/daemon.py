@@ -12,7 +12,7 @@ import logging
 import signal
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
@@ -20,35 +20,24 @@ from sqlalchemy.engine import Engine
 from config.settings import Settings
 from dondoc.clock import Clock
 from dondoc.daemon_state import heartbeat_seconds
-from notifiers.base import Channel, ChannelError
+from notifiers.base import Channel
 from notifiers.render import Renderer
 from scheduler import reevaluation
+from scheduler.chat_side import Bot, ChatSide
 from scheduler.http import ASGIApp, HttpServer, LateApp, build_http_app
 from scheduler.leader import Leadership
 from scheduler.lock import LeaderLock, StoreLock
 from scheduler.metrics import Metrics
-from scheduler.outcomes import CHAT_CHANNELS
 from scheduler.presence import Heartbeat, stop_presence
 from scheduler.queue import release_claim, release_stale
 from scheduler.simulate import simulate
-from scheduler.step import Stepper
 from scheduler.summary import start_summary
 from scheduler.tick import run_tick
 
 log = logging.getLogger("dondoc.daemon")
 
 
-# A bot that could not start is tried again after this, then twice as long each time.
-BOT_RETRY_FIRST = 15.0
-BOT_RETRY_MAX = 600.0
-
-
-class Bot(Protocol):
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-
-
-class Daemon(Stepper):
+class Daemon(ChatSide):
     """A `Stepper` run until stopped, with the bot and the HTTP side it serves."""
 
     def __init__(
@@ -71,6 +60,7 @@ class Daemon(Stepper):
             channels=channels,
             renderer=renderer,
             metrics=metrics,
+            bot=bot,
         )
         # The office's pages, served on the health port for every path but /healthz and
         # /metrics; built by the composition root, so the daemon knows nothing of them.
@@ -79,16 +69,7 @@ class Daemon(Stepper):
         # would otherwise hold the first tick back by a second or more.
         self.late_web = late_web
         self._first_tick = asyncio.Event()
-        self.bot = bot
         self._catching_up: asyncio.Future[None] | None = None
-        self.bot_error: str | None = None
-        self._bot_retry: asyncio.Future[None] | None = None
-        # On PostgreSQL several daemons run; the bots poll, and chat channels send, in the
-        # leader alone.
-        self.leadership: Leadership | None = None
-        self._chat_workers_alone = False
-        self._chat_stop = asyncio.Event()
-        self._chat_tasks: list[asyncio.Future[None]] = []
         self.heartbeat: Heartbeat | None = None
         # Where a re-evaluation pass stands after the last step, for /healthz (read on the
         # HTTP thread, so never a query there).
@@ -130,15 +111,6 @@ class Daemon(Stepper):
             "config_error": self.last_error,
         }
 
-    def chat_role(self) -> str | None:
-        """'leader' in the daemon that polls the chat bots, 'follower' elsewhere, None
-        without a bot."""
-        if self.bot is None:
-            return None
-        if self.leadership is None:  # alone on its store: it polls
-            return "leader"
-        return "leader" if self.leadership.leader else "follower"
-
     def presence_detail(self) -> dict[str, Any]:
         detail = super().presence_detail()
         health = self.health()
@@ -150,6 +122,7 @@ class Daemon(Stepper):
             channels=health["channels"],
         )
         return detail
+
     def _reevaluating_after(self) -> int | None:
         progress = self.reevaluation
         return None if progress is None or progress.done else progress.after_id
@@ -275,71 +248,6 @@ class Daemon(Stepper):
                 else:
                     stop_presence(self.engine, self.presence)
                 lock.release()
-
-    async def _start_bot(self) -> None:
-        """A bot that cannot start (Bot API down, wrong token) is reported and retried in
-        the background: email and the rest of the daemon go on without it."""
-        if self.bot is None:
-            return
-        try:
-            await self.bot.start()
-        except ChannelError as exc:
-            self.bot_error = exc.message
-            log.error("%s; retrying in the background", exc.message)
-            self._bot_retry = asyncio.ensure_future(self._retry_bot())
-            return
-        self.bot_error = None
-
-    def _leader_channels(self) -> list[str]:
-        """Chat channels send from the leader alone: Telegram's limits (30 a second, 1 a
-        second per chat) are the bot's, and one daemon's limiter keeps them exactly."""
-        if not self._chat_workers_alone:
-            return []
-        return [name for name in self.workers if name in CHAT_CHANNELS]
-
-    async def _lead(self) -> None:
-        self._chat_stop = asyncio.Event()
-        self._chat_tasks = [
-            asyncio.ensure_future(self.workers[name].run(self._chat_stop))
-            for name in self._leader_channels()
-        ]
-        await self._start_bot()
-
-    async def _follow(self) -> None:
-        """No longer the leader: the pollers stop first (the fence), then the chat workers
-        finish what they are sending; whatever is left when this is cut short stops."""
-        self._chat_stop.set()
-        tasks, self._chat_tasks = self._chat_tasks, []
-        try:
-            await self._stop_bot()
-            if tasks:
-                await asyncio.wait(tasks, timeout=self.settings.shutdown_grace)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def _stop_bot(self) -> None:
-        if self._bot_retry is not None:
-            self._bot_retry.cancel()
-            await asyncio.gather(self._bot_retry, return_exceptions=True)
-            self._bot_retry = None
-        if self.bot is not None:
-            await self.bot.stop()
-
-    async def _retry_bot(self, first: float = BOT_RETRY_FIRST) -> None:
-        delay = first
-        while self.bot is not None and not self._stop.is_set():
-            await asyncio.sleep(delay)
-            try:
-                await self.bot.start()
-            except ChannelError as exc:
-                self.bot_error = exc.message
-                delay = min(delay * 2, BOT_RETRY_MAX)
-                continue
-            self.bot_error = None
-            log.info("the Telegram bot has started")
-            return
 
     async def _until_stopped(self, main: asyncio.Future[None]) -> None:
         """Run `main`; once a stop is asked, give in-flight sends the grace period to
