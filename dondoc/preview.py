@@ -5,6 +5,8 @@ Each assignment is evaluated at the start, then only at the moments `evaluate` n
 times go through the office calendar. Statuses, acknowledgements, extensions and the
 reminders already in the outbox are taken from the store as they are now; nobody answers
 afterwards. An assignment created after the start is previewed as if it existed then.
+Assignments whose state differs only by their id (most agencies of a task) share one
+simulation (`SharedSchedules`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,12 @@ from sqlmodel import Session, col, select
 from dondoc.errors import NotFoundError, UserError
 from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
 from dondoc.models import Agency, Assignment, Contact, Plan, Task
+from rules.calendar import WorkCalendar
 from rules.evaluate import AssignmentState, Reminder, evaluate
 from rules.policy import Policy, RuleConfig
 
+# What one assignment sends, and when (after the office calendar).
+Schedule = list[tuple[Reminder, datetime]]
 # A schedule that keeps asking to be evaluated without sending is a bug, not a plan.
 _MAX_STEPS = 10_000
 
@@ -112,15 +117,13 @@ def build_preview(
     ids = _assignment_ids(
         session, plan=plan, agency=agency, due_before=end_at if scheduled_only else None
     )
-    calendar = config.calendar()
+    schedules = SharedSchedules(
+        config=config, calendar=config.calendar(), start_at=start_at, end_at=end_at
+    )
     rows: list[PreviewRow] = []
     for context, state, _name, policy in load_states(session, assignment_ids=ids, config=config):
         state = replace(state, created_at=min(state.created_at, start_at))
-        timeline = [
-            (reminder, at, calendar.next_working_time(max(reminder.due_at, at)))
-            for reminder, at in _simulate(state, policy, config, start_at, end_at)
-        ]
-        for reminder, send_at in _not_superseded(timeline):
+        for reminder, send_at in schedules.of(state, policy):
             rows.extend(_expand(reminder, context, send_at.astimezone(zone)))
     # A task-level message (one key for the whole task) is sent once, as the daemon does.
     rows = list({row.key: row for row in reversed(rows)}.values())[::-1]
@@ -178,6 +181,83 @@ def _assignment_ids(
     ):
         raise NotFoundError("cơ quan", agency)
     return [i for i in session.exec(query).all() if i is not None]
+
+
+def schedule(
+    state: AssignmentState,
+    policy: Policy,
+    *,
+    config: RuleConfig,
+    calendar: WorkCalendar,
+    start_at: datetime,
+    end_at: datetime,
+) -> Schedule:
+    """What one assignment sends in [start_at, end_at) if nobody answers, and when."""
+    timeline = [
+        (reminder, at, calendar.next_working_time(max(reminder.due_at, at)))
+        for reminder, at in _simulate(state, policy, config, start_at, end_at)
+    ]
+    return _not_superseded(timeline)
+
+
+class SharedSchedules:
+    """`schedule`, worked out once for assignments that differ only by their id.
+
+    The agencies sharing a task mostly share its whole schedule: same deadline, policy,
+    role and status, nothing sent yet. The id appears only in reminder keys
+    (`a{id}:…`), and only keys with the assignment's own prefix can match what
+    `evaluate` emits, so a schedule found for one assignment is another's with the
+    prefix swapped. Everything else in the state is part of the key.
+    """
+
+    def __init__(
+        self, *, config: RuleConfig, calendar: WorkCalendar, start_at: datetime, end_at: datetime
+    ) -> None:
+        self.config = config
+        self.calendar = calendar
+        self.start_at = start_at
+        self.end_at = end_at
+        self._found: dict[tuple[int, AssignmentState], tuple[int, Schedule]] = {}
+
+    @property
+    def computed(self) -> int:
+        """How many schedules were worked out (the rest were shared)."""
+        return len(self._found)
+
+    def of(self, state: AssignmentState, policy: Policy) -> Schedule:
+        # Policies are the config's own objects, alive as long as it is: id() is exact.
+        key = (id(policy), _without_id(state))
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = (
+                state.assignment_id,
+                schedule(
+                    state,
+                    policy,
+                    config=self.config,
+                    calendar=self.calendar,
+                    start_at=self.start_at,
+                    end_at=self.end_at,
+                ),
+            )
+        first, timeline = found
+        if first == state.assignment_id:
+            return timeline
+        return [(_for_assignment(r, first, state.assignment_id), at) for r, at in timeline]
+
+
+def _without_id(state: AssignmentState) -> AssignmentState:
+    own = f"a{state.assignment_id}:"
+    sent = frozenset(key.removeprefix(own) for key in state.sent_keys if key.startswith(own))
+    return replace(state, assignment_id=0, sent_keys=sent)
+
+
+def _for_assignment(reminder: Reminder, first: int, assignment_id: int) -> Reminder:
+    own = f"a{first}:"
+    if not reminder.key.startswith(own):
+        raise RuntimeError(f"reminder key {reminder.key!r} is not assignment {first}'s")
+    key = f"a{assignment_id}:" + reminder.key.removeprefix(own)
+    return replace(reminder, key=key, assignment_id=assignment_id)
 
 
 def _simulate(
