@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from dondoc.cli.common import get_app, print_json
-from dondoc.cli.config_cmd import load_checked_config
+from dondoc.cli.rule_config import load_checked_config
 from dondoc.errors import UserError
 from dondoc.preview import Preview, build_preview
 from dondoc.store import session_scope
