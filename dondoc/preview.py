@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -120,20 +120,21 @@ def build_preview(
     schedules = SharedSchedules(
         config=config, calendar=config.calendar(), start_at=start_at, end_at=end_at
     )
-    rows: list[PreviewRow] = []
+    found: list[_Address] = []
     for context, state, _name, policy in load_states(session, assignment_ids=ids, config=config):
         state = replace(state, created_at=min(state.created_at, start_at))
         for reminder, send_at in schedules.of(state, policy):
-            rows.extend(_expand(reminder, context, send_at.astimezone(zone)))
+            found.extend(_addresses(reminder, context, send_at.astimezone(zone)))
     # A task-level message (one key for the whole task) is sent once, as the daemon does.
-    rows = list({row.key: row for row in reversed(rows)}.values())[::-1]
+    found = list({message.key: message for message in reversed(found)}.values())[::-1]
     if agency is not None:
-        rows = [row for row in rows if row.agency == agency]
+        found = [message for message in found if message.agency == agency]
     chats = _agencies_with_chat(session)
+    # Rows are made only for what is kept: without linked chats, most messages are not.
     kept = [
-        row
-        for row in rows
-        if row.channel not in ("telegram", "zalo") or _reachable_by_chat(row, chats)
+        _row(message)
+        for message in found
+        if message.channel not in ("telegram", "zalo") or _reachable_by_chat(message, chats)
     ]
     kept.sort(key=lambda r: (r.send_at, r.agency, r.plan, _number_key(r.number), r.channel))
     return Preview(
@@ -141,7 +142,7 @@ def build_preview(
         end=end_at,
         rows=tuple(kept),
         assignments=len(ids),
-        telegram_skipped=sum(1 for row in rows if row.channel == "telegram")
+        telegram_skipped=sum(1 for message in found if message.channel == "telegram")
         - sum(1 for row in kept if row.channel == "telegram"),
     )
 
@@ -155,9 +156,9 @@ def _agencies_with_chat(session: Session) -> set[tuple[str, str]]:
     return {(code, channel) for code, channel in session.exec(query).all()}
 
 
-def _reachable_by_chat(row: PreviewRow, chats: set[tuple[str, str]]) -> bool:
+def _reachable_by_chat(message: _Address, chats: set[tuple[str, str]]) -> bool:
     # As the daemon sends: a chat belongs to the agency; the head is reached by email.
-    return row.audience != "head" and (row.agency, row.channel) in chats
+    return message.audience != "head" and (message.agency, message.channel) in chats
 
 
 def _assignment_ids(
@@ -298,32 +299,55 @@ def _not_superseded(
     return kept
 
 
-def _expand(reminder: Reminder, context: AssignmentContext, send_at: datetime) -> list[PreviewRow]:
-    """One row per recipient and channel, as the daemon addresses them."""
+class _Address(NamedTuple):
+    """One reminder to one recipient on one channel, before it becomes a `PreviewRow`."""
+
+    key: str
+    agency: str
+    audience: str
+    channel: str
+    reminder: Reminder
+    context: AssignmentContext
+    send_at: datetime
+
+
+def _addresses(reminder: Reminder, context: AssignmentContext, send_at: datetime) -> list[_Address]:
+    """One per recipient and channel, as the daemon addresses them."""
     return [
-        PreviewRow(
-            send_at=send_at,
-            agency=code,
-            audience=audience,
-            role=context.role,
-            channel=channel,
-            stage=reminder.stage,
-            template=reminder.template,
-            plan=context.plan_code,
-            number=str(context.task["number"]),
-            title=str(context.task["title"]),
-            assigned_agency=context.agency_code,
-            key=message_key(
-                reminder, context, agency_code=code, audience=audience, channel=channel
-            ),
-            due_at=reminder.due_at,
-            occurrence=reminder.occurrence,
-            repeat=reminder.repeat,
-            ask_explanation=reminder.ask_explanation,
+        _Address(
+            message_key(reminder, context, agency_code=code, audience=audience, channel=channel),
+            code,
+            audience,
+            channel,
+            reminder,
+            context,
+            send_at,
         )
         for code, audience in recipients_of(reminder, context)
         for channel in reminder.channels
     ]
+
+
+def _row(message: _Address) -> PreviewRow:
+    reminder, context = message.reminder, message.context
+    return PreviewRow(
+        send_at=message.send_at,
+        agency=message.agency,
+        audience=message.audience,
+        role=context.role,
+        channel=message.channel,
+        stage=reminder.stage,
+        template=reminder.template,
+        plan=context.plan_code,
+        number=str(context.task["number"]),
+        title=str(context.task["title"]),
+        assigned_agency=context.agency_code,
+        key=message.key,
+        due_at=reminder.due_at,
+        occurrence=reminder.occurrence,
+        repeat=reminder.repeat,
+        ask_explanation=reminder.ask_explanation,
+    )
 
 
 def _number_key(number: str) -> tuple[int, str]:
