@@ -103,11 +103,13 @@ def build_preview(
     plan: str | None = None,
     agency: str | None = None,
     scheduled_only: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> Preview:
     """Every message from `start` 00:00 to `end` 24:00 (local); `agency` filters recipients.
 
     `scheduled_only`: simulate only the assignments the daemon will evaluate before the
     end (`next_due_at`); exact for the config in force, and cheap on a large store.
+    `calendar`: the config's, already built (with holidays it knows); by default built here.
     """
     if end < start:
         raise UserError(f"--to ({end}) phải sau --from ({start}) (the end is before the start).")
@@ -118,7 +120,7 @@ def build_preview(
         session, plan=plan, agency=agency, due_before=end_at if scheduled_only else None
     )
     schedules = SharedSchedules(
-        config=config, calendar=config.calendar(), start_at=start_at, end_at=end_at
+        config=config, calendar=calendar or config.calendar(), start_at=start_at, end_at=end_at
     )
     found: list[_Address] = []
     for context, state, _name, policy in load_states(session, assignment_ids=ids, config=config):

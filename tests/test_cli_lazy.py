@@ -71,6 +71,11 @@ def test_preview_imports_the_store_but_not_the_migrations_or_the_console(
     assert "Xem trước lời nhắc 2023-03-01 → 2023-03-31" in result.stdout
     assert "sqlalchemy" in top_level
     assert sorted(top_level & set(NOT_FOR_PREVIEW)) == []
+    # The first run asked the holidays package and kept its answer for the next runs.
+    assert "holidays" in top_level
+    again, top_level = _imported(*args, env=initialized_cli.env)
+    assert again.stdout == result.stdout
+    assert sorted(top_level & {"holidays", *NOT_FOR_PREVIEW}) == []
 
 
 def test_preview_on_an_outdated_store_asks_for_init_through_alembic(
