@@ -21,8 +21,9 @@ from dondoc.cli.lazy import LazyGroup
 
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "fastapi", "telegram", "aiosmtplib")
 # What `dondoc preview` needs besides the store: not the migrations machinery (a current
-# store is recognised by one query), the console library, nor any channel or web app.
-NOT_FOR_PREVIEW = ("alembic", "rich", "openpyxl", "fastapi", "telegram", "aiosmtplib")
+# store is recognised by one query), the console library, the template engine (it renders
+# nothing), nor any channel or web app.
+NOT_FOR_PREVIEW = ("alembic", "rich", "jinja2", "openpyxl", "fastapi", "telegram", "aiosmtplib")
 
 # Runs the real entry point (`python -m dondoc …`) and reports, at exit, what was imported.
 _PROBE = """

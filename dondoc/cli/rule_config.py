@@ -1,6 +1,6 @@
 """The rule config as commands use it: checked against the store's agencies and the
 templates there are. Apart from `dondoc config check` so that `dondoc preview` loads the
-config without the console and template-checking machinery of that command."""
+config without the console, the template engine, or the checks of that command."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dondoc.app import App
 from dondoc.errors import UserError
 from dondoc.models import Agency
 from dondoc.store import schema_is_current, session_scope
-from notifiers.render import Renderer
+from notifiers.template_names import available_templates as templates_in
 from rules.policy import RuleConfig
 
 
@@ -35,7 +35,7 @@ def store_agencies(app: App) -> list[str] | None:
 
 
 def available_templates(app: App) -> set[str]:
-    return Renderer(templates_dir=app.settings.templates_dir).available()
+    return templates_in(app.settings.templates_dir)
 
 
 def load_checked_config(app: App, path: Path | None = None) -> tuple[RuleConfig, list[str]]:
