@@ -32,7 +32,17 @@ COMMANDS: tuple[tuple[str, tuple[str, ...], float], ...] = (
     ),
 )
 # Libraries a command should import only when it needs them.
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "openpyxl", "fastapi", "telegram", "jinja2")
+HEAVY = (
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "openpyxl",
+    "fastapi",
+    "telegram",
+    "jinja2",
+    "rich",
+    "holidays",
+)
 
 
 def _children_cpu() -> float:
@@ -52,7 +62,8 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def _importtime(args: tuple[str, ...], env: dict[str, str], count: int = 5) -> list[str]:
-    """The heaviest top-level imports of one run, and which heavy libraries it loaded."""
+    """All imports of one run, the heaviest top-level ones, and which heavy libraries it
+    loaded (each as `python -X importtime` measures it: wall time, in that one run)."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "dondoc", *args],
         check=True,
@@ -60,18 +71,23 @@ def _importtime(args: tuple[str, ...], env: dict[str, str], count: int = 5) -> l
         text=True,
         env=env,
     )
-    found, loaded = [], set()
+    found, loaded, total = [], set(), 0
     for line in result.stderr.splitlines():
         parts = line.split("|")
         if len(parts) != 3 or not parts[1].strip().isdigit():
             continue
+        total += int(parts[0].rpartition(":")[2])  # each module's own time, once
         name = parts[2].rstrip()
         loaded.add(name.strip().partition(".")[0])
         if len(name) - len(name.lstrip()) <= 1:  # imported by the command itself
             found.append((int(parts[1]), name.strip()))
     lines = [f"{micros / 1e6:5.2f} s {name}" for micros, name in sorted(found, reverse=True)]
     heavy = sorted(loaded & set(HEAVY))
-    return [*lines[:count], f"heavy libraries loaded: {', '.join(heavy) or 'none'}"]
+    return [
+        f"{total / 1e6:5.2f} s all imports",
+        *lines[:count],
+        f"heavy libraries loaded: {', '.join(heavy) or 'none'}",
+    ]
 
 
 def _store(folder: Path) -> dict[str, str]:

@@ -5,6 +5,8 @@ Each assignment is evaluated at the start, then only at the moments `evaluate` n
 times go through the office calendar. Statuses, acknowledgements, extensions and the
 reminders already in the outbox are taken from the store as they are now; nobody answers
 afterwards. An assignment created after the start is previewed as if it existed then.
+Assignments whose state differs only by their id (most agencies of a task) share one
+simulation (`SharedSchedules`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -20,9 +22,12 @@ from sqlmodel import Session, col, select
 from dondoc.errors import NotFoundError, UserError
 from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
 from dondoc.models import Agency, Assignment, Contact, Plan, Task
+from rules.calendar import WorkCalendar
 from rules.evaluate import AssignmentState, Reminder, evaluate
 from rules.policy import Policy, RuleConfig
 
+# What one assignment sends, and when (after the office calendar).
+Schedule = list[tuple[Reminder, datetime]]
 # A schedule that keeps asking to be evaluated without sending is a bug, not a plan.
 _MAX_STEPS = 10_000
 
@@ -98,11 +103,13 @@ def build_preview(
     plan: str | None = None,
     agency: str | None = None,
     scheduled_only: bool = False,
+    calendar: WorkCalendar | None = None,
 ) -> Preview:
     """Every message from `start` 00:00 to `end` 24:00 (local); `agency` filters recipients.
 
     `scheduled_only`: simulate only the assignments the daemon will evaluate before the
     end (`next_due_at`); exact for the config in force, and cheap on a large store.
+    `calendar`: the config's, already built (with holidays it knows); by default built here.
     """
     if end < start:
         raise UserError(f"--to ({end}) phải sau --from ({start}) (the end is before the start).")
@@ -112,25 +119,24 @@ def build_preview(
     ids = _assignment_ids(
         session, plan=plan, agency=agency, due_before=end_at if scheduled_only else None
     )
-    calendar = config.calendar()
-    rows: list[PreviewRow] = []
+    schedules = SharedSchedules(
+        config=config, calendar=calendar or config.calendar(), start_at=start_at, end_at=end_at
+    )
+    found: list[_Address] = []
     for context, state, _name, policy in load_states(session, assignment_ids=ids, config=config):
         state = replace(state, created_at=min(state.created_at, start_at))
-        timeline = [
-            (reminder, at, calendar.next_working_time(max(reminder.due_at, at)))
-            for reminder, at in _simulate(state, policy, config, start_at, end_at)
-        ]
-        for reminder, send_at in _not_superseded(timeline):
-            rows.extend(_expand(reminder, context, send_at.astimezone(zone)))
+        for reminder, send_at in schedules.of(state, policy):
+            found.extend(_addresses(reminder, context, send_at.astimezone(zone)))
     # A task-level message (one key for the whole task) is sent once, as the daemon does.
-    rows = list({row.key: row for row in reversed(rows)}.values())[::-1]
+    found = list({message.key: message for message in reversed(found)}.values())[::-1]
     if agency is not None:
-        rows = [row for row in rows if row.agency == agency]
+        found = [message for message in found if message.agency == agency]
     chats = _agencies_with_chat(session)
+    # Rows are made only for what is kept: without linked chats, most messages are not.
     kept = [
-        row
-        for row in rows
-        if row.channel not in ("telegram", "zalo") or _reachable_by_chat(row, chats)
+        _row(message)
+        for message in found
+        if message.channel not in ("telegram", "zalo") or _reachable_by_chat(message, chats)
     ]
     kept.sort(key=lambda r: (r.send_at, r.agency, r.plan, _number_key(r.number), r.channel))
     return Preview(
@@ -138,7 +144,7 @@ def build_preview(
         end=end_at,
         rows=tuple(kept),
         assignments=len(ids),
-        telegram_skipped=sum(1 for row in rows if row.channel == "telegram")
+        telegram_skipped=sum(1 for message in found if message.channel == "telegram")
         - sum(1 for row in kept if row.channel == "telegram"),
     )
 
@@ -152,9 +158,9 @@ def _agencies_with_chat(session: Session) -> set[tuple[str, str]]:
     return {(code, channel) for code, channel in session.exec(query).all()}
 
 
-def _reachable_by_chat(row: PreviewRow, chats: set[tuple[str, str]]) -> bool:
+def _reachable_by_chat(message: _Address, chats: set[tuple[str, str]]) -> bool:
     # As the daemon sends: a chat belongs to the agency; the head is reached by email.
-    return row.audience != "head" and (row.agency, row.channel) in chats
+    return message.audience != "head" and (message.agency, message.channel) in chats
 
 
 def _assignment_ids(
@@ -178,6 +184,83 @@ def _assignment_ids(
     ):
         raise NotFoundError("cơ quan", agency)
     return [i for i in session.exec(query).all() if i is not None]
+
+
+def schedule(
+    state: AssignmentState,
+    policy: Policy,
+    *,
+    config: RuleConfig,
+    calendar: WorkCalendar,
+    start_at: datetime,
+    end_at: datetime,
+) -> Schedule:
+    """What one assignment sends in [start_at, end_at) if nobody answers, and when."""
+    timeline = [
+        (reminder, at, calendar.next_working_time(max(reminder.due_at, at)))
+        for reminder, at in _simulate(state, policy, config, start_at, end_at)
+    ]
+    return _not_superseded(timeline)
+
+
+class SharedSchedules:
+    """`schedule`, worked out once for assignments that differ only by their id.
+
+    The agencies sharing a task mostly share its whole schedule: same deadline, policy,
+    role and status, nothing sent yet. The id appears only in reminder keys
+    (`a{id}:…`), and only keys with the assignment's own prefix can match what
+    `evaluate` emits, so a schedule found for one assignment is another's with the
+    prefix swapped. Everything else in the state is part of the key.
+    """
+
+    def __init__(
+        self, *, config: RuleConfig, calendar: WorkCalendar, start_at: datetime, end_at: datetime
+    ) -> None:
+        self.config = config
+        self.calendar = calendar
+        self.start_at = start_at
+        self.end_at = end_at
+        self._found: dict[tuple[int, AssignmentState], tuple[int, Schedule]] = {}
+
+    @property
+    def computed(self) -> int:
+        """How many schedules were worked out (the rest were shared)."""
+        return len(self._found)
+
+    def of(self, state: AssignmentState, policy: Policy) -> Schedule:
+        # Policies are the config's own objects, alive as long as it is: id() is exact.
+        key = (id(policy), _without_id(state))
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = (
+                state.assignment_id,
+                schedule(
+                    state,
+                    policy,
+                    config=self.config,
+                    calendar=self.calendar,
+                    start_at=self.start_at,
+                    end_at=self.end_at,
+                ),
+            )
+        first, timeline = found
+        if first == state.assignment_id:
+            return timeline
+        return [(_for_assignment(r, first, state.assignment_id), at) for r, at in timeline]
+
+
+def _without_id(state: AssignmentState) -> AssignmentState:
+    own = f"a{state.assignment_id}:"
+    sent = frozenset(key.removeprefix(own) for key in state.sent_keys if key.startswith(own))
+    return replace(state, assignment_id=0, sent_keys=sent)
+
+
+def _for_assignment(reminder: Reminder, first: int, assignment_id: int) -> Reminder:
+    own = f"a{first}:"
+    if not reminder.key.startswith(own):
+        raise RuntimeError(f"reminder key {reminder.key!r} is not assignment {first}'s")
+    key = f"a{assignment_id}:" + reminder.key.removeprefix(own)
+    return replace(reminder, key=key, assignment_id=assignment_id)
 
 
 def _simulate(
@@ -218,32 +301,55 @@ def _not_superseded(
     return kept
 
 
-def _expand(reminder: Reminder, context: AssignmentContext, send_at: datetime) -> list[PreviewRow]:
-    """One row per recipient and channel, as the daemon addresses them."""
+class _Address(NamedTuple):
+    """One reminder to one recipient on one channel, before it becomes a `PreviewRow`."""
+
+    key: str
+    agency: str
+    audience: str
+    channel: str
+    reminder: Reminder
+    context: AssignmentContext
+    send_at: datetime
+
+
+def _addresses(reminder: Reminder, context: AssignmentContext, send_at: datetime) -> list[_Address]:
+    """One per recipient and channel, as the daemon addresses them."""
     return [
-        PreviewRow(
-            send_at=send_at,
-            agency=code,
-            audience=audience,
-            role=context.role,
-            channel=channel,
-            stage=reminder.stage,
-            template=reminder.template,
-            plan=context.plan_code,
-            number=str(context.task["number"]),
-            title=str(context.task["title"]),
-            assigned_agency=context.agency_code,
-            key=message_key(
-                reminder, context, agency_code=code, audience=audience, channel=channel
-            ),
-            due_at=reminder.due_at,
-            occurrence=reminder.occurrence,
-            repeat=reminder.repeat,
-            ask_explanation=reminder.ask_explanation,
+        _Address(
+            message_key(reminder, context, agency_code=code, audience=audience, channel=channel),
+            code,
+            audience,
+            channel,
+            reminder,
+            context,
+            send_at,
         )
         for code, audience in recipients_of(reminder, context)
         for channel in reminder.channels
     ]
+
+
+def _row(message: _Address) -> PreviewRow:
+    reminder, context = message.reminder, message.context
+    return PreviewRow(
+        send_at=message.send_at,
+        agency=message.agency,
+        audience=message.audience,
+        role=context.role,
+        channel=message.channel,
+        stage=reminder.stage,
+        template=reminder.template,
+        plan=context.plan_code,
+        number=str(context.task["number"]),
+        title=str(context.task["title"]),
+        assigned_agency=context.agency_code,
+        key=message.key,
+        due_at=reminder.due_at,
+        occurrence=reminder.occurrence,
+        repeat=reminder.repeat,
+        ask_explanation=reminder.ask_explanation,
+    )
 
 
 def _number_key(number: str) -> tuple[int, str]:

@@ -26,10 +26,10 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from notifiers.base import Attachment, Button, OutgoingMessage
+from notifiers.template_names import BUNDLED_TEMPLATES as BUNDLED_TEMPLATES
+from notifiers.template_names import LOCALES, available_templates, search_path
 from rules.deadline import Deadline
 
-BUNDLED_TEMPLATES = Path(__file__).with_name("templates")
-LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 DIGEST = "digest"
 # Telegram allows 100 buttons per message: 4 per task row, so at most 24 task rows.
@@ -224,10 +224,8 @@ class Renderer:
         # links: the answer links of one item (dondoc.web.links.EmailLinks), or None when
         # the deployment has no public address: then emails carry no links.
         self._links = links
-        search = [str(BUNDLED_TEMPLATES)]
-        if templates_dir is not None:
-            search.insert(0, str(templates_dir))
-        loader = jinja2.FileSystemLoader(search)
+        self._templates_dir = templates_dir
+        loader = jinja2.FileSystemLoader(search_path(templates_dir))
         self._text = self._environment(loader, autoescape=False)
         self._html = self._environment(loader, autoescape=True)
 
@@ -251,16 +249,7 @@ class Renderer:
 
     def available(self) -> set[str]:
         """Template names that exist in every locale (what a rule config may reference)."""
-        names: list[set[str]] = []
-        for locale in LOCALES:
-            names.append(
-                {
-                    name.split("/", 1)[1].removesuffix(".j2")
-                    for name in self._text.list_templates(extensions=["j2"])
-                    if name.startswith(f"{locale}/") and not name.split("/", 1)[1].startswith("_")
-                }
-            )
-        return set.intersection(*names) - {"chat"}
+        return available_templates(self._templates_dir)
 
     def render(
         self,

@@ -13,13 +13,11 @@ are listed below, and config adds later announcements through `extra_days_off` a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import holidays
 
 # Names are (Vietnamese, English). Sources: Thông báo 2450/VPCP-KGVX (2024),
 # 6150/TB-BLĐTBXH (2025), and the 2026 National Day swap the `holidays` package cites.
@@ -68,9 +66,18 @@ _SEARCH_LIMIT = timedelta(days=3 * 366)
 @lru_cache(maxsize=64)
 def _public_holidays(year: int, lang: str) -> Mapping[date, str]:
     # Building the package's table costs milliseconds; reminders ask about the same
-    # few years all day long.
+    # few years all day long. Imported on first use: the package imports every
+    # country's calendar, which costs a short command more than its own work.
+    import holidays
+
     table = holidays.country_holidays("VN", years=year, language=_PACKAGE_LANGUAGE[lang])
     return MappingProxyType(dict(table.items()))
+
+
+def public_holidays(year: int) -> frozenset[date]:
+    """The public holidays of `year` as the `holidays` package has them, with the
+    substitute days off it knows (not those of SUBSTITUTE_DAYS_OFF)."""
+    return frozenset(_public_holidays(year, "vi"))
 
 
 def _check_lang(lang: str) -> str:
@@ -109,6 +116,9 @@ class WorkCalendar:
     extra_days_off: frozenset[date] = frozenset()
     working_days: frozenset[date] = frozenset()
     weekend: frozenset[int] = frozenset({5, 6})
+    # `public_holidays` of some years, when the caller has them already (a command keeps
+    # them between runs: dondoc/holiday_cache.py); other years are asked of the package.
+    known_holidays: Mapping[int, frozenset[date]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         try:  # an unknown zone fails here, at start-up, not at the first reminder
@@ -124,7 +134,9 @@ class WorkCalendar:
 
     def is_holiday(self, d: date) -> bool:
         """A public holiday, including the substitute days off around it."""
-        return d in _public_holidays(d.year, "vi") or d in SUBSTITUTE_DAYS_OFF
+        known = self.known_holidays.get(d.year)
+        public = _public_holidays(d.year, "vi") if known is None else known
+        return d in public or d in SUBSTITUTE_DAYS_OFF
 
     def holiday_name(self, d: date, lang: str = "vi") -> str | None:
         names = _public_holidays(d.year, _check_lang(lang))

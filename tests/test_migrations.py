@@ -10,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -18,6 +19,7 @@ from dondoc.errors import UserError
 from dondoc.models import Agency, AuditEntry
 from dondoc.store import (
     MIGRATIONS,
+    SCHEMA_HEAD,
     make_engine,
     migrate,
     require_current_schema,
@@ -77,6 +79,36 @@ def test_a_store_that_was_never_initialized_asks_for_dondoc_init(store_url: str)
     finally:
         engine.dispose()
     assert "hãy chạy `dondoc init`" in caught.value.message
+
+
+def test_the_quick_schema_check_names_the_newest_migration(engine: Engine) -> None:
+    # `schema_is_current` trusts a store stamped SCHEMA_HEAD without asking alembic: a
+    # migration added without moving SCHEMA_HEAD would let an outdated store through.
+    assert ScriptDirectory.from_config(alembic_config(engine)).get_current_head() == SCHEMA_HEAD
+
+
+def test_a_store_one_migration_behind_is_not_current(engine: Engine) -> None:
+    config = alembic_config(engine)
+    script = ScriptDirectory.from_config(config)
+    previous = script.get_revision(SCHEMA_HEAD).down_revision
+    assert isinstance(previous, str)
+    command.downgrade(config, previous)
+    assert not schema_is_current(engine)
+    with pytest.raises(UserError) as caught:
+        require_current_schema(engine)
+    assert caught.value.message == (
+        "Cơ sở dữ liệu chưa được khởi tạo hoặc cần nâng cấp: hãy chạy `dondoc init`."
+    )
+    migrate(engine)
+    assert schema_is_current(engine)
+
+
+def test_a_store_stamped_with_an_unknown_revision_is_not_current(engine: Engine) -> None:
+    # A store written by a newer dondoc: the quick check defers to alembic, which does
+    # not know the revision either.
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    assert not schema_is_current(engine)
 
 
 def test_timestamps_come_back_as_the_same_instant_in_utc(engine: Engine) -> None:

@@ -6,20 +6,40 @@ import json
 import os
 import sys
 from datetime import date, datetime, time, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from config.settings import unknown_variables
 from dondoc.app import App, build_app
 from dondoc.clock import ManualClock
 from dondoc.errors import UserError
 
-# soft_wrap: plain lines are never broken mid-sentence when output goes to a pipe or file;
-# tables still lay themselves out to the width.
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    console: Console
+    err_console: Console
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name in ("console", "err_console"):
+            return _console(name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _console(name: str) -> Console:
+    """`console` or `err_console`, made on first use: a command that prints plain lines
+    (`dondoc preview`) does not import rich."""
+    made: Console | None = globals().get(name)
+    if made is not None:
+        return made
+    from rich.console import Console
+
+    # soft_wrap: plain lines are never broken mid-sentence when output goes to a pipe or
+    # file; tables still lay themselves out to the width.
+    made = globals()[name] = Console(stderr=name == "err_console", highlight=False, soft_wrap=True)
+    return made
 
 
 def get_app(ctx: typer.Context) -> App:
@@ -29,7 +49,7 @@ def get_app(ctx: typer.Context) -> App:
         fixed = root.params.get("now")
         app = build_app()
         for warning in unknown_variables(os.environ):
-            err_console.print(f"Cảnh báo: {warning}", markup=False)
+            _console("err_console").print(f"Cảnh báo: {warning}", markup=False)
         if fixed:
             app.clock = ManualClock(parse_moment(fixed, app.settings.tz, option="--now"))
         root.obj = app

@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo
 import typer
 
 from dondoc.cli.common import get_app, print_json
-from dondoc.cli.config_cmd import load_checked_config
+from dondoc.cli.rule_config import load_checked_config
 from dondoc.errors import UserError
+from dondoc.holiday_cache import with_known_holidays
 from dondoc.preview import Preview, build_preview
 from dondoc.store import session_scope
 from dondoc.tasks import ROLE_LABELS
 
 DEFAULT_DAYS = 90
+_KEPT_YEARS = 10
 _WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
 _AUDIENCE = {"agency": "", "head": " (lãnh đạo)", "office": " (văn phòng)"}
 
@@ -49,13 +51,28 @@ def preview(
     first = _date(start, "--from") or app.clock.now().astimezone(ZoneInfo(config.timezone)).date()
     last = _date(end, "--to") or first + timedelta(days=DEFAULT_DAYS)
     with session_scope(app.ready_engine()) as session:
+        calendar = with_known_holidays(
+            config.calendar(), folder=app.settings.data_dir / "cache", years=_years(first, last)
+        )
         result = build_preview(
-            session, config=config, start=first, end=last, plan=plan, agency=agency
+            session,
+            config=config,
+            start=first,
+            end=last,
+            plan=plan,
+            agency=agency,
+            calendar=calendar,
         )
     if as_json:
         print_json([row.to_dict() for row in result.rows])
         return
     _print(result, notes)
+
+
+def _years(first: date, last: date) -> range:
+    """The years whose holidays are kept between runs: sending times may move into the
+    year after the end. A preview of many years asks the package about the later ones."""
+    return range(first.year, min(last.year + 1, first.year + _KEPT_YEARS, date.max.year) + 1)
 
 
 def _when(moment: datetime) -> str:
