@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration. Every command checks the store against it first with one query,
 # and loads alembic (a third of the CLI's start-up) only when the store says otherwise.
 # tests/test_migrations.py checks that it is alembic's head: a new migration updates it.
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0012"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
