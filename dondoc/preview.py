@@ -23,7 +23,7 @@ from dondoc.errors import NotFoundError, UserError
 from dondoc.evaluation import AssignmentContext, load_states, message_key, recipients_of
 from dondoc.models import Agency, Assignment, Contact, Plan, Task
 from rules.calendar import WorkCalendar
-from rules.evaluate import AssignmentState, Reminder, evaluate
+from rules.evaluate import AssignmentState, Reminder, evaluate, for_assignment, shared_inputs
 from rules.policy import Policy, RuleConfig
 
 # What one assignment sends, and when (after the office calendar).
@@ -229,7 +229,7 @@ class SharedSchedules:
 
     def of(self, state: AssignmentState, policy: Policy) -> Schedule:
         # Policies are the config's own objects, alive as long as it is: id() is exact.
-        key = (id(policy), _without_id(state))
+        key = (id(policy), shared_inputs(state))
         found = self._found.get(key)
         if found is None:
             found = self._found[key] = (
@@ -246,21 +246,7 @@ class SharedSchedules:
         first, timeline = found
         if first == state.assignment_id:
             return timeline
-        return [(_for_assignment(r, first, state.assignment_id), at) for r, at in timeline]
-
-
-def _without_id(state: AssignmentState) -> AssignmentState:
-    own = f"a{state.assignment_id}:"
-    sent = frozenset(key.removeprefix(own) for key in state.sent_keys if key.startswith(own))
-    return replace(state, assignment_id=0, sent_keys=sent)
-
-
-def _for_assignment(reminder: Reminder, first: int, assignment_id: int) -> Reminder:
-    own = f"a{first}:"
-    if not reminder.key.startswith(own):
-        raise RuntimeError(f"reminder key {reminder.key!r} is not assignment {first}'s")
-    key = f"a{assignment_id}:" + reminder.key.removeprefix(own)
-    return replace(reminder, key=key, assignment_id=assignment_id)
+        return [(for_assignment(r, state.assignment_id), at) for r, at in timeline]
 
 
 def _simulate(

@@ -73,6 +73,53 @@ def reminder_key(assignment_id: int, stage: str, marker: str, repeat: int) -> st
     return f"a{assignment_id}:{stage}:{marker}:{repeat}"
 
 
+# --- Sharing one evaluation between assignments -----------------------------------------
+# The rules read an assignment's id only to write it into its reminders' keys, and look up
+# only keys with its own prefix among those sent. So assignments whose states are equal once
+# the id and that prefix are taken out get the same reminders, each keyed its own: the tick
+# and the preview evaluate such a group once.
+
+
+def shared_inputs(state: AssignmentState) -> AssignmentState:
+    """`state` without what is the assignment's own: the id, and the prefix of its sent
+    keys (keys of other assignments can never match, so they are left out)."""
+    own = f"a{state.assignment_id}:"
+    size = len(own)
+    return AssignmentState(
+        assignment_id=0,
+        role=state.role,
+        status=state.status,
+        status_at=state.status_at,
+        acknowledged_at=state.acknowledged_at,
+        deadline=state.deadline,
+        due_override=state.due_override,
+        milestone=state.milestone,
+        done_through=state.done_through,
+        created_at=state.created_at,
+        sent_keys=frozenset(key[size:] for key in state.sent_keys if key.startswith(own)),
+    )
+
+
+def for_assignment(reminder: Reminder, assignment_id: int) -> Reminder:
+    """`reminder`, found for an assignment with the same shared inputs, for this one."""
+    own = f"a{reminder.assignment_id}:"
+    if not reminder.key.startswith(own):
+        raise ValueError(f"reminder key {reminder.key!r} does not start with {own!r}")
+    # Built directly rather than with dataclasses.replace: a busy tick does this per row.
+    return Reminder(
+        key=f"a{assignment_id}:{reminder.key[len(own):]}",
+        assignment_id=assignment_id,
+        stage=reminder.stage,
+        template=reminder.template,
+        occurrence=reminder.occurrence,
+        repeat=reminder.repeat,
+        due_at=reminder.due_at,
+        to=reminder.to,
+        channels=reminder.channels,
+        ask_explanation=reminder.ask_explanation,
+    )
+
+
 # --- Evaluation -------------------------------------------------------------------------
 
 
