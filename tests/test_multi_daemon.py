@@ -96,8 +96,9 @@ def test_three_daemons_share_the_outbox_and_two_kills_lose_nothing(
     # Resends only for what the killed daemons had in flight (module docstring).
     assert verdict.duplicated <= 2 * PER_KILL, verdict
     assert verdict.worst <= 3, verdict
-    # The work was shared: every daemon that lived to the end sent some of it.
-    survivors = [d for d in daemons if d.killed_at is None]
+    # The work was shared: every daemon there from the start that lived to the end sent
+    # some of it. The replacement starts late and may find the backlog already gone.
+    survivors = [d for d in daemons[:3] if d.killed_at is None]
     for daemon in survivors:
         assert "outcome=sent" in daemon.output(), daemon.name
     assert any("outcome=sent" in d.output() for d in daemons if d.killed_at is not None)
