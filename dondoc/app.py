@@ -33,6 +33,10 @@ class Bots:
         for bot in reversed(self.bots):
             await bot.stop()
 
+    def problem(self) -> str | None:
+        problems = [found for bot in self.bots if (found := bot.problem()) is not None]
+        return "; ".join(problems) or None
+
 
 @dataclass
 class App:
@@ -51,8 +55,12 @@ class App:
         require_current_schema(self.engine)
         return self.engine
 
-    def build_daemon(self) -> Daemon:
-        """Wire the daemon: channels, renderer and, when configured, the Telegram bot."""
+    def build_daemon(self, *, rehearsal: bool = False) -> Daemon:
+        """Wire the daemon: channels, renderer and, when configured, the chat bots.
+
+        A `rehearsal` (`--simulate`) serves no HTTP, so it cannot take Zalo's webhook
+        pushes; nor may it register or delete the webhook, which belongs to the real
+        daemon. In webhook mode it sends on Zalo and reads nothing from it."""
         from notifiers.registry import build_channels
         from notifiers.render import Renderer
         from scheduler.daemon import Daemon
@@ -72,13 +80,21 @@ class App:
             from notifiers.zalo_bot import build_poller
             from notifiers.zalo_webhook import webhook_setup
 
+            webhook = webhook_setup(settings)
             zalo = build_poller(
                 settings=settings,
                 engine=engine,
                 clock=self.clock,
-                webhook=webhook_setup(settings),
+                webhook=None if rehearsal else webhook,
             )
-            pollers.append(zalo)
+            if rehearsal and webhook is not None:
+                log.warning(
+                    "Diễn tập: Zalo đang ở chế độ webhook, bản diễn tập chỉ gửi tin Zalo, "
+                    "không nhận trả lời và không đổi webhook của daemon thật "
+                    "(a rehearsal in webhook mode sends on Zalo and reads nothing)"
+                )
+            else:
+                pollers.append(zalo)
         # Reminders share the inbound bots' connections and flood-limit budgets.
         channels = build_channels(
             settings,

@@ -95,6 +95,9 @@ class BotRunner:
             ) from None
         await self._publish_commands()
 
+    def problem(self) -> str | None:
+        return None  # once polling, python-telegram-bot retries network errors itself
+
     async def stop(self) -> None:
         app = self.application
         if app.updater is not None and app.updater.running:

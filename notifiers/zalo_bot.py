@@ -122,6 +122,7 @@ class ZaloPoller:
         # Claims of stored pushes carry this: this poller's, whatever happens.
         self.token = f"zalo:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.inbox_error: str | None = None  # the last failure reading stored pushes
+        self.webhook_error: str | None = None  # setWebhook refused or unreachable
         self._task: asyncio.Task[None] | None = None
         self._pushes: asyncio.Task[None] | None = None
         # The loop the client and its pace belong to; pushes are answered there.
@@ -173,12 +174,23 @@ class ZaloPoller:
                     self.client, public_url=webhook.public_url, secret=webhook.secret
                 )
             except (ZaloApiError, httpx.HTTPError) as exc:
-                log.warning("zalo setWebhook failed: %s", self.client.redact(str(exc)))
+                reason = self.client.redact(str(exc)) or exc.__class__.__name__
+                self.webhook_error = f"Zalo chưa nhận đăng ký webhook (setWebhook): {reason}"
+                log.warning("zalo setWebhook failed: %s", reason)
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, ERROR_PAUSE[1])
                 continue
+            self.webhook_error = None
             log.info("zalo: webhook mode, the platform pushes updates to %s", url)
             return
+
+    def problem(self) -> str | None:
+        """Why Zalo's messages may not be answered now, for /healthz and `dondoc status`."""
+        if self.webhook_error is not None:
+            return self.webhook_error
+        if self.inbox_error is not None:
+            return f"Không đọc được tin Zalo đã nhận (zalo_push): {self.inbox_error}"
+        return None
 
     async def _run(self) -> None:
         pause = ERROR_PAUSE[0]

@@ -21,8 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from dondoc.models import ZaloPush
+from dondoc.models import AuditEntry, ZaloPush
 from dondoc.store import session_scope
 
 LEASE = timedelta(seconds=60)  # an answer takes well under a second
@@ -88,12 +89,7 @@ def claim_pushes(
         earlier.c.status.in_(OPEN),
     )
     with session_scope(engine) as session:
-        # A push that took its claimer down this many times is not tried again.
-        session.execute(
-            sa.update(table)
-            .where(expired, table.c.attempts >= MAX_ATTEMPTS)
-            .values(status="failed", done_at=now, claimed_by=None)
-        )
+        _give_up(session, table, expired, now)
         query = (
             sa.select(table.c.id).where(claimable, first_of_chat).order_by(table.c.id).limit(limit)
         )
@@ -120,6 +116,38 @@ def claim_pushes(
             .order_by(table.c.id)
         ).all()  # fmt: skip
     return [ClaimedPush(row.id, dict(row.payload)) for row in rows]
+
+
+def _give_up(session: Session, table: sa.Table, expired: Any, now: datetime) -> None:
+    """A push that took its claimer down MAX_ATTEMPTS times is not tried again; each one
+    is audited (`chat.error`), so the office sees which chat's message went unanswered."""
+    doomed = session.execute(
+        sa.select(table.c.id, table.c.chat_id, table.c.event_key, table.c.attempts).where(
+            expired, table.c.attempts >= MAX_ATTEMPTS
+        )
+    ).all()
+    if not doomed:
+        return
+    session.execute(
+        sa.update(table)
+        .where(table.c.id.in_([row.id for row in doomed]), expired)
+        .values(status="failed", done_at=now, claimed_by=None)
+    )
+    for row in doomed:
+        session.add(
+            AuditEntry(
+                at=now,
+                actor="zalo",
+                action="chat.error",
+                detail={
+                    "channel": "zalo",
+                    "reason": "push_given_up",
+                    "chat_id": row.chat_id,
+                    "event_key": row.event_key,
+                    "attempts": row.attempts,
+                },
+            )
+        )
 
 
 def finish_push(engine: Engine, push_id: int, *, token: str, now: datetime) -> bool:

@@ -25,6 +25,10 @@ class Bot(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
 
+    def problem(self) -> str | None:
+        """What keeps a started bot from working fully (in Vietnamese), or None."""
+        ...
+
 
 class ChatSide(Stepper):
     """A `Stepper` with the chat bots: started, retried, and led by one daemon."""
@@ -49,6 +53,13 @@ class ChatSide(Stepper):
         if self.leadership is None:  # alone on its store: it polls
             return "leader"
         return "leader" if self.leadership.leader else "follower"
+
+    def bot_problem(self) -> str | None:
+        """A started bot's own trouble (Zalo's webhook not registered, its stored pushes
+        unreadable): reported like a bot that cannot start, never only logged."""
+        if self.bot is None or self.bot_error is not None:
+            return None
+        return self.bot.problem()
 
     async def _start_bot(self) -> None:
         """A bot that cannot start (Bot API down, wrong token) is reported and retried in

@@ -88,7 +88,12 @@ class Daemon(ChatSide):
         limit = timedelta(seconds=max(3 * self.settings.tick_seconds, 180))
         ticking = self.last_good_tick is not None and now - self.last_good_tick <= limit
         channels = {name: worker.health() for name, worker in self.workers.items()}
-        bot: dict[str, Any] = {"ok": self.bot_error is None, "error": self.bot_error}
+        problem = self.bot_problem()
+        bot: dict[str, Any] = {
+            "ok": self.bot_error is None and problem is None,
+            "error": self.bot_error,
+            "problem": problem,
+        }
         if self.leadership is not None:
             bot["polling"] = self.leadership.leader  # False in every daemon but the leader
         return {
@@ -119,6 +124,7 @@ class Daemon(ChatSide):
             scheduler_ok=health["scheduler"]["ok"],
             role=self.chat_role(),
             bot_error=self.bot_error,
+            bot_problem=health["bot"]["problem"] if health["bot"] else None,
             channels=health["channels"],
         )
         return detail

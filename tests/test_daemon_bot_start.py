@@ -24,7 +24,10 @@ def test_email_goes_out_while_the_bot_api_is_down(tmp_path: Path, smtp_sink: Smt
     app = make_app(
         tmp_path,
         smtp_sink,
-        telegram={"token": "123456789:TEST-dondoc-fake-token", "api_url": f"http://127.0.0.1:{port}"},
+        telegram={
+            "token": "123456789:TEST-dondoc-fake-token",
+            "api_url": f"http://127.0.0.1:{port}",
+        },
     )
     daemon = simulate(app, at("2022-12-20"))  # returns: no exception, no exit 1
     assert [m for m in smtp_sink.messages if m.recipients == ["so-tu-phap@tinhmau.example"]]
@@ -51,7 +54,7 @@ async def test_a_bot_that_could_not_start_is_started_when_the_api_returns(
     retry.cancel()
     with fake:
         await daemon._retry_bot(first=0.1)
-        assert daemon.health()["bot"] == {"ok": True, "error": None}
+        assert daemon.health()["bot"] == {"ok": True, "error": None, "problem": None}
         assert fake.get_updates_calls or fake.calls_to("getMe")
         assert daemon.bot is not None
         await daemon.bot.stop()

@@ -128,6 +128,22 @@ def test_a_push_that_keeps_killing_its_claimer_is_given_up_after_five_tries(
     # The chat is not held up for ever: the next message is answered.
     assert _ids(claim_pushes(engine, token="leader-5", now=now)) == ["next"]
     assert _statuses(engine)["poison"] == "failed"
+    # Given up once, and audited once: the office sees which chat went unanswered.
+    claim_pushes(engine, token="leader-6", now=now + LEASE * 3)
+    with session_scope(engine) as session:
+        audits = session.exec(select(AuditEntry).where(AuditEntry.action == "chat.error")).all()
+    assert [(a.actor, a.detail) for a in audits] == [
+        (
+            "zalo",
+            {
+                "channel": "zalo",
+                "reason": "push_given_up",
+                "chat_id": "chat-a",
+                "event_key": "message.text.received:poison",
+                "attempts": 5,
+            },
+        )
+    ]
 
 
 @pytest.mark.postgres

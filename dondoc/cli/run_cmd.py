@@ -36,7 +36,7 @@ def run(
             raise UserError("--simulate: TO phải sau FROM.")
         app.clock = ManualClock(start)
     configure_logging(app.clock, tz)
-    daemon = app.build_daemon()
+    daemon = app.build_daemon(rehearsal=until is not None)
     # What start-up built lives as long as the daemon. Frozen out of the collector's way,
     # a full collection no longer walks it: that pause held every send for 0.1-0.3 s.
     gc.freeze()

@@ -49,6 +49,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "idle": "rảnh",
         "error": "LỖI",
         "bot_error": "Bot chat không khởi động được: {error}",
+        "bot_problem": "Bot chat gặp sự cố: {error}",
         "config": "[red]Cấu hình bị từ chối:[/] {error}",
         "queue": (
             "Hàng đợi: {pending} chờ gửi, {sending} đang gửi, {sent} đã gửi, {failed} thất bại."
@@ -77,6 +78,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "idle": "idle",
         "error": "ERROR",
         "bot_error": "The chat bot could not start: {error}",
+        "bot_problem": "The chat bot has a problem: {error}",
         "config": "[red]Rule config rejected:[/] {error}",
         "queue": "Queue: {pending} pending, {sending} sending, {sent} sent, {failed} failed.",
         "backlog": "Backlog by channel: {backlog}.",
@@ -219,8 +221,9 @@ def daemon_lines(
                 lines.append("  " + say["channels"].format(
                     channels="; ".join(f"{n}: {_worker(w, say)}" for n, w in channels.items())
                 ))  # fmt: skip
-            if detail.get("bot_error"):
-                lines.append("  " + say["bot_error"].format(error=escape(detail["bot_error"])))
+            for key in ("bot_error", "bot_problem"):
+                if detail.get(key):
+                    lines.append("  " + say[key].format(error=escape(detail[key])))
         if detail.get("config_error"):
             lines.append("  " + say["config"].format(error=escape(detail["config_error"])))
     return lines
