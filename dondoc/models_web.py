@@ -25,8 +25,15 @@ class OfficeUser(SQLModel, table=True):
     last_login_at: datetime | None = ts_column()
 
 
+# The `name` of a bad API token's row. Sign-in lowercases the names it records, so no
+# sign-in failure has this one: each side counts only its own failures, and an
+# integration sending a stale token does not lock the office out of the web app.
+API_TOKEN_FAILURE = "API token"
+
+
 class LoginFailure(SQLModel, table=True):
-    """One refused sign-in, counted per account and per address to slow down guessing."""
+    """One refused sign-in or API token, counted per account and per address to slow
+    down guessing; web and API failures are counted apart (`API_TOKEN_FAILURE`)."""
 
     __tablename__ = "login_failure"
     id: int | None = Field(default=None, primary_key=True)

@@ -1,7 +1,8 @@
 """API tokens: made once and shown once, stored as a hash, checked on every request.
 
-Bad tokens are counted per address in the web app's `login_failure` table (name
-`api-token`), so guessing is throttled across processes and restarts like sign-in is.
+Bad tokens are counted per address in the web app's `login_failure` table (under their
+own name, `API_TOKEN_FAILURE`), so guessing is throttled across processes and restarts
+like sign-in is, and apart from it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from sqlmodel import Session, col, select
 from dondoc.errors import NotFoundError, UserError
 from dondoc.models import Agency, AuditEntry, Plan
 from dondoc.models_api import TOKEN_SCOPES, ApiToken
-from dondoc.models_web import LoginFailure
+from dondoc.models_web import API_TOKEN_FAILURE, LoginFailure
 
 TOKEN_PREFIX = "ddk_"
-FAILURE_NAME = "api-token"
+FAILURE_NAME = API_TOKEN_FAILURE
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ADDRESS = 20
 # `last_used_at` is written at most this often, so reads do not each write to the store.

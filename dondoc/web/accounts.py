@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from dondoc.errors import NotFoundError, UserError
 from dondoc.models import AuditEntry
-from dondoc.models_web import USER_ROLES, LoginFailure, OfficeUser
+from dondoc.models_web import API_TOKEN_FAILURE, USER_ROLES, LoginFailure, OfficeUser
 from notifiers.render import DEFAULT_LOCALE, LOCALES
 
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -148,10 +148,15 @@ def set_locale(session: Session, *, name: str, locale: str, actor: str, now: dat
 
 
 def _failures_since(session: Session, column: Any, value: str, since: datetime) -> int:
+    """Sign-in failures only: bad API tokens from the same address are the API's to count."""
     return session.exec(
         select(sa.func.count())
         .select_from(LoginFailure)
-        .where(column == value, col(LoginFailure.at) >= since)
+        .where(
+            column == value,
+            col(LoginFailure.at) >= since,
+            col(LoginFailure.name) != API_TOKEN_FAILURE,
+        )
     ).one()
 
 
