@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from dondoc.directory import load_directory, read_directory_file
 from dondoc.plan_import import ImportReport, import_plan
+from dondoc.plan_report import PlanImportError
 from dondoc.store import make_engine, migrate, session_scope
 
 NOW = datetime(2026, 1, 20, 2, 0, tzinfo=UTC)
@@ -192,3 +193,38 @@ def test_a_plan_of_another_province_is_read_as_a_person_reads_it(
     report = run_import(store, write(tmp_path / name))
     assert read(report) == [tuple(e) for e in expected()]
     assert report.warnings == []
+
+
+def one_task(tmp_path: Path, lead: str, coordinators: str) -> Path:
+    rows: list[Row] = [
+        ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời hạn"],
+        ["1", "Tổ chức thực hiện", lead, coordinators, "Năm 2026"],
+    ]
+    return write_docx(tmp_path / "mot-nhiem-vu.docx", [rows])
+
+
+def test_a_known_name_followed_by_tinh_is_that_agency_never_two_new_ones(
+    store: Engine, tmp_path: Path
+) -> None:
+    path = one_task(tmp_path, "Sở Y tế tỉnh", "Sở Nông nghiệp và Môi trường tỉnh, Sở Tư pháp")
+    report = run_import(store, path, create_agencies=True)
+    assert read(report) == [("1", "Năm 2026", ["so-y-te"], ["so-nnmt", "so-tu-phap"])]
+    assert report.new_agencies == []
+
+
+def test_a_list_of_kinds_in_another_order_is_the_same_group(store: Engine, tmp_path: Path) -> None:
+    path = one_task(tmp_path, "Sở Công Thương", "UBND các phường, xã, đặc khu")
+    assert read(run_import(store, path)) == [("1", "Năm 2026", ["so-cong-thuong"], ALL_LOCAL)]
+
+
+def test_an_unknown_name_that_extends_a_known_one_is_refused_with_that_name_suggested(
+    store: Engine, tmp_path: Path
+) -> None:
+    path = one_task(tmp_path, "Công an tỉnh Quảng Ninh", "")
+    with pytest.raises(PlanImportError) as caught:
+        run_import(store, path)
+    assert caught.value.problems == [
+        "dòng 2, cột 'Cơ quan chủ trì': không có cơ quan 'Công an tỉnh Quảng Ninh' trong danh "
+        "bạ. Có phải: Công an tỉnh? (Thêm vào danh bạ bằng `dondoc agencies load`, hoặc nhập "
+        "với --create-agencies.)"
+    ]
