@@ -407,3 +407,41 @@ def write_pdf_pages(path: Path, rows: list[Row], above: tuple[str, ...] = ()) ->
                 row.cell(span.text, rowspan=span.rows, colspan=span.columns)
     pdf.output(str(path))
     return path
+
+
+def write_pdf_broken_row(path: Path, pages: list[list[Row]]) -> Path:
+    """A PDF as Word exports a table whose row breaks across a page: one ruled table per
+    page, the header repeated, the broken row's rest first on the next page (no STT)."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    pdf = FPDF(orientation="L")
+    pdf.add_font("DejaVu", fname=str(font()))
+    pdf.set_font("DejaVu", size=8)
+    for rows in pages:
+        pdf.add_page()
+        with pdf.table(headings_style=FontFace(emphasis=None), first_row_as_headings=False) as t:
+            for cells in rows:
+                row = t.row()
+                for cell in cells:
+                    row.cell(str(cell))
+    pdf.output(str(path))
+    return path
+
+
+BROKEN_HEADER: Row = ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời hạn"]
+# Task 2's title and coordinators run onto page 2.
+BROKEN_ROW_PAGES: list[list[Row]] = [
+    [
+        BROKEN_HEADER,
+        ["I", "NHIỆM VỤ CHUNG", "", "", ""],
+        ["1", "Xây dựng cơ sở dữ liệu", "Sở Tài chính", "Sở Nội vụ", "Quý I/2026"],
+        ["2", "Triển khai hệ thống quản lý văn bản", "Sở Khoa học và Công nghệ",
+         "Sở Nội vụ,", "Năm 2026"],
+    ],
+    [
+        BROKEN_HEADER,
+        ["", "và điều hành liên thông", "", "Sở Y tế", ""],
+        ["3", "Đào tạo kỹ năng số", "Sở Nội vụ", "", "Hằng năm"],
+    ],
+]  # fmt: skip

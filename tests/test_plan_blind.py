@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from dondoc.directory import load_directory, read_directory_file
 from dondoc.plan_import import ImportReport, import_plan
-from dondoc.plan_report import PlanImportError
+from dondoc.plan_report import PlanImportError, PlanWarningsError
 from dondoc.store import make_engine, migrate, session_scope
 
 NOW = datetime(2026, 1, 20, 2, 0, tzinfo=UTC)
@@ -228,3 +228,25 @@ def test_an_unknown_name_that_extends_a_known_one_is_refused_with_that_name_sugg
         "bạ. Có phải: Công an tỉnh? (Thêm vào danh bạ bằng `dondoc agencies load`, hoặc nhập "
         "với --create-agencies.)"
     ]
+
+
+def test_a_row_word_broke_across_pdf_pages_is_joined_again_and_flagged(
+    store: Engine, tmp_path: Path
+) -> None:
+    path = samples.write_pdf_broken_row(tmp_path / "ngat-trang.pdf", samples.BROKEN_ROW_PAGES)
+    report = run_import(store, path)
+    assert read(report) == [
+        ("1", "Quý I/2026", ["so-tai-chinh"], ["so-noi-vu"]),
+        ("2", "Năm 2026", ["so-khcn"], ["so-noi-vu", "so-y-te"]),
+        ("3", "Hằng năm", ["so-noi-vu"], []),
+    ]
+    assert report.tasks[1].title == "Triển khai hệ thống quản lý văn bản và điều hành liên thông"
+    # The rest of the row is not a section: task 3 stays in section I.
+    assert [t.section for t in report.tasks] == ["I", "I", "I"]
+    assert report.warnings == [
+        "trang 2, dòng 6: dòng đầu trang không có STT được hiểu là phần còn lại của dòng 4 "
+        "(trang 1), bị ngắt qua trang khi xuất PDF, và được ghép vào dòng đó; hãy kiểm tra "
+        "lại nhiệm vụ này."
+    ]
+    with pytest.raises(PlanWarningsError):
+        run_import(store, path, strict=True)
