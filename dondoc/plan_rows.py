@@ -18,7 +18,7 @@ from sqlmodel import Session
 from dondoc.agency_cells import AgencyCell, AgencyCellReader, NewAgency
 from dondoc.agency_roles import COORDINATORS, LEAD, split_roles
 from dondoc.plan_reader import SourceRow
-from dondoc.plan_sections import SECTION, SectionPath
+from dondoc.plan_sections import SECTION, SectionPath, wide_heading
 from rules.deadline import ParseError, parse_deadline
 from rules.text import nfc
 
@@ -143,10 +143,26 @@ class RowReader:
             and len(number) > 12
             and not any(row.cell(f) for f in row.cells if f != "number")
         ):
-            shown = number if len(number) <= 60 else number[:59].rstrip() + "…"
-            self.notes.append(f"{row.where}: bỏ qua dòng chỉ có chữ '{shown}'")
-            return True
+            return self._wide_row(row, number, at)
         return False
+
+    def _wide_row(self, row: SourceRow, text: str, at: _Context) -> bool:
+        """A row of text alone in the STT cell, merged across the table: a section or a
+        heading ("PHẦN II. …", "1. Lĩnh vực y tế", "NHIỆM VỤ CỤ THỂ"), else a footnote."""
+        heading = wide_heading(text)
+        if heading is None:
+            shown = text if len(text) <= 60 else text[:59].rstrip() + "…"
+            self.notes.append(f"{row.where}: bỏ qua dòng chỉ có chữ '{shown}'")
+        elif heading[0] == "section":
+            at.sections.enter(heading[1], heading[2])
+            at.parent = at.heading_number = at.heading_title = None
+        elif heading[0] == "numbered":
+            at.parent = at.heading_number = heading[1]
+            at.heading_title = heading[2]
+        else:
+            at.sections.enter_untitled(heading[2])
+            at.parent = at.heading_number = at.heading_title = None
+        return True
 
     def _task(
         self, row: SourceRow, position: int, number: str, title: str, at: _Context

@@ -445,3 +445,17 @@ BROKEN_ROW_PAGES: list[list[Row]] = [
         ["3", "Đào tạo kỹ năng số", "Sở Nội vụ", "", "Hằng năm"],
     ],
 ]  # fmt: skip
+
+
+# --- Section rows merged across the whole table: their text sits in the STT cell.
+WIDE_SECTIONS: list[Row] = [
+    ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời hạn", "Ghi chú"],
+    [Span("NHIỆM VỤ CHUNG", columns=6)],
+    ["1", "Quán triệt", "Sở Nội vụ", "", "Quý I/2026", ""],
+    [Span("NHIỆM VỤ CỤ THỂ", columns=6)],
+    [Span("1. Lĩnh vực y tế", columns=6)],
+    ["1.1", "Tiêm chủng mở rộng", "Sở Y tế", "", "Năm 2026", ""],
+    [Span("PHẦN II. TỔ CHỨC THỰC HIỆN", columns=6)],
+    ["2", "Báo cáo kết quả", "Sở Y tế", "", "Hằng quý", ""],
+    [Span("Ghi chú: nhiệm vụ in nghiêng là nhiệm vụ chuyển tiếp", columns=6)],
+]

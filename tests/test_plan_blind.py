@@ -250,3 +250,18 @@ def test_a_row_word_broke_across_pdf_pages_is_joined_again_and_flagged(
     ]
     with pytest.raises(PlanWarningsError):
         run_import(store, path, strict=True)
+
+
+@pytest.mark.parametrize("kind", sorted(WORD_AND_PDF))
+def test_section_rows_merged_across_the_table_head_the_tasks_below_them(
+    store: Engine, tmp_path: Path, kind: str
+) -> None:
+    path = WORD_AND_PDF[kind](tmp_path / f"muc-rong.{kind}", samples.WIDE_SECTIONS)
+    report = run_import(store, path)
+    assert [(t.number, t.section, t.section_title, t.notes) for t in report.tasks] == [
+        ("1", None, "NHIỆM VỤ CHUNG", None),
+        ("1.1", None, "NHIỆM VỤ CỤ THỂ", "Thuộc nhóm nhiệm vụ 1: Lĩnh vực y tế"),
+        ("2", "II", "TỔ CHỨC THỰC HIỆN", None),
+    ]
+    # A footnote merged across the table is no section: it is skipped and said so.
+    assert any("bỏ qua dòng chỉ có chữ 'Ghi chú: nhiệm vụ in nghiêng" in n for n in report.notes)
