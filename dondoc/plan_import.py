@@ -80,6 +80,14 @@ def import_plan(
 
     report = ImportReport(plan_code=code, plan_created=plan is None, dry_run=dry_run)
     report.notes = reader.notes + [f"cột không dùng đến: '{h}'" for h in plan_table.ignored_headers]
+    lead_header = plan_table.headers.get("lead", "")
+    if "chu tri" not in fold_words(lead_header):
+        # "Cơ quan thực hiện": every name there is chased as a lead unless its cell says
+        # "Phối hợp:"; the office should know before it imports.
+        report.notes.append(
+            f"cột '{lead_header}' được hiểu là cột Cơ quan chủ trì: mọi cơ quan ghi ở đó là "
+            "chủ trì, trừ khi ô ghi rõ 'Phối hợp:' hoặc '(phối hợp)'"
+        )
     report.notes += [
         f"{label} cũng có bảng nhiệm vụ nhưng chưa được nhập "
         f"(nhập riêng với {option} và một mã --plan khác)"

@@ -8,6 +8,7 @@ agencies, deadline phrase and section must be what the plan says, with no warnin
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import blind_plans as samples
 import pytest
+from conftest import Cli
 from plan_files import Row, write_docx, write_pdf, write_xlsx
 from sqlalchemy.engine import Engine
 
@@ -265,3 +267,21 @@ def test_section_rows_merged_across_the_table_head_the_tasks_below_them(
     ]
     # A footnote merged across the table is no section: it is skipped and said so.
     assert any("bỏ qua dòng chỉ có chữ 'Ghi chú: nhiệm vụ in nghiêng" in n for n in report.notes)
+
+
+def test_the_cli_preview_shows_the_roles_of_one_implementing_column_and_says_how_it_read_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    directory = samples.write_directory(tmp_path / "danh-ba.yaml")
+    assert cli("init", "--agencies", str(directory)).exit_code == 0
+    path = write_docx(tmp_path / "gia-lai.docx", [samples.GIA_LAI])
+    result = cli("plan", "import", str(path), "--plan", "gia-lai", "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    preview = json.loads(result.stdout)
+    first = preview["tasks"][0]
+    assert [a["name"] for a in first["leads"]] == ["Văn phòng UBND tỉnh"]
+    assert [a["name"] for a in first["coordinators"]] == ["Sở Tư pháp", "Sở Nội vụ"]
+    assert (
+        "cột 'Cơ quan, đơn vị thực hiện' được hiểu là cột Cơ quan chủ trì: mọi cơ quan ghi ở "
+        "đó là chủ trì, trừ khi ô ghi rõ 'Phối hợp:' hoặc '(phối hợp)'" in preview["notes"]
+    )
