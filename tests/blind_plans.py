@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plan_files import Row, Span, font
+from plan_files import Row, Span
 
 # An office's own directory after the 2025 reforms (communes of several provinces, so one
 # directory serves every sample).
@@ -80,73 +80,28 @@ LAM_DONG_ABOVE = (
     "(Kèm theo Kế hoạch số 45/KH-UBND ngày 15/01/2026 của UBND tỉnh Lâm Đồng)",
 )
 LAM_DONG: list[Row] = [
-    [
-        "STT",
-        "Nội dung nhiệm vụ",
-        "Đơn vị chủ trì",
-        "Đơn vị phối hợp",
-        "Sản phẩm",
-        "Thời hạn",
-        "Ghi chú",
-    ],
+    ["STT", "Nội dung nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Sản phẩm", "Thời hạn",
+     "Ghi chú"],
     [Span("A. NHIỆM VỤ CHUNG", columns=7)],
-    [
-        "1",
-        "Quán triệt, phổ biến Kế hoạch đến cán bộ, công chức",
-        "Các sở, ban, ngành",
-        "",
-        "Văn bản chỉ đạo",
-        "Quý I/2026",
-        "",
-    ],
-    [
-        "2",
-        "Báo cáo kết quả thực hiện",
-        "UBND các xã, phường, đặc khu",
-        "- Sở Khoa học và Công nghệ;\n- Văn phòng UBND tỉnh.",
-        "Báo cáo",
-        "Định kỳ 6 tháng",
-        "Gửi Sở KH&CN tổng hợp",
-    ],
+    ["1", "Quán triệt, phổ biến Kế hoạch đến cán bộ, công chức", "Các sở, ban, ngành", "",
+     "Văn bản chỉ đạo", "Quý I/2026", ""],
+    ["2", "Báo cáo kết quả thực hiện", "UBND các xã, phường, đặc khu",
+     "- Sở Khoa học và Công nghệ;\n- Văn phòng UBND tỉnh.", "Báo cáo", "Định kỳ 6 tháng",
+     "Gửi Sở KH&CN tổng hợp"],
     [Span("B. NHIỆM VỤ CỤ THỂ", columns=7)],
     ["I", Span("Hạ tầng số", columns=6)],
-    [
-        "1",
-        "Phủ sóng 5G các khu dân cư",
-        Span("Sở Khoa học và Công nghệ", rows=2),
-        "Sở Xây dựng",
-        "Hạ tầng",
-        "Trước ngày 30/6/2026",
-        "",
-    ],
-    [
-        "2",
-        "Xây dựng trung tâm dữ liệu tỉnh",
-        "Sở Tài chính",
-        "Danh mục dự án",
-        "Năm 2026",
-        "Nhiệm vụ chuyển tiếp",
-    ],
+    ["1", "Phủ sóng 5G các khu dân cư", Span("Sở Khoa học và Công nghệ", rows=2),
+     "Sở Xây dựng", "Hạ tầng", "Trước ngày 30/6/2026", ""],
+    # The lead above is merged over this task too.
+    ["2", "Xây dựng trung tâm dữ liệu tỉnh", "Sở Tài chính", "Danh mục dự án", "Năm 2026",
+     "Nhiệm vụ chuyển tiếp"],
     ["II", Span("Dữ liệu số", columns=6)],
-    [
-        "1",
-        "Số hóa hồ sơ đất đai",
-        "Sở Nông nghiệp và Môi trường",
-        "UBND phường Xuân Hương - Đà Lạt, UBND xã Lạc Dương",
-        "Cơ sở dữ liệu",
-        "Giai đoạn 2026 - 2030",
-        "",
-    ],
-    [
-        "2",
-        "Cập nhật dữ liệu dân cư",
-        "Công an tỉnh",
-        "Bộ Chỉ huy Quân sự tỉnh",
-        "Dữ liệu",
-        "Hằng năm",
-        "",
-    ],
-]
+    ["1", "Số hóa hồ sơ đất đai", "Sở Nông nghiệp và Môi trường",
+     "UBND phường Xuân Hương - Đà Lạt, UBND xã Lạc Dương", "Cơ sở dữ liệu",
+     "Giai đoạn 2026 - 2030", ""],
+    ["2", "Cập nhật dữ liệu dân cư", "Công an tỉnh", "Bộ Chỉ huy Quân sự tỉnh", "Dữ liệu",
+     "Hằng năm", ""],
+]  # fmt: skip
 
 # --- Gia Lai: one "Cơ quan, đơn vị thực hiện" column with "Chủ trì:" and "Phối hợp:"
 # inside, "Tiến độ thực hiện", "Kết quả/sản phẩm đầu ra".
@@ -385,48 +340,6 @@ TWO_APPENDICES_READ = [
     ("1", "Tháng 12/2026", ["so-noi-vu"], ["so-tai-chinh", "so-xay-dung", "so-y-te"]),
     ("2", "Thường xuyên", ["so-noi-vu"], ["thanh-tra"]),
 ]
-
-
-def write_pdf_pages(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path:
-    """A PDF whose table runs over pages, the header row repeated on each (as Word does)."""
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
-    pdf = FPDF(orientation="L")
-    pdf.add_font("DejaVu", fname=str(font()))
-    pdf.set_font("DejaVu", size=8)
-    pdf.add_page()
-    for line in above:
-        pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    with pdf.table(headings_style=FontFace(emphasis=None), repeat_headings=1) as table:
-        for cells in rows:
-            row = table.row()
-            for cell in cells:
-                span = cell if isinstance(cell, Span) else Span(cell)
-                row.cell(span.text, rowspan=span.rows, colspan=span.columns)
-    pdf.output(str(path))
-    return path
-
-
-def write_pdf_broken_row(path: Path, pages: list[list[Row]]) -> Path:
-    """A PDF as Word exports a table whose row breaks across a page: one ruled table per
-    page, the header repeated, the broken row's rest first on the next page (no STT)."""
-    from fpdf import FPDF
-    from fpdf.fonts import FontFace
-
-    pdf = FPDF(orientation="L")
-    pdf.add_font("DejaVu", fname=str(font()))
-    pdf.set_font("DejaVu", size=8)
-    for rows in pages:
-        pdf.add_page()
-        with pdf.table(headings_style=FontFace(emphasis=None), first_row_as_headings=False) as t:
-            for cells in rows:
-                row = t.row()
-                for cell in cells:
-                    row.cell(str(cell))
-    pdf.output(str(path))
-    return path
 
 
 BROKEN_HEADER: Row = ["STT", "Nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời hạn"]

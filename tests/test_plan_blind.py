@@ -17,7 +17,14 @@ from typing import Any
 import blind_plans as samples
 import pytest
 from conftest import Cli
-from plan_files import Row, write_docx, write_pdf, write_xlsx
+from plan_files import (
+    Row,
+    write_docx,
+    write_pdf,
+    write_pdf_broken_row,
+    write_pdf_pages,
+    write_xlsx,
+)
 from sqlalchemy.engine import Engine
 
 from dondoc.directory import load_directory, read_directory_file
@@ -166,7 +173,7 @@ SAMPLES: dict[str, tuple[Callable[[Path], Path], Callable[[], list[Any]]]] = {
     ),
     "lam-dong.pdf": (lambda p: write_pdf(p, samples.LAM_DONG, samples.LAM_DONG_ABOVE), _lam_dong),
     "lam-dong.xlsx": (lambda p: write_xlsx(p, samples.LAM_DONG, samples.LAM_DONG_ABOVE), _lam_dong),
-    "an-giang.pdf": (lambda p: samples.write_pdf_pages(p, samples.an_giang_rows()), _an_giang),
+    "an-giang.pdf": (lambda p: write_pdf_pages(p, samples.an_giang_rows()), _an_giang),
     "hue.docx": (lambda p: write_docx(p, [samples.HUE]), lambda: samples.HUE_READ),
     "hue.pdf": (lambda p: write_pdf(p, samples.HUE), lambda: samples.HUE_READ),
     "hue.xlsx": (lambda p: write_xlsx(p, samples.HUE), lambda: samples.HUE_READ),
@@ -235,7 +242,7 @@ def test_an_unknown_name_that_extends_a_known_one_is_refused_with_that_name_sugg
 def test_a_row_word_broke_across_pdf_pages_is_joined_again_and_flagged(
     store: Engine, tmp_path: Path
 ) -> None:
-    path = samples.write_pdf_broken_row(tmp_path / "ngat-trang.pdf", samples.BROKEN_ROW_PAGES)
+    path = write_pdf_broken_row(tmp_path / "ngat-trang.pdf", samples.BROKEN_ROW_PAGES)
     report = run_import(store, path)
     assert read(report) == [
         ("1", "Quý I/2026", ["so-tai-chinh"], ["so-noi-vu"]),
