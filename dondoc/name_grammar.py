@@ -78,19 +78,44 @@ def is_group_phrase(text: str) -> bool:
     if rest.startswith(("cac ", "nhung ")):
         return True
     words = [w for w in rest.split() if w != "va"]
-    nouns = 0
+    nouns = _group_nouns(words)
+    if nouns is None:
+        return False
+    return len(nouns) >= 2 or (len(nouns) == 1 and "cap" in words and len(words) >= 2)
+
+
+def group_bag(text: str) -> str | None:
+    """The kinds a list of kinds names, in any order: 'UBND các phường, xã, đặc khu' and
+    'UBND các xã, phường, đặc khu' give one form; None when `text` is not such a list."""
+    key = name_key(text)
+    local = bool(_LOCAL_HEAD.match(key))
+    words = [w for w in _LOCAL_HEAD.sub("", key).split() if w not in ("va", "cac", "nhung")]
+    if "lien" in words:
+        return None  # "… có liên quan" is a part of the kinds, not all of them
+    kinds = set(_group_nouns(words) or ()) - {"cap"}
+    if len(kinds) < 2:
+        return None
+    return ("uy ban nhan dan: " if local else "") + " + ".join(sorted(kinds))
+
+
+def _group_nouns(words: list[str]) -> list[str] | None:
+    """The group nouns of `words` ("cấp", "tỉnh", "liên quan" allowed between), or None
+    when another word is there."""
+    nouns: list[str] = []
     i = 0
     while i < len(words):
         pair = " ".join(words[i : i + 2])
         if pair in GROUP_NOUNS:
-            i, nouns = i + 2, nouns + 1
+            nouns.append(pair)
+            i += 2
         elif words[i] in GROUP_NOUNS:
-            i, nouns = i + 1, nouns + 1
+            nouns.append(words[i])
+            i += 1
         elif words[i] in ("tinh", "lien", "quan", "co"):
             i += 1
         else:
-            return False
-    return nouns >= 2 or (nouns == 1 and "cap" in words and len(words) >= 2)
+            return None
+    return nouns
 
 
 def _run_on_names(text: str) -> list[str]:

@@ -16,7 +16,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dondoc.name_grammar import Fragment, fragments, head_text, is_group_phrase, join
+from dondoc.name_grammar import (
+    Fragment,
+    fragments,
+    group_bag,
+    head_text,
+    is_group_phrase,
+    join,
+)
 from dondoc.name_lexicon import (
     DEFAULT_UNSPECIFIC,
     UNSPECIFIC_HINT,
@@ -44,6 +51,7 @@ _PLURAL_KIND = re.compile(
     r"(?P<rest>.+)$"
 )
 _PLURAL = re.compile(r"\bcác\s+|\bcac\s+", re.IGNORECASE)
+_OF_PROVINCE = " tinh"
 
 # What a piece costs in the grammar pass: known names are cheap, names only the grammar
 # vouches for are dear, and text that opens no name at all is dearest.
@@ -87,6 +95,8 @@ class NameIndex:
         self._by_short: dict[str, Target | None] = {}
         # Names an agency had before a merger or a renaming: resolve, with a note.
         self._former: dict[str, tuple[Target, str]] = {}
+        # Groups by the kinds they list, in any order; a form two groups share is dropped.
+        self._by_kinds: dict[str, Target | None] = {}
         self._unspecific = {name_key(p) for p in unspecific}
 
     def add(self, target: Target, names: Iterable[str]) -> None:
@@ -97,6 +107,10 @@ class NameIndex:
             if key:
                 self._by_key[key] = target
                 self._display.setdefault(key, target.name)
+            kinds = group_bag(name) if target.kind == "group" else None
+            if kinds is not None:
+                known = self._by_kinds.get(kinds, target)
+                self._by_kinds[kinds] = target if known == target else None
             for short in {squashed(name), *acronyms(name)}:
                 if len(short) >= 3:
                     known = self._by_short.get(short, target)
@@ -128,7 +142,17 @@ class NameIndex:
         if target is not None:
             return target, None
         former = self._former.get(key) or self._former.get(squashed(text))
-        return (former[0], former[1]) if former is not None else None
+        if former is not None:
+            return former[0], former[1]
+        kinds = group_bag(key)
+        listed = self._by_kinds.get(kinds) if kinds is not None else None
+        if listed is not None:
+            # "UBND các phường, xã, đặc khu" lists the kinds of "UBND các xã, phường, đặc khu".
+            return listed, None
+        if key.endswith(_OF_PROVINCE) and len(key) > len(_OF_PROVINCE):
+            # "Sở Y tế tỉnh" in a provincial plan is the directory's "Sở Y tế".
+            return self._find(key[: -len(_OF_PROVINCE)])
+        return None
 
     def is_unspecific(self, text: str) -> bool:
         key = name_key(text)
@@ -136,7 +160,10 @@ class NameIndex:
 
     def suggestions(self, text: str, limit: int = 3) -> list[str]:
         """Today's names close to `text` (never a former one: nobody to remind there)."""
-        keys = difflib.get_close_matches(name_key(text), self._display, n=limit * 2, cutoff=0.7)
+        key = name_key(text)
+        # "Công an tỉnh Quảng Ninh" for the directory's "Công an tỉnh": longest first.
+        starts = sorted((k for k in self._display if key.startswith(k + " ")), key=len)[::-1]
+        keys = starts + difflib.get_close_matches(key, self._display, n=limit * 2, cutoff=0.7)
         names: list[str] = []
         for key in keys:
             if self._display[key] not in names:
@@ -261,7 +288,8 @@ class NameIndex:
         if self.is_unspecific(text) and self._note_ok(parts, start, end):
             return _Piece(text, None, "note"), _NOTE
         separators = (end - start - 1) * _PER_SEPARATOR
-        if name_key(text) in official_keys():
+        key = name_key(text)
+        if key in official_keys() or key.removesuffix(_OF_PROVINCE) in official_keys():
             return _Piece(text, None, "unknown"), _LEXICON + separators
         if spans_hard:
             return None

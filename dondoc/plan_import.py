@@ -74,17 +74,26 @@ def import_plan(
     owner_agency = _owner(session, owner, plan)
     if reader.problems:
         raise PlanImportError(plan_table.source, reader.problems)
-    if strict and reader.warnings:
-        raise PlanWarningsError(plan_table.source, reader.warnings)
+    warnings = plan_table.joined_rows + reader.warnings
+    if strict and warnings:
+        raise PlanWarningsError(plan_table.source, warnings)
 
     report = ImportReport(plan_code=code, plan_created=plan is None, dry_run=dry_run)
     report.notes = reader.notes + [f"cột không dùng đến: '{h}'" for h in plan_table.ignored_headers]
+    lead_header = plan_table.headers.get("lead", "")
+    if "chu tri" not in fold_words(lead_header):
+        # "Cơ quan thực hiện": every name there is chased as a lead unless its cell says
+        # "Phối hợp:"; the office should know before it imports.
+        report.notes.append(
+            f"cột '{lead_header}' được hiểu là cột Cơ quan chủ trì: mọi cơ quan ghi ở đó là "
+            "chủ trì, trừ khi ô ghi rõ 'Phối hợp:' hoặc '(phối hợp)'"
+        )
     report.notes += [
         f"{label} cũng có bảng nhiệm vụ nhưng chưa được nhập "
         f"(nhập riêng với {option} và một mã --plan khác)"
         for label, option in plan_table.other_tables
     ]
-    report.warnings = list(reader.warnings)
+    report.warnings = warnings
     report.repairs = list(plan_table.repairs)
     report.repeated_headers = plan_table.repeated_headers
     report.tasks = _previews(session, drafts, reader)

@@ -16,8 +16,9 @@ from typing import Any
 from sqlmodel import Session
 
 from dondoc.agency_cells import AgencyCell, AgencyCellReader, NewAgency
+from dondoc.agency_roles import COORDINATORS, LEAD, split_roles
 from dondoc.plan_reader import SourceRow
-from dondoc.plan_sections import SECTION, SectionPath
+from dondoc.plan_sections import SECTION, SectionPath, wide_heading
 from rules.deadline import ParseError, parse_deadline
 from rules.text import nfc
 
@@ -142,10 +143,26 @@ class RowReader:
             and len(number) > 12
             and not any(row.cell(f) for f in row.cells if f != "number")
         ):
-            shown = number if len(number) <= 60 else number[:59].rstrip() + "…"
-            self.notes.append(f"{row.where}: bỏ qua dòng chỉ có chữ '{shown}'")
-            return True
+            return self._wide_row(row, number, at)
         return False
+
+    def _wide_row(self, row: SourceRow, text: str, at: _Context) -> bool:
+        """A row of text alone in the STT cell, merged across the table: a section or a
+        heading ("PHẦN II. …", "1. Lĩnh vực y tế", "NHIỆM VỤ CỤ THỂ"), else a footnote."""
+        heading = wide_heading(text)
+        if heading is None:
+            shown = text if len(text) <= 60 else text[:59].rstrip() + "…"
+            self.notes.append(f"{row.where}: bỏ qua dòng chỉ có chữ '{shown}'")
+        elif heading[0] == "section":
+            at.sections.enter(heading[1], heading[2])
+            at.parent = at.heading_number = at.heading_title = None
+        elif heading[0] == "numbered":
+            at.parent = at.heading_number = heading[1]
+            at.heading_title = heading[2]
+        else:
+            at.sections.enter_untitled(heading[2])
+            at.parent = at.heading_number = at.heading_title = None
+        return True
 
     def _task(
         self, row: SourceRow, position: int, number: str, title: str, at: _Context
@@ -193,13 +210,14 @@ class RowReader:
         """STT and task merged over this row too: one task, whose lead cell was split
         into rows (one agency per row, as Word users lay out a long list)."""
         notes: list[str] = []
-        for fieldname, codes in (("lead", task.leads), ("coordinators", task.coordinators)):
-            if fieldname in row.merged:
-                continue  # the cell above, carried down: already read
-            others = task.leads if fieldname == "coordinators" else []
+        # The cells above, carried down, were read with the task already.
+        cells = {f: v for f, v in row.cells.items() if f not in row.merged}
+        parts = self._role_parts(row, cells, notes)
+        for role, codes in ((LEAD, task.leads), (COORDINATORS, task.coordinators)):
+            others = task.leads if role == COORDINATORS else []
             codes.extend(
                 c
-                for c in self._agencies(row, fieldname, row.cells, notes)
+                for c in self._read_role(row, parts, role, notes)
                 if c not in codes and c not in others
             )
         if notes:
@@ -219,11 +237,12 @@ class RowReader:
             self.problem(row, "title", "thiếu tên nhiệm vụ.")
         if cells.get("notes"):
             notes.append(nfc(cells["notes"]))
-        leads = self._agencies(row, "lead", cells, notes)
-        if not cells.get("lead"):
+        parts = self._role_parts(row, cells, notes)
+        leads = self._read_role(row, parts, LEAD, notes)
+        if not parts[LEAD]:
             self.problem(row, "lead", "thiếu cơ quan chủ trì.")
         coordinators = [
-            c for c in self._agencies(row, "coordinators", cells, notes) if c not in leads
+            c for c in self._read_role(row, parts, COORDINATORS, notes) if c not in leads
         ]
         deadline_text = nfc(cells.get("deadline", "")) or None
         deadline = self._deadline(deadline_text) if deadline_text else None
@@ -236,8 +255,8 @@ class RowReader:
             "product": nfc(cells.get("product", "")) or None,
             "deadline_text": deadline_text,
             "deadline": deadline.value if deadline else None,
-            "lead_text": cells.get("lead") or None,
-            "coordinator_text": cells.get("coordinators") or None,
+            "lead_text": "\n".join(text for _, text in parts[LEAD]) or None,
+            "coordinator_text": "\n".join(text for _, text in parts[COORDINATORS]) or None,
             "notes": "; ".join(notes) or None,
             "position": position,
         }
@@ -264,10 +283,41 @@ class RowReader:
             self.deadlines[text] = known
         return known
 
-    def _agencies(
-        self, row: SourceRow, fieldname: str, cells: dict[str, str], notes: list[str]
+    def _role_parts(
+        self, row: SourceRow, cells: dict[str, str], notes: list[str]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """Role → (column, text) of the agency cells, cut where a cell names roles
+        itself ("Chủ trì: A; Phối hợp: B" in one "Cơ quan thực hiện" column)."""
+        parts: dict[str, list[tuple[str, str]]] = {LEAD: [], COORDINATORS: []}
+        for column in (LEAD, COORDINATORS):
+            cell = cells.get(column, "")
+            split = split_roles(cell, column_role=column) if cell else None
+            if split is None:
+                if cell:
+                    parts[column].append((column, cell))
+                continue
+            parts[LEAD].extend((column, text) for text in split.lead)
+            parts[COORDINATORS].extend((column, text) for text in split.coordinators)
+            if split.implied:
+                notes.append(
+                    f"{row.columns[column]}: các cơ quan không ghi '(chủ trì)' được hiểu là "
+                    "phối hợp"
+                )
+        return parts
+
+    def _read_role(
+        self, row: SourceRow, parts: dict[str, list[tuple[str, str]]], role: str, notes: list[str]
     ) -> list[str]:
-        cell = cells.get(fieldname, "")
+        codes: list[str] = []
+        for column, text in parts[role]:
+            found = self._agencies(row, column, text, role, notes)
+            codes.extend(c for c in found if c not in codes)
+        return codes
+
+    def _agencies(
+        self, row: SourceRow, fieldname: str, cell: str, role: str, notes: list[str]
+    ) -> list[str]:
+        """The agencies `cell` (from the column of `fieldname`) names in `role`."""
         if fieldname in row.garbled:
             self.problem(
                 row,
@@ -277,17 +327,17 @@ class RowReader:
             )
             return []
         repaired = fieldname in row.repaired
-        key = (fieldname, cell, repaired)
+        key = (role, cell, repaired)
         reading = self.readings.get(key)
         if reading is None:
             reader = self.checked_cells if repaired else self.cells
-            reading = self.readings[key] = reader.read(cell, role=fieldname)
+            reading = self.readings[key] = reader.read(cell, role=role)
         for message in reading.problems:
             self.problem(row, fieldname, message)
         for note in reading.notes:
-            notes.append(f"{_ROLE_LABELS[fieldname]}: {note}")
+            notes.append(f"{_ROLE_LABELS[role]}: {note}")
             self.notes.append(f"{row.where}: ghi chú '{note}' (không phải người nhận)")
-        notes.extend(f"{_ROLE_LABELS[fieldname]}: {change}" for change in reading.successions)
+        notes.extend(f"{_ROLE_LABELS[role]}: {change}" for change in reading.successions)
         if not cell:
             return list(reading.codes)
         where = f"{row.where}, {row.columns[fieldname]}"

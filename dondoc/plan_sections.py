@@ -15,6 +15,27 @@ _LETTER = re.compile(r"^[A-ZĐ]$")
 # "I", "II.", "A", "B)" (and "I. TITLE" when the section row is merged across the table).
 SECTION = re.compile(r"^(?P<code>[IVXLC]{1,6}|[A-ZĐ])(?:[.)]|\s*$|\s+)\s*(?P<rest>.*)$")
 _ALPHABET = "ABCDĐEFGHIJKLMNOPQRSTUVWXYZ"
+# A section row merged across the whole table keeps its text in the STT cell: "PHẦN II.
+# TỔ CHỨC THỰC HIỆN", "1. Lĩnh vực y tế", "NHIỆM VỤ CỤ THỂ".
+_PART = re.compile(r"^(?:phần|phan)\s+(?P<rest>.+)$", re.IGNORECASE)
+_NUMBERED = re.compile(r"^(?P<code>\d+(?:\.\d+)*)[.)]\s+(?P<title>\S.*)$")
+
+
+def wide_heading(text: str) -> tuple[str, str, str] | None:
+    """What a row holding only `text`, merged across the table, heads: ("section", code,
+    title), ("numbered", "1", title) or ("untitled", "", title); None for other text (a
+    footnote)."""
+    part = _PART.match(text)
+    section = SECTION.match(part.group("rest") if part else text)
+    if section is not None and section.group("rest"):
+        return "section", section.group("code"), section.group("rest")
+    numbered = _NUMBERED.match(text)
+    if numbered is not None:
+        return "numbered", numbered.group("code"), numbered.group("title")
+    letters = [c for c in text if c.isalpha()]
+    if letters and all(c.isupper() for c in letters):
+        return "untitled", "", text
+    return None
 
 
 @dataclass

@@ -152,3 +152,45 @@ def write_scanned_pdf(path: Path) -> Path:
     pdf.image(image, x=10, y=10, w=270)
     pdf.output(str(path))
     return path
+
+
+def write_pdf_pages(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path:
+    """A PDF whose table runs over pages, the header row repeated on each (as Word does)."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    pdf = FPDF(orientation="L")
+    pdf.add_font("DejaVu", fname=str(font()))
+    pdf.set_font("DejaVu", size=8)
+    pdf.add_page()
+    for line in above:
+        pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    with pdf.table(headings_style=FontFace(emphasis=None), repeat_headings=1) as table:
+        for cells in rows:
+            row = table.row()
+            for cell in cells:
+                span = cell if isinstance(cell, Span) else Span(cell)
+                row.cell(span.text, rowspan=span.rows, colspan=span.columns)
+    pdf.output(str(path))
+    return path
+
+
+def write_pdf_broken_row(path: Path, pages: list[list[Row]]) -> Path:
+    """A PDF as Word exports a table whose row breaks across a page: one ruled table per
+    page, the header repeated, the broken row's rest first on the next page (no STT)."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    pdf = FPDF(orientation="L")
+    pdf.add_font("DejaVu", fname=str(font()))
+    pdf.set_font("DejaVu", size=8)
+    for rows in pages:
+        pdf.add_page()
+        with pdf.table(headings_style=FontFace(emphasis=None), first_row_as_headings=False) as t:
+            for cells in rows:
+                row = t.row()
+                for cell in cells:
+                    row.cell(str(cell))
+    pdf.output(str(path))
+    return path

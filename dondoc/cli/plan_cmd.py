@@ -89,6 +89,8 @@ def _print_tasks(report: ImportReport) -> None:
             head += f" (mục {task.section}" + (
                 f": {_clip(task.section_title, 60)})" if task.section_title else ")"
             )
+        elif task.section_title:  # a section row without a numeral
+            head += f" (mục: {_clip(task.section_title, 60)})"
         lines = [
             f"{head} — {task.where}",
             f"  Nhiệm vụ: {_clip(task.title, 120)}",

@@ -30,7 +30,11 @@ _HEADER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (_START, r"bat dau|khoi cong|tu ngay|\bstart"),
         ("lead", r"chu tri|\blead\b|responsible"),
         ("coordinators", r"phoi hop|coordinat|support"),
-        ("deadline", r"thoi gian|thoi han|tien do|han hoan thanh|deadline|due|timeline|ket thuc"),
+        (
+            "deadline",
+            r"thoi gian|thoi han|thoi diem|tien do|^lo trinh|han hoan thanh|deadline|due|"
+            r"timeline|ket thuc",
+        ),
         ("product", r"san pham|ket qua|output|deliverable|product"),
         ("notes", r"ghi chu|\bnotes?\b|remarks?"),
         ("title", r"nhiem vu|noi dung|giai phap|cong viec|\btasks?\b|activit|^ten\b"),
@@ -58,6 +62,7 @@ _CANONICAL = {
         "thoi han",
         "thoi gian",
         "thoi gian thuc hien",
+        "thoi diem hoan thanh",
     },
     "notes": {"ghi chu"},
 }

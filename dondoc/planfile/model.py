@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
+# A list item's mark at the start of a line: "- Sở …", "• Sở …".
+BULLET = re.compile(r"^\s*[-+•–*·]")
 FIELDS = ("number", "title", "lead", "coordinators", "product", "deadline", "notes")
 REQUIRED = ("number", "title", "lead", "deadline")
 FIELD_LABELS = {
@@ -93,3 +96,5 @@ class PlanTable:
     other_tables: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     repeated_headers: int = 0  # header rows repeated inside the table (skipped)
     repairs: list[str] = dataclasses.field(default_factory=list)  # what cleaning changed
+    # PDF rows a page break had cut in two, joined again: warnings (the guess may be wrong).
+    joined_rows: list[str] = dataclasses.field(default_factory=list)

@@ -8,18 +8,16 @@ A scan (no text layer) is refused: dondoc does not guess text from images.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dondoc.errors import UserError
 from dondoc.planfile.guards import check_cell, check_file_size, check_rows
-from dondoc.planfile.model import Grid, Limits
+from dondoc.planfile.model import BULLET, Grid, Limits
 from rules.text import nfc
 
 _EPSILON = 1.0  # points: boxes of one row differ by rounding only
-_BULLET = re.compile(r"^\s*[-+•–*·]")
 
 
 @dataclass(frozen=True)
@@ -132,7 +130,7 @@ def _unwrap(text: str) -> str:
     lines = text.split("\n")
     out = lines[0]
     for line in lines[1:]:
-        meant = _BULLET.match(line) or out.rstrip().endswith((";", ":"))
+        meant = BULLET.match(line) or out.rstrip().endswith((";", ":"))
         out += ("\n" if meant else " ") + line
     return out
 

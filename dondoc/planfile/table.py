@@ -6,6 +6,8 @@ and counted. A row of column numbers "(1) (2) (3)" under the header is skipped t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dondoc.errors import UserError
 from dondoc.planfile.cleaning import CleanText, clean_cell
 from dondoc.planfile.headers import (
@@ -17,7 +19,7 @@ from dondoc.planfile.headers import (
     map_headers,
     with_subheaders,
 )
-from dondoc.planfile.model import FIELD_LABELS, REQUIRED, Grid, PlanTable, SourceRow
+from dondoc.planfile.model import BULLET, FIELD_LABELS, REQUIRED, Grid, PlanTable, SourceRow
 from rules.text import nfc
 
 _SHOWN = 60
@@ -70,6 +72,7 @@ def build_table(grid: Grid) -> PlanTable:
     repeated = _RepeatedHeader(rows[header_at - (1 if sub_header else 0)][1], sub_header, mapping)
     table_rows: list[SourceRow] = []
     repairs: list[str] = []
+    joined: list[str] = []
     repeats = 0
     for line, cells in rows[header_at + 1 :]:
         if repeated.matches(cells):
@@ -98,17 +101,24 @@ def build_table(grid: Grid) -> PlanTable:
         non_empty = [v for v in values.values() if v]
         if not non_empty or all(COLUMN_NUMBER.match(v) for v in non_empty):
             continue  # blank rows and the "(1) (2) (3)" row under the header
-        table_rows.append(
-            SourceRow(
-                line=line,
-                cells=values,
-                columns=columns,
-                page=grid.pages.get(line),
-                merged=frozenset(merged),
-                repaired=frozenset(repaired),
-                garbled=frozenset(garbled),
-            )
+        row = SourceRow(
+            line=line,
+            cells=values,
+            columns=columns,
+            page=grid.pages.get(line),
+            merged=frozenset(merged),
+            repaired=frozenset(repaired),
+            garbled=frozenset(garbled),
         )
+        if table_rows and _split_by_page(table_rows[-1], row):
+            table_rows[-1] = _rejoin(table_rows[-1], row)
+            joined.append(
+                f"{row.where}: dòng đầu trang không có STT được hiểu là phần còn lại của "
+                f"dòng {table_rows[-1].line} (trang {table_rows[-1].page}), bị ngắt qua trang "
+                "khi xuất PDF, và được ghép vào dòng đó; hãy kiểm tra lại nhiệm vụ này."
+            )
+            continue
+        table_rows.append(row)
     return PlanTable(
         source=source,
         headers=headers,
@@ -117,6 +127,7 @@ def build_table(grid: Grid) -> PlanTable:
         title_lines=grid.title_lines + [line for line in above if line],
         repeated_headers=repeats,
         repairs=repairs,
+        joined_rows=joined,
     )
 
 
@@ -137,6 +148,35 @@ class _RepeatedHeader:
             and all(_key(cells[i]) == key if i < len(cells) else not key for i, key in wanted)
             for wanted in self.wanted
         )
+
+
+def _split_by_page(previous: SourceRow, row: SourceRow) -> bool:
+    """Word lets a table row break across pages: in the PDF its rest opens the next page
+    as a row with no STT. (A row whose STT cell a merge carried is a row of its own.)"""
+    return (
+        row.page is not None
+        and previous.page is not None
+        and row.page > previous.page
+        and not row.cell("number")
+        and "number" not in row.merged
+    )
+
+
+def _rejoin(previous: SourceRow, rest: SourceRow) -> SourceRow:
+    cells = dict(previous.cells)
+    for field, text in rest.cells.items():
+        if not text or field in rest.merged:
+            continue
+        before = cells.get(field, "")
+        # As the PDF reader unwraps lines: a break is kept before a bullet or after ';' / ':'.
+        meant = bool(BULLET.match(text)) or before.rstrip().endswith((";", ":"))
+        cells[field] = (before + ("\n" if meant else " ") + text).strip() if before else text
+    return replace(
+        previous,
+        cells=cells,
+        repaired=previous.repaired | rest.repaired,
+        garbled=previous.garbled | rest.garbled,
+    )
 
 
 def _key(text: str) -> str:
