@@ -52,6 +52,10 @@ _PLURAL_KIND = re.compile(
 )
 _PLURAL = re.compile(r"\bcác\s+|\bcac\s+", re.IGNORECASE)
 _OF_PROVINCE = " tinh"
+# A local unit's own name after its kind: "… xã Tân Phú", "… đặc khu Vân Đồn".
+_PLACE = re.compile(
+    r"\b(?P<kind>xa|phuong|dac khu|thi tran|huyen|thi xa|thanh pho|tinh) (?P<place>.+)$"
+)
 
 # What a piece costs in the grammar pass: known names are cheap, names only the grammar
 # vouches for are dear, and text that opens no name at all is dearest.
@@ -163,7 +167,8 @@ class NameIndex:
         key = name_key(text)
         # "Công an tỉnh Quảng Ninh" for the directory's "Công an tỉnh": longest first.
         starts = sorted((k for k in self._display if key.startswith(k + " ")), key=len)[::-1]
-        keys = starts + difflib.get_close_matches(key, self._display, n=limit * 2, cutoff=0.7)
+        close = difflib.get_close_matches(key, self._display, n=limit * 2, cutoff=0.7)
+        keys = starts + [k for k in close if not _other_place(key, k)]
         names: list[str] = []
         for key in keys:
             if self._display[key] not in names:
@@ -341,3 +346,19 @@ def _inherited_heads(parts: list[Fragment]) -> list[str | None]:
         heads.append(last)
         last = head_text(part.text) or last
     return heads
+
+
+def _other_place(key: str, candidate: str) -> bool:
+    """True when `key` names a place ("UBND đặc khu Vân Đồn") and `candidate` is not that
+    place's body: the same kind elsewhere ("UBND đặc khu Hòn Ngọc"), a group of them, or
+    another body. Close as text, such a hint would point the office at the wrong
+    recipient. A misspelt place is still suggested, and so is the same place under another
+    kind (the commune that took an abolished district's name)."""
+    mine = _PLACE.search(key)
+    if mine is None:
+        return False
+    theirs = _PLACE.search(candidate)
+    if theirs is None or key[: mine.start("kind")] != candidate[: theirs.start("kind")]:
+        return True
+    ratio = difflib.SequenceMatcher(None, mine.group("place"), theirs.group("place")).ratio()
+    return ratio < 0.8

@@ -209,6 +209,15 @@ def test_a_name_unlike_any_in_the_directory_gets_no_suggestion(index: NameIndex)
     assert index.suggestions("Tổng công ty Điện lực miền Bắc") == []
 
 
+def test_another_place_of_the_same_kind_is_never_suggested(index: NameIndex) -> None:
+    # Close as text, but another commune's committee: the office must not be led there.
+    assert index.suggestions("UBND đặc khu Vân Đồn") == []
+    assert index.suggestions("UBND xã Đông Hải") == []
+    # A misspelt place is still the place meant.
+    assert index.suggestions("UBND xã Đông Sơnn")[0] == "UBND xã Đông Sơn"
+    assert index.suggestions("UBND xa Tay Hoa")[0] == "UBND xã Tây Hòa"
+
+
 @pytest.mark.parametrize("cell", ["", "   ", "\n", None, "-", "- ;\n- ."])
 def test_an_empty_cell_names_nobody(index: NameIndex, cell: str | None) -> None:
     reading = index.read_cell(cell)
