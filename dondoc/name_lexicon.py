@@ -143,8 +143,11 @@ DEFAULT_UNSPECIFIC = (
 _GENERIC = (
     r"(?:co quan|don vi|to chuc|ca nhan|dia phuong|doanh nghiep|doan the|hoi|so|ban|nganh|cap)"
 )
+# "UBND các xã, phường, đặc khu có liên quan": some communes, which ones unsaid.
+_LOCAL_KINDS = r"(?:xa|phuong|dac khu|thi tran|huyen|thi xa|thanh pho)"
+_KIND = rf"(?:{_GENERIC}|{_LOCAL_KINDS})"
 UNSPECIFIC_HINT = re.compile(
-    rf"^(?:cac )?{_GENERIC}(?: (?:va )?(?:cac )?{_GENERIC})*(?: co)? lien quan$"
+    rf"^(?:uy ban nhan dan )?(?:cac )?{_KIND}(?: (?:va )?(?:cac )?{_KIND})*(?: co)? lien quan$"
 )
 
 # Nouns that, in the plural or in a list of their own, name a kind of body, not a body:

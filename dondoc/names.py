@@ -52,6 +52,7 @@ _PLURAL_KIND = re.compile(
 )
 _PLURAL = re.compile(r"\bcác\s+|\bcac\s+", re.IGNORECASE)
 _OF_PROVINCE = " tinh"
+_ONE_QUALIFIED_PHRASE = re.compile(r"^(?:uy ban nhan dan )?cac .*\blien quan$")
 # A local unit's own name after its kind: "… xã Tân Phú", "… đặc khu Vân Đồn".
 _PLACE = re.compile(
     r"\b(?P<kind>xa|phuong|dac khu|thi tran|huyen|thi xa|thanh pho|tinh) (?P<place>.+)$"
@@ -222,8 +223,8 @@ class NameIndex:
         """Fewest consecutive pieces of `item` that each resolve, or None.
 
         Among as few pieces, the reading whose notes hold the fewest fragments wins:
-        "Các sở, ngành, địa phương và đơn vị có liên quan" names the group of sở, ngành
-        and localities before it says "đơn vị có liên quan".
+        "Các sở, ngành, địa phương và các đơn vị có liên quan" names the group of sở,
+        ngành and localities before it says "các đơn vị có liên quan".
         """
         parts = fragments(item)
         count = len(parts)
@@ -250,9 +251,13 @@ class NameIndex:
 
     def _note_ok(self, parts: list[Fragment], start: int, end: int) -> bool:
         """A note never swallows a name: "các sở, ngành và các đơn vị liên quan" is a group
-        and a note, "các doanh nghiệp và các cơ quan liên quan" a group phrase and a note."""
+        and a note, "các doanh nghiệp và các cơ quan liên quan" a group phrase and a note.
+        But one plural phrase ends with its own qualifier: in "các sở, ngành, địa phương
+        liên quan" (no second "các") only the relevant ones are meant, not every sở."""
         if any(f.hard for f in parts[start + 1 : end]):
             return False
+        if _ONE_QUALIFIED_PHRASE.match(name_key(join(parts[start:end]))):
+            return True
         return not any(self.lookup(join(parts[start:k])) for k in range(start + 1, end))
 
     def _by_grammar(self, parts: list[Fragment]) -> list[_Piece]:

@@ -113,10 +113,25 @@ def test_a_group_phrase_is_told_from_the_name_of_one_body(text: str, group: bool
             ["các đơn vị liên quan"],
         ),
         (
-            "Các sở, ngành, địa phương và đơn vị có liên quan",
+            "Các sở, ngành, địa phương và các đơn vị có liên quan",
             ["so-ban-nganh-dia-phuong"],
             [],
-            ["đơn vị có liên quan"],
+            ["các đơn vị có liên quan"],
+        ),
+        # One plural phrase, one qualifier at its end: only the relevant ones are meant,
+        # which the plan does not say (a note and a warning, never every sở).
+        (
+            "Các sở, ngành, địa phương và đơn vị có liên quan",
+            [],
+            [],
+            ["Các sở, ngành, địa phương và đơn vị có liên quan"],
+        ),
+        ("Các sở, ngành, địa phương liên quan", [], [], ["Các sở, ngành, địa phương liên quan"]),
+        (
+            "UBND các xã, phường, đặc khu có liên quan",
+            [],
+            [],
+            ["UBND các xã, phường, đặc khu có liên quan"],
         ),
         (
             "Sở Y tế, Sở Ngoại thương và Sở Du lịch",
@@ -397,7 +412,8 @@ def test_an_import_with_create_agencies_never_makes_a_phantom_agency(
         "1,Phát triển kinh tế tập thể,Sở Tài chính,"
         '"Ban Quản lý các khu công nghiệp, Sở Xây dựng, các hợp tác xã",Tháng 12/2025',
         "2,Chuyển đổi số,Sở Khoa học và Công nghệ,"
-        '"Các sở, ngành, địa phương và đơn vị có liên quan",Quý IV/2025',
+        '"Các sở, ngành, địa phương và các đơn vị có liên quan",Quý IV/2025',
+        '3,Cải cách hành chính,Sở Nội vụ,"Các sở, ngành, địa phương liên quan",Quý IV/2025',
     ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     with session_scope(sqlite_engine) as session:
@@ -420,6 +436,7 @@ def test_an_import_with_create_agencies_never_makes_a_phantom_agency(
         assert group_members(session).get("cac-hop-tac-xa") is None
         first = get_task(session, "kh2025/1")
         second = get_task(session, "kh2025/2")
+        third = get_task(session, "kh2025/3")
         names = set(session.exec(select(Agency.name)).all())
     assert group.name == "các hợp tác xã"
     assert "các hợp tác xã" not in names
@@ -429,4 +446,9 @@ def test_an_import_with_create_agencies_never_makes_a_phantom_agency(
     ]
     # The coordinators of the second task are 13 departments and 7 communes, not a note.
     assert sum(a["role"] == "coordinator" for a in second["assignments"]) == 19
-    assert second["notes"] == "Phối hợp: đơn vị có liên quan"
+    assert second["notes"] == "Phối hợp: các đơn vị có liên quan"
+    # The third names only "the relevant" ones: nobody is chased on a guess, and the
+    # office is told.
+    assert [a["role"] for a in third["assignments"]] == ["lead"]
+    assert third["notes"] == "Phối hợp: Các sở, ngành, địa phương liên quan"
+    assert any("Các sở, ngành, địa phương liên quan" in w for w in report.warnings)
