@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,10 +117,9 @@ def font() -> Path:
     pytest.skip(reason)
 
 
-def write_pdf(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path:
-    """A text PDF (landscape A4) with the rows as one ruled table, as Word exports it."""
+def _landscape_pdf(above: tuple[str, ...]) -> Any:
+    """A landscape A4 PDF in DejaVu Sans, the lines `above` written before the table."""
     from fpdf import FPDF
-    from fpdf.fonts import FontFace
 
     pdf = FPDF(orientation="L")
     pdf.add_font("DejaVu", fname=str(font()))
@@ -128,6 +128,14 @@ def write_pdf(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path:
     for line in above:
         pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
+    return pdf
+
+
+def write_pdf(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path:
+    """A text PDF (landscape A4) with the rows as one ruled table, as Word exports it."""
+    from fpdf.fonts import FontFace
+
+    pdf = _landscape_pdf(above)
     _, placed = _layout(rows)
     with pdf.table(headings_style=FontFace(emphasis=None), first_row_as_headings=False) as table:
         for cells in placed:
@@ -156,16 +164,9 @@ def write_scanned_pdf(path: Path) -> Path:
 
 def write_pdf_pages(path: Path, rows: list[Row], above: tuple[str, ...] = ()) -> Path:
     """A PDF whose table runs over pages, the header row repeated on each (as Word does)."""
-    from fpdf import FPDF
     from fpdf.fonts import FontFace
 
-    pdf = FPDF(orientation="L")
-    pdf.add_font("DejaVu", fname=str(font()))
-    pdf.set_font("DejaVu", size=8)
-    pdf.add_page()
-    for line in above:
-        pdf.cell(text=line, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    pdf = _landscape_pdf(above)
     with pdf.table(headings_style=FontFace(emphasis=None), repeat_headings=1) as table:
         for cells in rows:
             row = table.row()
