@@ -52,7 +52,8 @@ FOR_PEOPLE = {
     ),
     "a recurrence that has ended": (
         ["Hàng năm, giai đoạn 2023 - 2025", "--after", "01/01/2026"],
-        "Định kỳ hằng năm, hạn là ngày 31/12; từ ngày 01/01/2023, lần cuối ngày 31/12/2025.\n"
+        "Định kỳ hằng năm, hạn là ngày 31/12; từ ngày 01/01/2023, lần đầu ngày 31/12/2023,"
+        " lần cuối ngày 31/12/2025.\n"
         "Không còn hạn nào từ ngày 01/01/2026.\n",
     ),
     "ongoing work": (
