@@ -221,6 +221,8 @@ def _next_start(cur: Cursor, end: int, bulleted: bool) -> int | None:
             end += 1  # "…, và …"
         if end < len(cur.tokens) and cur.tokens[end].text in ("va", "and"):
             end += 1
+        if end < len(cur.tokens) and cur.tokens[end].text in _BULLETS:
+            end += 1  # "…;\n- Tổng kết: …"
     return end if end < len(cur.tokens) else None
 
 
@@ -245,6 +247,8 @@ def _item(cur: Cursor, start: int, end: int) -> _Item | None:
 
 
 def _whole_clause(cur: Cursor, start: int, end: int) -> Deadline | None:
+    while end > start and cur.tokens[end - 1].text == ".":
+        end -= 1  # the full stop closing a line
     if start >= end:
         return None
     inner = cur.sub(start, end) if end < len(cur.tokens) else _tail(cur, start)
