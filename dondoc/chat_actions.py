@@ -164,7 +164,7 @@ def complete(
     if assignment.status == "done":
         return outcome_for("already_done", found)
     deadline = Deadline.from_dict(task.deadline) if task.deadline else None
-    if deadline is not None and deadline.kind == "recurring":
+    if deadline is not None and deadline.series:
         occurrence = occurrence or _open_occurrence(deadline, assignment)
     else:
         occurrence = None

@@ -202,6 +202,16 @@ def _complete_task(task: Mapping[str, Any], locale: str) -> dict[str, Any]:
     return complete
 
 
+def _due_label(stored: object, due: date | None) -> str | None:
+    if due is None or not isinstance(stored, Mapping) or not stored.get("parts"):
+        return None
+    try:
+        part = Deadline.from_dict(stored).part_for(due)
+    except (ValueError, TypeError):
+        return None
+    return part.label if part is not None else None
+
+
 def _tidy(text: str) -> str:
     text = _TRAILING_SPACE.sub("\n", text.replace("\r\n", "\n"))
     return _BLANK_LINES.sub("\n\n", text).strip() + "\n"
@@ -336,6 +346,8 @@ class Renderer:
             context.setdefault("answer", {"telegram_link": None, "reply_email": None})
             due = as_date(item.get("occurrence")) or as_date(task.get("due"))
             context["due_date"] = due
+            # "Sơ kết: Tháng 6/2026 - Tổng kết: Tháng 12/2026": which of the dates this is.
+            context["due_label"] = _due_label(task.get("deadline"), due)
             context["days"] = (due - today).days if due is not None else None
             role = item.get("role")
             context["role_label"] = ROLE_LABELS[locale].get(str(role), str(role))

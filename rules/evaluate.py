@@ -26,7 +26,7 @@ from itertools import islice
 from zoneinfo import ZoneInfo
 
 from rules.deadline import UNDATED_KINDS, Deadline
-from rules.evaluate_tracks import DatedTrack, PeriodicTrack, TaskDates, Track
+from rules.evaluate_tracks import DatedTrack, PeriodicTrack, TaskDates, Track, midnight
 from rules.policy import DATED_KINDS, Policy, RuleConfig
 
 # A search for the next moment gives up after this many candidate moments; a schedule
@@ -107,7 +107,7 @@ def for_assignment(reminder: Reminder, assignment_id: int) -> Reminder:
         raise ValueError(f"reminder key {reminder.key!r} does not start with {own!r}")
     # Built directly rather than with dataclasses.replace: a busy tick does this per row.
     return Reminder(
-        key=f"a{assignment_id}:{reminder.key[len(own):]}",
+        key=f"a{assignment_id}:{reminder.key[len(own) :]}",
         assignment_id=assignment_id,
         stage=reminder.stage,
         template=reminder.template,
@@ -169,8 +169,13 @@ def _tracks(state: AssignmentState, policy: Policy, config: RuleConfig) -> list[
             created_at=state.created_at,
         )
         return [DatedTrack(dates=dates, stages=dated, zone=zone, ack_until=ack_until)]
+    start = state.created_at
+    deadline = state.deadline
+    if deadline is not None and deadline.kind == "ongoing" and deadline.start is not None:
+        # "Từ năm 2026": nothing is owed before the start, so no check-in either.
+        start = max(start, midnight(deadline.start, zone))
     return [
-        PeriodicTrack(stage=s, period=s.every, start=state.created_at, zone=zone)
+        PeriodicTrack(stage=s, period=s.every, start=start, zone=zone)
         for _, s in stages
         if s.every is not None
     ]

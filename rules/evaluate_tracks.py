@@ -109,8 +109,8 @@ class DatedTrack:
         self.zone = zone
         self.ack_until = ack_until
         deadline = dates.deadline
-        self.recurring = deadline is not None and deadline.kind == "recurring"
-        # A recurring deadline has only its occurrences to count from.
+        # A recurring deadline, or one of several dates, has only its due dates to count from.
+        self.recurring = deadline is not None and deadline.series
         self.stages = [(i, s) for i, s in stages if not self.recurring or s.anchor == "due"]
         offsets = [s.at or 0 for _, s in self.stages]
         self.min_offset = min(offsets, default=0)

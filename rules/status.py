@@ -139,7 +139,7 @@ def assess(
     done_on = _local_date(done_at, tz) if status == "done" else None
     if done_on is not None and done_on > as_of:
         done_on = None
-    if deadline is not None and deadline.kind == "recurring" and due_override is None:
+    if deadline is not None and deadline.series and due_override is None:
         return _recurring(deadline, done_on, done_at, done_through, as_of, tz, since, period_start)
     due = due_override
     if due is None and deadline is not None:

@@ -52,7 +52,8 @@ FOR_PEOPLE = {
     ),
     "a recurrence that has ended": (
         ["Hàng năm, giai đoạn 2023 - 2025", "--after", "01/01/2026"],
-        "Định kỳ hằng năm, hạn là ngày 31/12; từ ngày 01/01/2023, lần cuối ngày 31/12/2025.\n"
+        "Định kỳ hằng năm, hạn là ngày 31/12; từ ngày 01/01/2023, lần đầu ngày 31/12/2023,"
+        " lần cuối ngày 31/12/2025.\n"
         "Không còn hạn nào từ ngày 01/01/2026.\n",
     ),
     "ongoing work": (
@@ -260,4 +261,22 @@ def test_the_installed_command_exits_2_with_the_message_on_stderr() -> None:
     assert done.stdout == ""
     assert done.stderr.strip() == (
         "Lỗi: Chưa hiểu thời hạn “Quý V/2023”: tại “V” (ký tự thứ 5) cần quý từ I đến IV."
+    )
+
+
+def test_several_dates_and_named_milestones_are_explained_with_their_dates() -> None:
+    assert explain("Quý I/2026, Quý III/2026", "--after", "2026-01-01") == (
+        "Gồm 2 thời hạn, đôn đốc lần lượt từng hạn: (1) Hạn chót ngày 31/03/2026;"
+        " (2) Hạn chót ngày 30/09/2026.\n"
+        "Các hạn tiếp theo (từ 01/01/2026): 31/03/2026, 30/09/2026\n"
+    )
+    assert explain("Sơ kết: Tháng 6/2026\nTổng kết: Tháng 12/2026", "--after", "2027-01-01") == (
+        "Gồm 2 thời hạn, đôn đốc lần lượt từng hạn: (1) Sơ kết: hạn chót ngày 30/06/2026;"
+        " (2) Tổng kết: hạn chót ngày 31/12/2026.\n"
+        "Không còn hạn nào từ ngày 01/01/2027.\n"
+    )
+    assert explain("Từ năm 2026 trở đi", "--after", "2025-06-01") == (
+        "Thực hiện thường xuyên kể từ ngày 01/01/2026, không có hạn chót cố định; trước ngày"
+        " đó chưa phải thực hiện, từ ngày đó nhắc việc theo lịch kiểm tra định kỳ.\n"
+        "Không có ngày hạn cụ thể.\n"
     )

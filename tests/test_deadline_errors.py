@@ -44,8 +44,9 @@ REFUSED = {
         "chu kỳ và ngày hạn khớp nhau",
         "a period and a day rule that agree",
     ),
-    "ngày 15/5 và 15/12 hằng năm": (
-        "ngày 15/5 và 15/12 hằng năm",
+    # Months a frequency cannot hold ("ngày 15/5 và 15/12 hằng năm" is two yearly dates).
+    "6 tháng một lần, ngày 15/5 và 15/12": (
+        "ngày 15/5 và 15/12",
         "các tháng cách đều nhau",
         "months evenly spaced",
     ),

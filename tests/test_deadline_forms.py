@@ -215,8 +215,9 @@ def test_phrasings_of_current_plans_are_understood(phrase: str, meant: dict[str,
 REFUSED = {
     # Two quarters in one cell: which one is due?
     "Quý III, IV/2026": "IV",
-    # A list of years is not a window.
-    "Năm 2026, 2027": "",
+    # Two adjacent years: one span or two deadlines? (Several dates are read when they
+    # leave a gap, or when each is named: "Sơ kết: …; Tổng kết: …".)
+    "Năm 2026, 2027": "Năm 2026, 2027",
 }
 
 

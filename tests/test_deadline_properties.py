@@ -244,3 +244,22 @@ def test_a_recurrence_gives_one_date_per_period_in_order_from_the_given_day(
     # Nothing was skipped: the period before the first date ended before `after`.
     previous = (dates[0].year * 12 + dates[0].month - 1) - every
     assert recurrence.in_period(previous // 12, (previous % 12) // every) < after
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(DATES, min_size=2, max_size=4, unique=True),
+    st.sampled_from([", ", "; ", " và ", "\n- "]),
+    TYPED,
+)
+def test_a_list_of_dates_gives_each_date_back_in_order(
+    days: list[date], separator: str, typed: Callable[[str], str]
+) -> None:
+    # A bullet is a dash before a word: "- 1/1/2000 - 2/1/2000" is a range as written, and
+    # "- ngày 2/1/2000 - ngày 1/1/2000" a range backwards, refused.
+    lead, word = ("- ", "ngày ") if separator == "\n- " else ("", "")
+    days = sorted(days) if lead else days
+    phrase = lead + separator.join(f"{word}{d.day}/{d.month}/{d.year}" for d in days)
+    deadline = parse_deadline(typed(phrase))
+    assert list(deadline.occurrences(date(1900, 1, 1))) == sorted(days)
+    assert deadline.kind == "once" and deadline.due == max(days)

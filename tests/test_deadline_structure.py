@@ -27,6 +27,7 @@ DEADLINE_LAYERS = (
     "clauses",
     "recurring",
     "draft",
+    "several",
     "parse",
 )
 MAX_LINES = 400

@@ -351,3 +351,19 @@ def test_the_office_is_told_when_a_message_could_not_be_delivered(renderer: Rend
     out = renderer.render("delivery_failed", items=[report], locale="en", today=NOV_27)
     assert out.subject == "[Delivery failed] Could not send an email to (unknown recipient)"
     assert "550 mailbox unavailable" in out.text
+
+
+def test_a_named_milestone_is_named_next_to_its_due_date(renderer: Renderer) -> None:
+    from rules.deadline import parse_deadline
+
+    phrase = "- Sơ kết: Tháng 6/2026\n- Tổng kết: Tháng 12/2026"
+    stored = parse_deadline(phrase).to_dict()
+    milestone = item(
+        occurrence="2026-12-31",
+        task={"deadline_text": phrase, "deadline": stored, "due": "2026-12-31"},
+    )
+    out = renderer.render("upcoming", items=[milestone], locale="vi", today=date(2026, 12, 24))
+    assert "Hạn hoàn thành (Tổng kết): 31/12/2026 (còn 7 ngày)" in out.text
+    assert "Hạn hoàn thành (Tổng kết): 31/12/2026" in out.telegram
+    english = renderer.render("upcoming", items=[milestone], locale="en", today=date(2026, 12, 24))
+    assert "Due (Tổng kết): 31 Dec 2026 (7 days left)" in english.text

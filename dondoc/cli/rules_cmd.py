@@ -63,7 +63,7 @@ def explain(
 
 def explanation(deadline: Deadline, after: date) -> dict[str, Any]:
     """The --json object: exactly the keys of issue 3, dates as ISO strings."""
-    if deadline.kind == "recurring":
+    if deadline.series:
         upcoming = list(islice(deadline.occurrences(after), NEXT_DATES))
         due = upcoming[0] if upcoming else None
     else:
@@ -90,13 +90,13 @@ def for_people(deadline: Deadline, after: date, lang: str = "vi") -> str:
         dates = ", ".join(format_date(d, lang) for d in upcoming)
         label = f"Các hạn tiếp theo (từ {since})" if vi else f"Next due dates (from {since})"
         when = f"{label}: {dates}"
-    elif deadline.kind == "once" and deadline.due is not None:
+    elif deadline.kind == "once" and deadline.due is not None and not deadline.parts:
         when = (
             f"Hạn này đã qua so với ngày {since}."
             if vi
             else f"This deadline had passed by {since}."
         )
-    elif deadline.kind == "recurring":
+    elif deadline.series:
         when = f"Không còn hạn nào từ ngày {since}." if vi else f"No due dates left from {since}."
     else:
         when = "Không có ngày hạn cụ thể." if vi else "No fixed due date."

@@ -55,7 +55,7 @@ def agency_calendar(
 
 def _days(assignment: Assignment, task: Task, today: date) -> list[date]:
     deadline = Deadline.from_dict(task.deadline) if task.deadline else None
-    if deadline is not None and deadline.recurrence is not None and assignment.due_override is None:
+    if deadline is not None and deadline.series and assignment.due_override is None:
         after = (assignment.done_through or today - timedelta(days=1)) + timedelta(days=1)
         return [
             day

@@ -89,9 +89,7 @@ def overview_figures(
     counted_from_creation = [
         task_id
         for task_id, facts in tasks.items()
-        if facts.deadline is not None
-        and facts.deadline.kind == "recurring"
-        and facts.deadline.start is None
+        if facts.deadline is not None and facts.deadline.series and facts.deadline.start is None
     ]
     dialect = session.connection().dialect.name
     table = Assignment.__table__  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ The modules depend one way, each only on those listed before it:
     clauses    a point or window with the words that bind it
     recurring  periods, day rules and bounds of repeating deadlines
     draft      a deadline being assembled, and its trailers
+    several    from a point on, then every period, and lists of several deadlines
     parse      the grammar's entry point
 
 This facade is what the rest of dondoc imports.

@@ -6,6 +6,7 @@ echoing the phrase back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Protocol
 
@@ -38,6 +39,11 @@ class Deadline(Protocol):
     def note(self) -> str | None: ...
     @property
     def report_to(self) -> str | None: ...
+    @property
+    def label(self) -> str | None: ...
+    @property
+    def parts(self) -> Sequence[Deadline]: ...
+    def first_occurrence(self, after: date) -> date | None: ...
 
 
 _MONTHS_EN = [
@@ -75,10 +81,21 @@ def format_date(d: date, lang: str = "vi") -> str:
 
 def describe_deadline(deadline: Deadline, lang: str = "vi") -> str:
     lang = "en" if lang == "en" else "vi"
-    if deadline.kind == "once":
+    if deadline.parts:
+        parts = [_several(deadline.parts, lang)]
+    elif deadline.kind == "once":
         parts = [_once(deadline, lang)]
     elif deadline.kind == "recurring" and deadline.recurrence is not None:
         parts = [_recurring(deadline.recurrence, lang)]
+    elif deadline.kind == "ongoing" and deadline.start is not None and deadline.due is None:
+        start = format_date(deadline.start, lang)
+        parts = [
+            f"Thực hiện thường xuyên kể từ ngày {start}, không có hạn chót cố định; trước"
+            f" ngày đó chưa phải thực hiện, từ ngày đó nhắc việc theo lịch kiểm tra định kỳ"
+            if lang == "vi"
+            else f"Ongoing from {start}, with no fixed deadline; nothing is owed before"
+            " then, and the periodic check-in applies from then on"
+        ]
     elif deadline.kind == "ongoing":
         parts = [
             "Thực hiện thường xuyên, không có hạn chót cố định; nhắc việc theo lịch kiểm tra"
@@ -102,7 +119,9 @@ def describe_deadline(deadline: Deadline, lang: str = "vi") -> str:
             else f"No date yet: it depends on “{deadline.depends_on}” and will be set once"
             " that milestone is known"
         ]
-    if deadline.kind in ("recurring", "ongoing"):
+    if deadline.kind == "recurring" and not deadline.parts:
+        parts.extend(_bounds(deadline, lang))
+    if deadline.kind == "ongoing" and deadline.due is not None:  # "… đến hết năm 2025"
         parts.extend(_bounds(deadline, lang))
     if deadline.report_to:
         parts.append(
@@ -117,6 +136,19 @@ def describe_deadline(deadline: Deadline, lang: str = "vi") -> str:
     if deadline.note:
         parts.append(f"ghi chú: “{deadline.note}”" if lang == "vi" else f"note: “{deadline.note}”")
     return "; ".join(parts) + "."
+
+
+def _several(parts: Sequence[Deadline], lang: str) -> str:
+    """ "(1) Sơ kết: hạn chót ngày 30/06/2026; (2) Tổng kết: …", each part in full."""
+    items = []
+    for number, part in enumerate(parts, 1):
+        text = describe_deadline(part, lang).rstrip(".")
+        if part.label:
+            text = f"{part.label}: {text[0].lower()}{text[1:]}"
+        items.append(f"({number}) {text}")
+    if lang == "vi":
+        return f"Gồm {len(parts)} thời hạn, đôn đốc lần lượt từng hạn: " + "; ".join(items)
+    return f"{len(parts)} deadlines, each chased in turn: " + "; ".join(items)
 
 
 def _once(deadline: Deadline, lang: str) -> str:
@@ -200,7 +232,12 @@ def _bounds(deadline: Deadline, lang: str) -> list[str]:
     parts = []
     if deadline.start is not None:
         start = format_date(deadline.start, lang)
-        parts.append(f"từ ngày {start}" if vi else f"from {start}")
+        first = deadline.first_occurrence(deadline.start) if deadline.kind == "recurring" else None
+        if first != deadline.start:
+            parts.append(f"từ ngày {start}" if vi else f"from {start}")
+        if first is not None:
+            shown = format_date(first, lang)
+            parts.append(f"lần đầu ngày {shown}" if vi else f"first on {shown}")
     if deadline.due is not None:
         due = format_date(deadline.due, lang)
         if deadline.kind == "recurring":

@@ -8,7 +8,7 @@ Brackets are read for dates first; what is not a date is kept, verbatim, as a no
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from typing import Any, TypeVar
@@ -25,7 +25,7 @@ from rules.deadline.recurring import (
     recurrence,
 )
 from rules.deadline.tokens import Cursor, Vocab
-from rules.deadline.values import DeadlineKind, Expected, Recurrence
+from rules.deadline.values import Deadline, DeadlineKind, Expected, Recurrence
 
 T = TypeVar("T")
 
@@ -50,6 +50,8 @@ class Draft:
     depends_on: str | None = None
     notes: list[str] = field(default_factory=list)
     report_to: str | None = None
+    parts: tuple[Deadline, ...] = ()  # several deadlines, each owed in turn
+    yearly: tuple[Recurrence, ...] = ()  # "tháng 3 và tháng 10 hằng năm": one per month
 
 
 def add_bounds(draft: Draft, found: Bounds | None) -> None:
@@ -62,6 +64,9 @@ def add_bounds(draft: Draft, found: Bounds | None) -> None:
 
 def close_bounds(cur: Cursor, draft: Draft) -> None:
     """An upper bound becomes the due date: for a recurrence, its last occurrence."""
+    if draft.yearly:
+        _yearly_parts(cur, draft)
+        return
     if draft.until is None or draft.until.until is None:
         return
     if draft.recurrence is None:
@@ -74,6 +79,21 @@ def close_bounds(cur: Cursor, draft: Draft) -> None:
             draft.until.first,
             draft.until.last,
         )
+
+
+def _yearly_parts(cur: Cursor, draft: Draft) -> None:
+    """One recurring part per yearly date, each within the bounds the phrase gave."""
+    parts = []
+    for rec in draft.yearly:
+        part = replace(draft, yearly=(), recurrence=rec, due=None)
+        close_bounds(cur, part)
+        parts.append(
+            Deadline(phrase=cur.phrase, kind="recurring", start=draft.start, due=part.due,
+                     recurrence=rec)
+        )  # fmt: skip
+    dues = [part.due for part in parts]
+    draft.recurrence, draft.start, draft.parts = None, None, tuple(parts)
+    draft.due = None if None in dues else max(d for d in dues if d is not None)
 
 
 def add_latest(cur: Cursor, draft: Draft, second: Clause) -> None:
@@ -105,7 +125,7 @@ def trailers(cur: Cursor, draft: Draft) -> None:
         if cur.at_kind("open"):
             _bracket(cur, draft)
             continue
-        if draft.kind == "once":  # "…, sau khi X, chậm nhất Y"
+        if draft.kind == "once" and not draft.parts:  # "…, sau khi X, chậm nhất Y"
             later = cur.optional(partial(latest_clause, cur))
             if later is not None:
                 add_latest(cur, draft, later)
@@ -244,7 +264,7 @@ def _bracket_meaning(inner: Cursor, draft: Draft) -> bool:
         inner.i = 0
         return inner.optional(run)
 
-    if draft.kind == "once":
+    if draft.kind == "once" and not draft.parts:
         second = whole(latest_clause)
         if second is not None:
             add_latest(inner, draft, second)

@@ -1,11 +1,16 @@
 """The grammar of deadline phrases, from tokens to a `Deadline`.
 
-    phrase    := (recurring | ongoing | external | onwards | once) trailer* END
+    phrase    := (recurring | ongoing | external | onwards | once | then-every | from-on
+                  | several) trailer* END
     once      := [aim] clause [[,] latest-clause]     "Tháng 11/2022, chậm nhất tháng 3/2023"
     clause    := [complete] [relation] [end-of] (window | point) [at the latest]
     recurring := [bounds ,] [periodic] [frequency] [,] [day-rule] [bounds]
                                                 "Hàng quý, trước ngày 20 tháng cuối quý"
     onwards   := point "và các" period "tiếp theo"  "Năm 2022 và các năm tiếp theo"
+    then-every:= [relation] point "và" frequency    "Quý IV/2025 và hằng năm"
+    from-on   := "từ" point ["trở đi"]              "Từ năm 2026 trở đi" (ongoing)
+    several   := item (separator item)+             "Quý I/2026, Quý III/2026"
+    item      := [bullet] [label ":"] clause        "- Sơ kết: Tháng 6/2026"
     external  := head reference [, dated-phrase]      "Theo tiến độ của Đề án 06"
     trailer   := "(" … ")" | note | condition | reference | latest-clause
 
@@ -22,6 +27,7 @@ reading may explain it away.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -43,9 +49,11 @@ from rules.deadline.recurring import (
     Bounds,
     bounds,
     day_rule,
+    evenly_spaced,
     frequency,
     recurrence,
 )
+from rules.deadline.several import from_on, several, then_every
 from rules.deadline.tokens import Committed, Cursor, Meter, Mismatch, Vocab
 from rules.deadline.values import (
     Deadline,
@@ -96,7 +104,10 @@ def parse(
     try:
         _refuse_document(cur)
         # Recurring first: "once a month" is a period, "once the decree is issued" is not.
-        bodies = (_recurring, _ongoing, _event, _external, _onwards, _once)
+        bodies = (
+            _recurring, _ongoing, _event, _external, _onwards, _once, then_every, from_on,
+            several,
+        )  # fmt: skip
         draft = cur.first_of(*(partial(_complete, cur, body) for body in bodies))
     except Committed as exc:
         raise exc.to_error(phrase) from None
@@ -116,6 +127,7 @@ def parse(
             depends_on=draft.depends_on,
             note="; ".join(draft.notes) or None,
             report_to=draft.report_to,
+            parts=draft.parts,
         )
     except ValueError as exc:  # the grammar let an inconsistent value through: say so
         raise ParseError(phrase, 0, Expected("một thời hạn nhất quán", str(exc))) from None
@@ -253,6 +265,8 @@ def _recurring(cur: Cursor) -> Draft:
     leading = cur.optional(partial(_leading_bounds, cur))
     cur.accept(lex.RECURRING_LEADS)
     periodic = cur.accept(lex.PERIODIC) is not None
+    if periodic:  # "định kỳ báo cáo 6 tháng" as well as "báo cáo định kỳ 6 tháng"
+        cur.accept(lex.RECURRING_LEADS)
     often = cur.optional(partial(frequency, cur, periodic))
     sent = Draft("recurring")  # "định kỳ 6 tháng báo cáo về Sở Nội vụ"
     if often is not None:
@@ -265,7 +279,13 @@ def _recurring(cur: Cursor) -> Draft:
         cur.fail(EXPECT_FREQUENCY)
     if rule is not None:
         cur.optional(partial(report, cur, sent))
-    draft = Draft("recurring", recurrence=recurrence(cur, often, rule), has_rule=bool(rule))
+    yearly_dates = often is None or often.months == 12
+    if rule is not None and not evenly_spaced(rule.months) and yearly_dates:
+        # "Tháng 3 và tháng 10 hằng năm": one yearly date per month, owed in turn.
+        yearly = tuple(recurrence(cur, often, replace(rule, months=(m,))) for m in rule.months)
+        draft = Draft("recurring", recurrence=yearly[0], has_rule=True, yearly=yearly)
+    else:
+        draft = Draft("recurring", recurrence=recurrence(cur, often, rule), has_rule=bool(rule))
     draft.report_to, draft.notes = sent.report_to, sent.notes
     add_bounds(draft, leading or cur.optional(partial(bounds, cur)))
     return draft

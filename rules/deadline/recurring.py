@@ -149,11 +149,38 @@ def _rule_day(cur: Cursor) -> tuple[int | None, tuple[int, ...], bool]:
     if day_word:
         cur.fail(EXPECT_DAY)
     if cur.accept(lex.MONTH_WORDS) is not None:
-        m, m_token = small_number(cur, EXPECT_MONTH, allow_roman=True)
-        check_month(cur, m, m_token)
-        return None, (m,), True
+        return None, _month_list(cur), True
     m = cur.expect(lex.MONTH_NAMES, Expected("“ngày …” hoặc “tháng …”", "a day or a month"))
     return None, (m,), True
+
+
+def _month_list(cur: Cursor) -> tuple[int, ...]:
+    # "tháng 6 và tháng 12", "tháng 6, tháng 12", "tháng 3, 6, 9 và 12" (hằng năm).
+    months: list[int] = []
+    while True:
+        m, m_token = small_number(cur, EXPECT_MONTH, allow_roman=True)
+        check_month(cur, m, m_token)
+        if m in months:
+            cur.commit_fail(Expected("mỗi tháng một lần", "each month once"), m_token)
+        months.append(m)
+        start = cur.i
+        if cur.accept(lex.LIST_JOINS) is None:
+            return tuple(months)
+        cur.accept(lex.CLAUSE_JOINS)  # "tháng 6, và tháng 12"
+        cur.accept(lex.MONTH_WORDS)
+        if cur.optional(partial(small_number, cur, EXPECT_MONTH, allow_roman=True)) is None:
+            cur.i = start
+            return tuple(months)
+        cur.i -= 1  # read it again above, with its checks
+
+
+def evenly_spaced(months: tuple[int, ...]) -> bool:
+    """ "tháng 6 và tháng 12" is every 6 months; "tháng 3 và tháng 10" is two yearly dates."""
+    ordered = sorted(months)
+    if len(ordered) < 2:
+        return True
+    every = 12 // len(ordered)
+    return ordered == [ordered[0] + i * every for i in range(len(ordered))] and ordered[0] <= every
 
 
 def _rule_month(cur: Cursor) -> int:

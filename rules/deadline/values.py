@@ -8,6 +8,7 @@ generator: no clock, no I/O, so the scheduler can ask it anything with any `now`
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +20,8 @@ DeadlineKind = Literal["once", "recurring", "ongoing", "external", "event"]
 # Kinds without a date of their own until the office sets one.
 UNDATED_KINDS: tuple[DeadlineKind, ...] = ("external", "event")
 KINDS: tuple[DeadlineKind, ...] = get_args(DeadlineKind)
+# Kinds whose due dates a deadline made of parts can hold.
+SERIES_KINDS: tuple[DeadlineKind, ...] = ("once", "recurring")
 
 # Periods must tile the calendar year so that "every quarter" means Jan-Mar, Apr-Jun...
 PERIOD_MONTHS = (1, 2, 3, 4, 6, 12)
@@ -159,10 +162,17 @@ class Deadline:
 
     once: `due` (and `target` for "X, chậm nhất Y"; `start` for a window).
     recurring: `recurrence`, optionally bounded by `start` and by `due`, the last
-    occurrence. ongoing: no date. external: no date until the office sets one for the
-    milestone named in `depends_on`. event: done when something happens ("Khi có yêu
-    cầu", "Theo yêu cầu của UBND tỉnh", named in `depends_on`), no date until the office
-    sets one. `report_to` is the agency a periodic report goes to, kept for people.
+    occurrence. ongoing: no date (`start`: nothing is owed before it). external: no date
+    until the office sets one for the milestone named in `depends_on`. event: done when
+    something happens ("Khi có yêu cầu", "Theo yêu cầu của UBND tỉnh", named in
+    `depends_on`), no date until the office sets one. `report_to` is the agency a
+    periodic report goes to, kept for people.
+
+    Several deadlines in one cell ("Quý I/2026, Quý III/2026", "- Sơ kết: Tháng 6/2026
+    - Tổng kết: Tháng 12/2026", "Năm 2026; định kỳ báo cáo 6 tháng") are `parts`, each a
+    one-off or recurring deadline with its `label`; their due dates are owed in turn,
+    like a recurrence's. The whole is "once" when every part is, "recurring" otherwise,
+    so that a list of one-off dates keeps the one-off policy; its `due` is the last date.
     """
 
     phrase: str
@@ -174,11 +184,15 @@ class Deadline:
     depends_on: str | None = None
     note: str | None = None
     report_to: str | None = None
+    label: str | None = None
+    parts: tuple[Deadline, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown deadline kind {self.kind!r}")
-        if (self.kind == "recurring") != (self.recurrence is not None):
+        if self.parts:
+            self._check_parts()
+        elif (self.kind == "recurring") != (self.recurrence is not None):
             raise ValueError("a recurrence belongs to recurring deadlines, and only to them")
         if self.kind == "once" and self.due is None:
             raise ValueError("a one-off deadline needs a due date")
@@ -189,9 +203,40 @@ class Deadline:
                 if other is not None and other > self.due:
                     raise ValueError(f"{name} {other} is after the due date {self.due}")
 
+    def _check_parts(self) -> None:
+        if len(self.parts) < 2 or any(p.parts or p.kind not in SERIES_KINDS for p in self.parts):
+            raise ValueError("parts are two or more one-off or recurring deadlines")
+        if self.recurrence is not None or self.target is not None or self.start is not None:
+            raise ValueError("a deadline made of parts has its dates in its parts")
+        kind = "recurring" if any(p.kind == "recurring" for p in self.parts) else "once"
+        if self.kind != kind:
+            raise ValueError(f"a deadline made of these parts is {kind!r}, not {self.kind!r}")
+        dues = [p.due for p in self.parts]
+        last = None if None in dues else max(d for d in dues if d is not None)
+        if self.due != last:
+            raise ValueError(f"the due date of a deadline made of parts is its last, {last}")
+
+    @property
+    def series(self) -> bool:
+        """Whether its due dates are worked one at a time: a recurrence, or several dates."""
+        return self.kind == "recurring" or bool(self.parts)
+
+    def part_for(self, occurrence: date) -> Deadline | None:
+        """The part one of its due dates belongs to (the first, if several share it)."""
+        for part in self.parts:
+            if next(part.occurrences(occurrence), None) == occurrence:
+                return part
+        return None
+
     def occurrences(self, after: date) -> Iterator[date]:
         """Due dates on or after `after`: one for a one-off, none for ongoing/external."""
-        if self.kind == "once" and self.due is not None and self.due >= after:
+        if self.parts:
+            previous = None
+            for due in heapq.merge(*(part.occurrences(after) for part in self.parts)):
+                if due != previous:
+                    yield due
+                previous = due
+        elif self.kind == "once" and self.due is not None and self.due >= after:
             yield self.due
         elif self.recurrence is not None:
             lower = max(after, self.start) if self.start else after
@@ -226,6 +271,8 @@ class Deadline:
             "depends_on": self.depends_on,
             "note": self.note,
             "report_to": self.report_to,
+            **({"label": self.label} if self.label is not None else {}),
+            **({"parts": [part.to_dict() for part in self.parts]} if self.parts else {}),
         }
 
     @classmethod
@@ -237,6 +284,9 @@ class Deadline:
         rec = data.get("recurrence")
         if rec is not None and not isinstance(rec, Mapping):
             raise ValueError(f"recurrence must be an object or null, got {rec!r}")
+        parts = data.get("parts", [])
+        if not isinstance(parts, list) or not all(isinstance(p, Mapping) for p in parts):
+            raise ValueError(f"parts must be a list of objects, got {parts!r}")
         try:
             return cls(
                 phrase=_text(data, "phrase", required=True) or "",
@@ -254,6 +304,8 @@ class Deadline:
                 depends_on=_text(data, "depends_on"),
                 note=_text(data, "note"),
                 report_to=_text(data, "report_to"),
+                label=_text(data, "label"),
+                parts=tuple(cls.from_dict(part) for part in parts),
             )
         except KeyError as exc:
             raise ValueError(f"deadline data lacks {exc.args[0]!r}") from None

@@ -202,6 +202,11 @@ UNTIL_WORDS: Vocab[Relation] = Vocab(
      **dict.fromkeys(("trước", "before"), "strict")}
 )  # fmt: skip
 IN_WORDS = words("trong", "in", "during", "throughout", "for")
+# "Từ năm 2026 trở đi": from then on, with no end.
+ONWARDS = words(
+    "trở đi", "về sau", "trở về sau", "onwards", "onward", "on", "and after",
+    "and beyond",
+)  # fmt: skip
 
 # -- notes and references -----------------------------------------------------------
 # Words that add a note without changing a date; the note runs to the next comma.
