@@ -160,10 +160,12 @@ class DatedTrack:
                 yield cycle
             return
         # Occurrences whose first stage may already have come, and all after them; those
-        # due before the assignment existed were never owed.
+        # of a recurrence due before the assignment existed were never owed.
         limit = t.astimezone(self.zone).date() - timedelta(days=self.min_offset)
-        created = dates.created_at.astimezone(self.zone).date()
-        occurrences = deadline.occurrences(max(limit - self.lookback, created))
+        lower = limit - self.lookback
+        if not deadline.owed_before_assignment:
+            lower = max(lower, dates.created_at.astimezone(self.zone).date())
+        occurrences = deadline.occurrences(lower)
         extended = self._extended_occurrence(deadline)
         pending: list[date] = []
         for occurrence in occurrences:

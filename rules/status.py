@@ -167,6 +167,8 @@ def _recurring(
 ) -> list[Obligation]:
     start = period_start or as_of
     lower = deadline.start or since or start
+    if deadline.owed_before_assignment:  # every one of its dates, as a one-off's
+        lower = min(lower, *(part.due for part in deadline.parts if part.due is not None))
     # `done_through` says which occurrences are complete but not when; only the most
     # recent completion's moment is known (`done_at`), so it times the latest covered
     # occurrence and earlier ones are taken as done on time. A "done" status completes

@@ -74,3 +74,18 @@ def test_ongoing_work_from_a_later_year_gets_no_check_in_before_it_starts() -> N
 def test_a_year_with_six_monthly_reports_is_reminded_twice_in_that_year() -> None:
     s = state("Năm 2026; định kỳ báo cáo 6 tháng", created_at=at("2025-11-01"))
     assert cycles(run(s, at("2025-11-01"), at("2027-12-31"))) == ["2026-06-30", "2026-12-31"]
+
+
+def test_a_date_of_a_list_that_passed_before_the_assignment_is_overdue_as_a_one_off_is() -> None:
+    # Imported in May: the first quarter's date has passed, and is owed all the same.
+    s = state("Quý I/2026, Quý III/2026", created_at=at("2026-05-01"))
+    sent = run(s, at("2026-05-01"), at("2026-12-31"))
+    assert cycles(sent) == ["2026-03-31", "2026-09-30"]
+    assert sent[0].startswith("a7:escalation:2026-03-31")
+    # As a single one-off date is.
+    single = run(state("Quý I/2026", created_at=at("2026-05-01")), at("2026-05-01"),
+                 at("2026-06-01"))  # fmt: skip
+    assert single[0].startswith("a7:escalation:2026-03-31")
+    # A recurrence still owes nothing from before the assignment.
+    yearly = state("Tháng 3 và tháng 10 hằng năm", created_at=at("2026-05-01"))
+    assert cycles(run(yearly, at("2026-05-01"), at("2026-12-31"))) == ["2026-10-31"]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rules.deadline import Deadline, Recurrence
+from rules.deadline import Deadline, Recurrence, parse_deadline
 from rules.status import (
     Category,
     Counts,
@@ -283,3 +283,15 @@ def test_recurring_obligations_are_overdue_only_for_occurrences_already_past(
     # Each unfinished past occurrence is owed exactly once.
     past = [o for o in obligations if o.category is Category.OVERDUE]
     assert len({o.due for o in past}) == len(past)
+
+
+def test_a_date_of_a_list_that_passed_before_the_assignment_counts_as_overdue() -> None:
+    quarters = parse_deadline("Quý I/2023, Quý III/2023")
+    result = judge(quarters, as_of=date(2023, 5, 15), since=date(2023, 5, 1))
+    assert result == [
+        (Category.OVERDUE, date(2023, 3, 31), 45),
+        (Category.IN_TIME, date(2023, 9, 30), 0),  # the next date, in progress
+    ]
+    # A single one-off date, assigned as late, is counted the same way.
+    single = judge(parse_deadline("Quý I/2023"), as_of=date(2023, 5, 15), since=date(2023, 5, 1))
+    assert single == result[:1]

@@ -85,11 +85,15 @@ def overview_figures(
     milestone_for: Callable[[str], date | None] | None,
 ) -> Overview:
     tasks = _task_facts(session)
-    # The creation day matters only for a recurring deadline without its own start.
+    # The creation day matters only for a recurrence without its own start (a list of
+    # one-off dates owes every one of them, whenever the agency was assigned).
     counted_from_creation = [
         task_id
         for task_id, facts in tasks.items()
-        if facts.deadline is not None and facts.deadline.series and facts.deadline.start is None
+        if facts.deadline is not None
+        and facts.deadline.series
+        and not facts.deadline.owed_before_assignment
+        and facts.deadline.start is None
     ]
     dialect = session.connection().dialect.name
     table = Assignment.__table__  # type: ignore[attr-defined]

@@ -221,6 +221,13 @@ class Deadline:
         """Whether its due dates are worked one at a time: a recurrence, or several dates."""
         return self.kind == "recurring" or bool(self.parts)
 
+    @property
+    def owed_before_assignment(self) -> bool:
+        """A list of one-off dates: each is owed as a single one-off deadline is, even one
+        that passed before the agency was assigned (then it is overdue from the start).
+        A recurrence owes nothing from before the assignment."""
+        return bool(self.parts) and self.kind == "once"
+
     def part_for(self, occurrence: date) -> Deadline | None:
         """The part one of its due dates belongs to (the first, if several share it)."""
         for part in self.parts:
