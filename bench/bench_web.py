@@ -124,9 +124,7 @@ def main() -> None:
             f"{name}: {wall * 1000:.1f} ms at {largest:,}, {ratio:.1f}x the {SIZES[0]} figure; "
             f"CPU {cpu * 1000:.1f} ms, {cpu_ratio:.1f}x (target <= {TARGET_MS} ms: {verdict})"
         )
-    first = ", ".join(
-        f"{size:,}: {FIRST_VIEW[(size, 'overview')] * 1000:.0f} ms" for size in SIZES
-    )
+    first = ", ".join(f"{size:,}: {FIRST_VIEW[(size, 'overview')] * 1000:.0f} ms" for size in SIZES)
     print(f"overview, first view on a fresh server (forecast computed): {first}")
     after = ", ".join(
         f"{size:,}: {shown * 1000:.0f} ms (refreshed in the background in {done:.1f} s)"

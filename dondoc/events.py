@@ -129,13 +129,10 @@ def _horizon(session: Session, *, after: int, last: int, now: datetime | None) -
         return None
     table = AuditEntry.__table__  # type: ignore[attr-defined]
     young, before = table.alias("young"), table.alias("before")
-    after_gap = (
-        sa.select(sa.func.min(young.c.id))
-        .where(
-            young.c.id > after + 1,
-            young.c.id <= last,
-            ~sa.exists().where(before.c.id == young.c.id - 1),
-        )
+    after_gap = sa.select(sa.func.min(young.c.id)).where(
+        young.c.id > after + 1,
+        young.c.id <= last,
+        ~sa.exists().where(before.c.id == young.c.id - 1),
     )
     if now is not None:
         after_gap = after_gap.where(young.c.at > now - SETTLE)

@@ -327,9 +327,7 @@ def prune_sent(session: Session, *, before: datetime, limit: int = 1000) -> int:
         session.execute(
             sa.update(table)
             .where(table.c.id.in_(ids))
-            .values(
-                status="pruned", context={}, context_id=None, last_error=None, delivered_to=[]
-            )
+            .values(status="pruned", context={}, context_id=None, last_error=None, delivered_to=[])
         )
         _drop_unused(session, shared_ids)
     links = SentMessage.__table__  # type: ignore[attr-defined]

@@ -130,9 +130,7 @@ def _decide(
         )
     if delivered:
         return _Decision({**values, "status": "sent"}, "sent", note, provider_id)
-    return _Decision(
-        {**values, "status": "failed"}, "failed", note or "không gửi được", None, True
-    )
+    return _Decision({**values, "status": "failed"}, "failed", note or "không gửi được", None, True)
 
 
 def record(

@@ -96,9 +96,7 @@ def advance(engine: Engine, *, now: datetime, batch: int | None = None) -> int:
         )
         if ids:
             session.execute(
-                sa.update(Assignment)
-                .where(col(Assignment.id).in_(ids))
-                .values(next_due_at=now)
+                sa.update(Assignment).where(col(Assignment.id).in_(ids)).values(next_due_at=now)
             )
     last = ids[-1] if ids else current.after_id
     _save(engine, Progress(current.version, last or 0, len(ids) < batch), now)

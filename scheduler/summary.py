@@ -135,9 +135,7 @@ def next_due_moment(
         return None, False
     ids = [i for i in [*stale, *due] if i is not None]
     earliest = session.exec(
-        select(func.min(Assignment.next_due_at)).where(
-            *current, col(Assignment.next_due_at) > now
-        )
+        select(func.min(Assignment.next_due_at)).where(*current, col(Assignment.next_due_at) > now)
     ).one()
     for _context, state, _name, policy in load_states(session, assignment_ids=ids, config=config):
         result = evaluate(state, policy, now, config=config)

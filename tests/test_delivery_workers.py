@@ -141,9 +141,7 @@ async def test_a_group_at_its_limit_is_rescheduled_while_other_chats_go_on(
             others = [a.id or 0 for a in session.exec(select(Agency).limit(40)).all()]
         for n, agency_id in enumerate(a for a in others if a != group):
             with session_scope(app.engine) as session:
-                session.add(
-                    Contact(agency_id=agency_id, channel="telegram", address=str(7000 + n))
-                )
+                session.add(Contact(agency_id=agency_id, channel="telegram", address=str(7000 + n)))
             notice(app, key=f"chat{n}", channel="telegram", agency_id=agency_id)
         chats = len(others) - 1
         worker = worker_for(app, "telegram")

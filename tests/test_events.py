@@ -49,9 +49,7 @@ def test_answers_and_sends_come_out_in_order_with_their_places(
 
     with session_scope(app.engine) as session:
         events = list_events(session, now=now + SETTLE * 2)
-        sent_rows = session.exec(
-            select(OutboxMessage).where(OutboxMessage.status == "sent")
-        ).all()
+        sent_rows = session.exec(select(OutboxMessage).where(OutboxMessage.status == "sent")).all()
         lead_id = lead_of(session, "so-tu-phap").id
 
     types = [e.type for e in events]
@@ -60,7 +58,7 @@ def test_answers_and_sends_come_out_in_order_with_their_places(
     assert {e.data["outbox_id"] for e in sends} == {r.id for r in sent_rows}
     about_tasks = [e for e in sends if e.assignment_id is not None]
     assert about_tasks and all(e.plan_id and e.task_id for e in about_tasks)
-    assert types[len(sends):] == [
+    assert types[len(sends) :] == [
         "assignment.acknowledged",
         "assignment.reopened",
         "assignment.explanation",

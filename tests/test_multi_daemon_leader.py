@@ -71,13 +71,17 @@ class Polls:
 
 def _kill_lock_connection(outsider: Engine) -> int:
     with outsider.connect() as connection:
-        pids = connection.execute(
-            sa.text(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :k "
-                "AND classid = 0 AND objsubid = 1 AND granted"
-            ),
-            {"k": LEADER_KEY},
-        ).scalars().all()
+        pids = (
+            connection.execute(
+                sa.text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :k "
+                    "AND classid = 0 AND objsubid = 1 AND granted"
+                ),
+                {"k": LEADER_KEY},
+            )
+            .scalars()
+            .all()
+        )
         for pid in pids:
             connection.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
         connection.commit()

@@ -73,8 +73,7 @@ def test_a_report_run_is_claimed_by_one_daemon_and_queued_once(
     # Three daemons at the same tick: the report is queued once, its files built once.
     results: list[int] = []
     threads = [
-        threading.Thread(target=lambda d=d: results.append(run("2023-01-05", d)))
-        for d in data_dirs
+        threading.Thread(target=lambda d=d: results.append(run("2023-01-05", d))) for d in data_dirs
     ]
     for thread in threads:
         thread.start()
@@ -82,8 +81,7 @@ def test_a_report_run_is_claimed_by_one_daemon_and_queued_once(
         thread.join(60)
     with session_scope(app.engine) as session:
         keys = [
-            r.key
-            for r in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "report"))
+            r.key for r in session.exec(select(OutboxMessage).where(OutboxMessage.kind == "report"))
         ]
     assert keys == [f"{job.key}:vp-ubnd:email"]
     assert sorted(results) == [0, 0, 1]

@@ -145,9 +145,7 @@ def test_while_a_pass_is_pending_the_rows_it_has_not_reached_are_evaluated_or_no
     with session_scope(app.engine) as session:
         stale = len(session.exec(select(Assignment.id).where(col(Assignment.active))).all())
         exact = next_due_moment(session, config=config, now=now, engine=app.engine)
-        over = next_due_moment(
-            session, config=config, now=now, engine=app.engine, budget=stale - 1
-        )
+        over = next_due_moment(session, config=config, now=now, engine=app.engine, budget=stale - 1)
     assert exact == (_brute_force(app, now), True)
     assert exact[0] is not None and exact[0] < at("2031-01-01")
     assert over == (None, False)  # more than the budget left: said, not guessed

@@ -48,7 +48,9 @@ def test_a_failed_background_refresh_is_computed_again_by_the_next_view(tmp_path
             first = cache.get(session, config=config, monday=MONDAY, compute=compute)
             again = cache.get(session, config=config, monday=MONDAY, compute=compute)
         assert (first.counts, first.updating, again is first) == (
-            Counter({("overdue", "email"): 1}), False, True
+            Counter({("overdue", "email"): 1}),
+            False,
+            True,
         )
         _write(engine)
         compute.fail = True

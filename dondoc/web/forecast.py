@@ -76,7 +76,9 @@ class ForecastCache:
             if reusable and found is not None:
                 if self._refresh is None:
                     self._refresh = threading.Thread(
-                        target=self._recompute, args=(key, compute), daemon=True,
+                        target=self._recompute,
+                        args=(key, compute),
+                        daemon=True,
                         name="dondoc-forecast",
                     )
                     self._refresh.start()
