@@ -209,6 +209,30 @@ def test_named_milestones_keep_their_labels(phrase: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "Quý II/2026 (sơ kết), Quý IV/2026 (tổng kết)",
+        "Quý II/2026 (sơ kết); Quý IV/2026 (tổng kết).",
+        "Tháng 6/2026 (sơ kết) và tháng 12/2026 (tổng kết)",
+    ],
+)
+def test_a_label_in_brackets_after_each_date_names_that_date(phrase: str) -> None:
+    deadline = parse_deadline(phrase)
+    assert [(p.label, p.due) for p in deadline.parts] == [
+        ("sơ kết", date(2026, 6, 30)), ("tổng kết", date(2026, 12, 31))
+    ]  # fmt: skip
+    assert deadline.note is None
+
+
+def test_a_bracket_after_the_last_date_alone_is_the_whole_cells_note() -> None:
+    deadline = parse_deadline("Quý I/2026, Quý III/2026 (trình UBND tỉnh)")
+    assert [(p.label, p.due) for p in deadline.parts] == [
+        (None, date(2026, 3, 31)), (None, date(2026, 9, 30))
+    ]  # fmt: skip
+    assert deadline.note == "trình UBND tỉnh"
+
+
 def test_a_label_may_hold_and_and_a_bulleted_window_stays_one_item() -> None:
     labelled = parse_deadline("Sơ kết và khen thưởng: Quý II/2026; Tổng kết: Quý IV/2026")
     assert [p.label for p in labelled.parts] == ["Sơ kết và khen thưởng", "Tổng kết"]

@@ -172,6 +172,10 @@ def _ends(cur: Cursor, start: int, bulleted: bool) -> list[int]:
         cur.spend()
         token = tokens[index]
         if token.kind == "open":
+            close = _bracket_label_end(cur, index, bulleted)
+            if close is not None:  # "Quý II/2026 (sơ kết), …": the item's own label
+                ends.append(close)
+                continue
             ends.append(index)
             break
         if _separator(cur, index, bulleted) or _label_at(cur, index):
@@ -179,6 +183,31 @@ def _ends(cur: Cursor, start: int, bulleted: bool) -> list[int]:
     else:
         ends.append(len(tokens))
     return ends
+
+
+def _bracket_label_end(cur: Cursor, open_at: int, bulleted: bool) -> int | None:
+    """The index after a bracket of words that labels the item before it: one followed by
+    the next item ("Quý II/2026 (sơ kết), Quý IV/2026 (tổng kết)"), or closing the last
+    item of a list whose earlier items are labelled so. A bracket after the last item
+    alone stays the note of the whole phrase ("…, Quý III/2026 (trình UBND tỉnh)")."""
+    tokens = cur.tokens
+    close = open_at + 1
+    while close < len(tokens) and tokens[close].kind in ("word", "num"):
+        close += 1
+    if close == open_at + 1 or close >= len(tokens) or tokens[close].kind != "close":
+        return None
+    if close - open_at - 1 > _MAX_LABEL:
+        return None
+    after = close + 1
+    if after < len(tokens) and _separator(cur, after, bulleted):
+        return after
+    while after < len(tokens) and tokens[after].text == ".":
+        after += 1  # the full stop closing the cell
+    labelled_before = any(
+        t.kind == "open" and i < open_at and _bracket_label_end(cur, i, bulleted)
+        for i, t in enumerate(tokens[:open_at])
+    )
+    return after if after == len(tokens) and labelled_before else None
 
 
 def _separator(cur: Cursor, index: int, bulleted: bool) -> bool:
@@ -230,6 +259,14 @@ def _item(cur: Cursor, start: int, end: int) -> _Item | None:
     """tokens[start:end] read whole as one dated clause, with or without a label."""
     if start >= end:
         return None
+    bracket = _bracket_of(cur, start, end)
+    if bracket is not None:  # "Quý II/2026 (sơ kết)": the date, then its label
+        found = _whole_clause(cur, start, bracket)
+        if found is None:
+            return None
+        closing = next(i for i in range(bracket, end) if cur.tokens[i].kind == "close")
+        label = cur.text_between(cur.tokens[bracket + 1], cur.tokens[closing - 1])
+        return _Item(label, found, end, cur.tokens[start], None)
     found = _whole_clause(cur, start, end)
     if found is not None:
         return _Item(None, found, end, cur.tokens[start], _whole_point(cur, start, end))
@@ -244,6 +281,21 @@ def _item(cur: Cursor, start: int, end: int) -> _Item | None:
         return None
     label = cur.text_between(cur.tokens[start], cur.tokens[colon - 1])
     return _Item(label, found, end, cur.tokens[start], None)
+
+
+def _bracket_of(cur: Cursor, start: int, end: int) -> int | None:
+    """Where the label bracket closing tokens[start:end] opens, if it ends with one."""
+    tokens = cur.tokens
+    while end > start and tokens[end - 1].text == ".":
+        end -= 1  # the full stop closing the cell
+    if end - start < 3 or tokens[end - 1].kind != "close":
+        return None
+    for index in range(end - 2, start, -1):
+        if tokens[index].kind == "open":
+            return index
+        if tokens[index].kind not in ("word", "num"):
+            return None
+    return None
 
 
 def _whole_clause(cur: Cursor, start: int, end: int) -> Deadline | None:
