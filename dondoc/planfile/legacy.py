@@ -22,6 +22,7 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from dondoc.errors import UserError
 from dondoc.planfile.model import Grid
@@ -118,7 +119,7 @@ def convert_legacy(path: str, grids: list[Grid]) -> LegacyConversion:
     bad = [w for *_, text in cells if not _UNICODE_ONLY.search(text) for w in _bad_words(text)]
     if len(bad) < _MIN_EVIDENCE:
         return LegacyConversion(grids)
-    fixed = {e: sum(1 for w in bad if _is_syllable(decode(w, e))) for e in (TCVN3, VNI)}
+    fixed = {e: sum(1 for w in bad if _explained(w, e)) for e in (TCVN3, VNI)}
     best, other = sorted(fixed, key=fixed.__getitem__, reverse=True)
     if fixed[best] < _EXPLAINED * len(bad):
         return LegacyConversion(grids)  # not legacy text: left to the usual checks
@@ -132,10 +133,10 @@ def convert_legacy(path: str, grids: list[Grid]) -> LegacyConversion:
     for grid, line, column, text in cells:
         where = f"{grid.source}, dòng {line}, cột thứ {column + 1}: '{_short(text)}'"
         if _UNICODE_ONLY.search(text):
-            if any(_is_syllable(decode(w, best)) for w in _bad_words(text)):
+            if any(_explained(w, best) for w in _bad_words(text)):
                 problems.append(f"{where} trộn chữ Unicode với chữ {best}")
             continue
-        new = decode(text, best)
+        new = _decoded(text, best)
         if _bad_words(new):
             problems.append(f"{where} có ký tự không thuộc bảng mã {best}")
         elif new != text:
@@ -169,14 +170,27 @@ def _converted(grid: Grid, converted: dict[tuple[str, int, int], str], encoding:
     return replace(grid, rows=rows, title_lines=titles, converted=frozenset(done))
 
 
-def _bad_words(text: str) -> list[str]:
+@lru_cache(maxsize=65_536)
+def _bad_words(text: str) -> tuple[str, ...]:
     """Words that are not Vietnamese or English as written: a character no Vietnamese
     letter is, or two tone marks in one syllable."""
-    return [
+    return tuple(
         w
         for w in _WORD.findall(text)
         if not _LETTERS.issuperset(w) or sum(c in _TONED for c in w) > 1
-    ]
+    )
+
+
+# Cached: a plan repeats its agencies and deadlines on many rows, and its words more so.
+@lru_cache(maxsize=65_536)
+def _decoded(text: str, encoding: str) -> str:
+    return decode(text, encoding)
+
+
+@lru_cache(maxsize=65_536)
+def _explained(word: str, encoding: str) -> bool:
+    """The word becomes a Vietnamese syllable under the encoding's table."""
+    return _is_syllable(decode(word, encoding))
 
 
 def _is_syllable(word: str) -> bool:
