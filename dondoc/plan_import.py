@@ -74,7 +74,7 @@ def import_plan(
     owner_agency = _owner(session, owner, plan)
     if reader.problems:
         raise PlanImportError(plan_table.source, reader.problems)
-    warnings = plan_table.joined_rows + reader.warnings
+    warnings = plan_table.encoding_warnings + plan_table.joined_rows + reader.warnings
     if strict and warnings:
         raise PlanWarningsError(plan_table.source, warnings)
 

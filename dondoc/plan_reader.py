@@ -15,6 +15,7 @@ from dondoc.errors import UserError
 from dondoc.planfile.csv_reader import read_csv
 from dondoc.planfile.docx_reader import read_docx
 from dondoc.planfile.headers import find_header
+from dondoc.planfile.legacy import convert_legacy
 from dondoc.planfile.model import (
     FIELD_LABELS,
     FIELDS,
@@ -56,7 +57,10 @@ def read_plan_table(
     limits = limits or Limits()
     if not path.is_file():
         raise UserError(f"Không tìm thấy tệp {path}.")
-    grids = _grids(path, sheet, limits)
+    # The whole file is converted from a legacy font encoding or none of it is.
+    legacy = convert_legacy(str(path), _grids(path, sheet, limits))
+    grids = legacy.grids
+    warnings = [legacy.warning] if legacy.warning else []
     if table is not None:
         chosen = [g for g in grids if g.index == table]
         if not chosen:
@@ -64,7 +68,7 @@ def read_plan_table(
                 f"{path}: --table {table}: tệp chỉ có {len(grids)} bảng "
                 f"(đánh số từ 1 theo thứ tự trong tệp)."
             )
-        return build_table(chosen[0])
+        return replace(build_table(chosen[0]), encoding_warnings=warnings)
     if len(grids) > 1 and not grids[0].spreadsheet:
         grids = _join_split_tables(grids)
     problems: list[str] = []
@@ -78,7 +82,7 @@ def read_plan_table(
         raise UserError("\n".join(problems) or f"{path}: tệp không có bảng nào.")
     # "Phụ lục I" and "Phụ lục II" in one file: import one, say so about the others.
     others = [(grid.label, grid.choose or f"--table {grid.index}") for grid, _ in tables[1:]]
-    return replace(tables[0][1], other_tables=others)
+    return replace(tables[0][1], other_tables=others, encoding_warnings=warnings)
 
 
 def _grids(path: Path, sheet: str | None, limits: Limits) -> list[Grid]:

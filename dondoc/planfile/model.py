@@ -60,6 +60,8 @@ class Grid:
     index: int = 1  # 1-based position in the file, for --table
     choose: str = ""  # the option that imports this table alone: "--sheet 'Phụ lục II'"
     pages: dict[int, int] = dataclasses.field(default_factory=dict)
+    # (line, column) of cells converted from a legacy font encoding (TCVN3, VNI).
+    converted: frozenset[tuple[int, int]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,3 +100,5 @@ class PlanTable:
     repairs: list[str] = dataclasses.field(default_factory=list)  # what cleaning changed
     # PDF rows a page break had cut in two, joined again: warnings (the guess may be wrong).
     joined_rows: list[str] = dataclasses.field(default_factory=list)
+    # The file was typed in a legacy encoding and converted: a warning, like a joined row.
+    encoding_warnings: list[str] = dataclasses.field(default_factory=list)

@@ -92,7 +92,8 @@ def build_table(grid: Grid) -> PlanTable:
                 values[field] = ""
                 continue
             values[field] = clean.text.strip()
-            if clean.repaired:
+            # Converted from TCVN3/VNI: never a new agency, as for mended mojibake.
+            if clean.repaired or (line, i) in grid.converted:
                 repaired.add(field)
             if clean.garbled:
                 garbled.add(field)
